@@ -1,0 +1,13 @@
+"""The retail platform program: validate the stack config, build the platform, export."""
+
+import pulumi
+
+from components.platform import RetailPlatform
+from components.stack_config import load_stack_config
+
+# Validation comes first: an invalid config raises here, before any resource is registered.
+config = load_stack_config()
+platform = RetailPlatform("retail", config, stack=pulumi.get_stack())
+
+for key, value in platform.outputs.items():
+    pulumi.export(key, value)

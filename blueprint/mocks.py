@@ -1,0 +1,222 @@
+"""Deterministic, realistic mocks for running the real program offline.
+
+Outputs look like AWS's (``vpc-0a1b…`` ids, ARNs that carry the account and the region the
+resource lives in) so that cross-references resolve into values a reader recognises, and
+they are a pure function of the resource's URN, so two runs of a stack give the same graph.
+An invoke the mocks do not know raises: a new data-source call must be noticed and mocked
+here on purpose, never silently answered with nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+
+#: The account every mocked ARN carries: AWS's documentation example account.
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+
+# EC2-style ids: the prefix AWS gives each resource kind.
+_ID_PREFIXES: dict[str, str] = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+}
+
+_AZ_LETTERS = "abcdef"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@dataclass
+class RegisteredResource:
+    """What the engine was asked to register, as the monitor saw it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    id: str | None
+    parent: str | None
+    provider: str | None
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    aliases: list[str] = field(default_factory=list)
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that keeps every ``RegisterResource`` request: the parent, the
+    dependencies and the protect flag live in the request, not in what mocks are shown."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[RegisteredResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        provider = request.provider.split("::", 4)
+        self.registrations.append(RegisteredResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            inputs=rpc.deserialize_properties(request.object),
+            id=response.id or None,
+            parent=request.parent or None,
+            # A provider reference reads "<urn>::<id>"; the URN is what names it.
+            provider="::".join(provider[:4]) if request.provider else None,
+            dependencies=sorted(set(request.dependencies)),
+            property_dependencies={
+                key: sorted(set(deps.urns)) for key, deps in request.propertyDependencies.items()
+                if deps.urns
+            },
+            protect=bool(request.protect),
+            aliases=[alias for alias in request.aliasURNs],
+        ))
+        return response
+
+
+InvokeHandler = Callable[[Mapping[str, Any], str], dict[str, Any]]
+
+
+class RetailMocks(pulumi.runtime.Mocks):
+    """Outputs for every resource type and the invokes the program makes."""
+
+    def __init__(self, default_region: str):
+        self.default_region = default_region
+        self._invokes: dict[str, InvokeHandler] = {
+            "aws:index/getAvailabilityZones:getAvailabilityZones": self._availability_zones,
+            "aws:index/getCallerIdentity:getCallerIdentity": self._caller_identity,
+            "aws:index/getPartition:getPartition": self._partition,
+            "aws:index/getRegion:getRegion": self._region_info,
+        }
+
+    # -- invokes -------------------------------------------------------------------------
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        handler = self._invokes.get(args.token)
+        if handler is None:
+            raise NotImplementedError(
+                f"the offline mocks do not know the invoke {args.token!r}; "
+                "add a realistic answer for it in blueprint/mocks.py"
+            )
+        region = args.args.get("region") or self.default_region
+        return handler(args.args, region), []
+
+    def _availability_zones(self, _: Mapping[str, Any], region: str) -> dict[str, Any]:
+        return {
+            "id": region,
+            "region": region,
+            "names": [f"{region}{letter}" for letter in _AZ_LETTERS],
+            "zoneIds": [f"{region[:2]}{region.split('-')[1][:1]}{region[-1]}-az{i}"
+                        for i in range(1, len(_AZ_LETTERS) + 1)],
+            "groupNames": [region] * len(_AZ_LETTERS),
+        }
+
+    def _caller_identity(self, _: Mapping[str, Any], region: str) -> dict[str, Any]:
+        return {
+            "id": ACCOUNT_ID,
+            "accountId": ACCOUNT_ID,
+            "arn": f"arn:{PARTITION}:sts::{ACCOUNT_ID}:assumed-role/deployer/pulumi",
+            "userId": "AROAEXAMPLEDEPLOYER:pulumi",
+        }
+
+    def _partition(self, _: Mapping[str, Any], region: str) -> dict[str, Any]:
+        return {"id": PARTITION, "partition": PARTITION, "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws"}
+
+    def _region_info(self, _: Mapping[str, Any], region: str) -> dict[str, Any]:
+        return {"id": region, "name": region, "region": region,
+                "endpoint": f"ec2.{region}.amazonaws.com", "description": region}
+
+    # -- resources -----------------------------------------------------------------------
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        if not args.typ.startswith("aws:"):
+            # Providers and Kubernetes objects: echo the inputs, named as asked.
+            return f"{args.name}-id", inputs
+        region = inputs.get("region") or self.default_region
+        digest = _digest(args.typ, args.name, region)
+        physical = self._physical_name(args, inputs, digest)
+        resource_id = self._resource_id(args.typ, physical, digest)
+        outputs = {**inputs, "id": resource_id, "region": region,
+                   "tagsAll": dict(inputs.get("tags") or {})}
+        outputs.setdefault("name", physical)
+        outputs["arn"] = self._arn(args.typ, region, resource_id, physical, digest)
+        outputs.update(self._extras(args.typ, inputs, region, resource_id, digest))
+        return resource_id, outputs
+
+    @staticmethod
+    def _physical_name(args: MockResourceArgs, inputs: Mapping[str, Any], digest: str) -> str:
+        if isinstance(inputs.get("name"), str):
+            return inputs["name"]
+        if isinstance(inputs.get("namePrefix"), str):
+            return inputs["namePrefix"] + digest[:8]
+        # Pulumi's auto-naming: the logical name plus a random suffix (here a stable one).
+        return f"{args.name}-{digest[:7]}"
+
+    @staticmethod
+    def _resource_id(typ: str, physical: str, digest: str) -> str:
+        prefix = _ID_PREFIXES.get(typ)
+        if prefix is not None:
+            return f"{prefix}-{digest[:17]}"
+        if typ == "aws:kms/key:Key":
+            return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+        return physical
+
+    @staticmethod
+    def _arn(typ: str, region: str, resource_id: str, physical: str, digest: str) -> str:
+        service, _, rest = typ.removeprefix("aws:").partition("/")
+        kind = rest.split(":", 1)[0].lower()
+        if typ == "aws:kms/key:Key":
+            return f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:key/{resource_id}"
+        if typ == "aws:kms/alias:Alias":
+            return f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:{physical}"
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            return f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{physical}"
+        if service == "iam":
+            return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{kind}/{physical}"
+        if service == "s3":
+            return f"arn:{PARTITION}:s3:::{physical}"
+        if service in ("ec2", "vpc"):
+            return f"arn:{PARTITION}:ec2:{region}:{ACCOUNT_ID}:{kind}/{resource_id}"
+        return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{kind}/{physical}"
+
+    @staticmethod
+    def _extras(typ: str, inputs: Mapping[str, Any], region: str, resource_id: str,
+                digest: str) -> dict[str, Any]:
+        if typ == "aws:kms/key:Key":
+            return {"keyId": resource_id}
+        if typ == "aws:ec2/vpc:Vpc":
+            return {"defaultSecurityGroupId": f"sg-{digest[17:34]}",
+                    "mainRouteTableId": f"rtb-{digest[17:34]}",
+                    "defaultNetworkAclId": f"acl-{digest[17:34]}"}
+        if typ == "aws:ec2/eip:Eip":
+            octets = [int(digest[i:i + 2], 16) for i in range(0, 4, 2)]
+            return {"publicIp": f"203.0.{octets[0]}.{octets[1]}", "allocationId": resource_id}
+        if typ == "aws:iam/role:Role":
+            return {"uniqueId": f"AROA{digest[:17].upper()}"}
+        return {}

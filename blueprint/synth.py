@@ -1,0 +1,167 @@
+"""Run the real program for one stack, in-process, under Pulumi's mock runtime.
+
+The program is ``__main__.py`` itself, unchanged: what the offline plan shows is what
+``pulumi up`` would be asked to create. Only the engine around it is replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from blueprint.graph import Resource, ResourceGraph
+from blueprint.mocks import RecordingMonitor, RetailMocks
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class StackNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    stack_config_dir: Path
+    main: Path
+    defaults: Mapping[str, str]
+    """Project-level config defaults (``config:`` in Pulumi.yaml), keyed ``namespace:key``."""
+
+    @classmethod
+    def load(cls, root: Path = REPO_ROOT) -> Project:
+        data = yaml.safe_load((root / "Pulumi.yaml").read_text())
+        name = data["name"]
+        defaults: dict[str, str] = {}
+        for key, declaration in (data.get("config") or {}).items():
+            full_key = key if ":" in key else f"{name}:{key}"
+            if isinstance(declaration, Mapping):
+                if "default" in declaration:
+                    defaults[full_key] = _config_text(declaration["default"])
+            else:
+                defaults[full_key] = _config_text(declaration)
+        return cls(
+            name=name,
+            stack_config_dir=root / data.get("stackConfigDir", "."),
+            main=root / (data.get("main") or "__main__.py"),
+            defaults=defaults,
+        )
+
+    def stacks(self) -> list[str]:
+        return sorted(p.name[len("Pulumi."):-len(".yaml")]
+                      for p in self.stack_config_dir.glob("Pulumi.*.yaml"))
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+    def stack_config(self, stack: str) -> dict[str, str]:
+        """The flat config map the engine would hand the program: project defaults, then the
+        stack file, every value as text (structured values as JSON), as ``PULUMI_CONFIG`` holds."""
+        path = self.stack_file(stack)
+        if not path.exists():
+            known = ", ".join(self.stacks()) or "none"
+            raise StackNotFound(f"no stack file {path.relative_to(path.parent.parent)} (stacks: {known})")
+        data = yaml.safe_load(path.read_text()) or {}
+        config = dict(self.defaults)
+        for key, value in (data.get("config") or {}).items():
+            full_key = key if ":" in key else f"{self.name}:{key}"
+            if isinstance(value, Mapping) and "secure" in value:
+                # Ciphertext needs the stack's secrets provider; offline, the key is left out
+                # and the program's validation says it is missing.
+                continue
+            config[full_key] = _config_text(value)
+        return config
+
+
+def _config_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def synthesize(
+    stack: str,
+    *,
+    config: Mapping[str, str] | None = None,
+    project: Project | None = None,
+) -> ResourceGraph:
+    """Run the program for ``stack`` under mocks and return what it registered.
+
+    ``config`` replaces the stack file's config (project defaults still apply), for callers
+    that want to try a variation without writing a file. A ``pulumi.RunError`` raised by the
+    program (an invalid stack config) propagates unchanged.
+    """
+    project = project or Project.load()
+    flat = {**project.defaults, **config} if config is not None else project.stack_config(stack)
+    region = flat.get("aws:region", "")
+
+    mocks = RetailMocks(default_region=region)
+    monitor = RecordingMonitor(mocks)
+    logger = logging.getLogger(f"blueprint.synth.{stack}")
+    logger.propagate = False
+    collector = _WarningCollector()
+    logger.handlers = [collector]
+
+    # Each synthesis starts from a clean runtime, so several stacks can run in one process.
+    pulumi_settings.ROOT.set(None)
+    set_all_config(dict(flat), [])
+    pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False,
+                             logger=logger, monitor=monitor)
+    root = pulumi_settings.get_root_resource()
+    exported: dict[str, Any] = {}
+
+    def program() -> None:
+        if str(project.main.parent) not in sys.path:
+            sys.path.insert(0, str(project.main.parent))
+        runpy.run_path(str(project.main), run_name="__main__")
+        outputs = dict(getattr(root, "outputs", {}))
+        exported.update(_sync_await(pulumi.Output.from_input(outputs).future()) or {})
+
+    try:
+        _sync_await(run_pulumi_func(program))
+    finally:
+        pulumi_settings.SETTINGS.rpc_manager.clear()
+        pulumi_settings.SETTINGS.outputs.clear()
+
+    resources = tuple(
+        Resource(
+            urn=r.urn, type=r.type, name=r.name, custom=r.custom, inputs=r.inputs, id=r.id,
+            parent=r.parent, provider=r.provider, dependencies=tuple(r.dependencies),
+            property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
+            protect=r.protect, region=_region_of(r.type, r.inputs, r.custom, region),
+        )
+        for r in monitor.registrations
+    )
+    return ResourceGraph(project=project.name, stack=stack, region=region, resources=resources,
+                         outputs=exported, warnings=tuple(collector.messages))
+
+
+def _region_of(type_token: str, inputs: Mapping[str, Any], custom: bool, default: str) -> str | None:
+    if not custom or not type_token.startswith("aws:"):
+        return None
+    if isinstance(inputs.get("region"), str):
+        return inputs["region"]
+    return default

@@ -1,0 +1,77 @@
+"""Naming and tagging conventions shared by every component and by the policy pack.
+
+Tags are merged in plain Python, not through provider ``default_tags`` or transforms:
+the mock runtime shows neither, and a tag that cannot be seen in tests cannot be proved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+#: The standard tag keys, in the order they are documented. The policy pack requires them
+#: on every taggable AWS resource.
+STANDARD_TAG_KEYS: tuple[str, ...] = (
+    "environment",
+    "owner",
+    "cost-center",
+    "data-classification",
+    "managed-by",
+    "stack",
+)
+
+#: The value of the ``managed-by`` tag: it tells an operator in the console not to edit by hand.
+MANAGED_BY = "pulumi"
+
+#: The project name, as in ``Pulumi.yaml``; it prefixes physical names.
+PROJECT = "retail"
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """Names and tags for one stack. Built once from the stack config and handed to components."""
+
+    environment: str
+    owner: str
+    cost_center: str
+    data_classification: str
+    stack: str
+    project: str = PROJECT
+
+    @property
+    def standard_tags(self) -> dict[str, str]:
+        return {
+            "environment": self.environment,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "data-classification": self.data_classification,
+            "managed-by": MANAGED_BY,
+            "stack": self.stack,
+        }
+
+    def tags(self, name: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The standard tags, plus ``Name`` (the console's display name) and any extra tags.
+
+        Extra tags never override a standard tag: the standard set is what cost reports and
+        the policy pack rely on, so a clash is a programming error.
+        """
+        merged: dict[str, str] = {}
+        if name is not None:
+            merged["Name"] = name
+        for key, value in (extra or {}).items():
+            if key in STANDARD_TAG_KEYS:
+                raise ValueError(f"tag {key!r} is a standard tag and cannot be overridden")
+            merged[key] = value
+        merged.update(self.standard_tags)
+        return merged
+
+    def physical_name(self, *parts: str, max_length: int = 63) -> str:
+        """A physical (AWS-side) name: ``<project>-<stack>-<parts>``, lower-case, bounded.
+
+        Bounded because many AWS names are (KMS aliases 256, log groups 512, S3 buckets 63);
+        63 is the tightest common limit and so the default.
+        """
+        name = "-".join((self.project, self.stack, *parts)).lower()
+        if len(name) > max_length:
+            raise ValueError(f"physical name {name!r} is longer than {max_length} characters")
+        return name

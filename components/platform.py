@@ -1,0 +1,59 @@
+"""RetailPlatform: the whole platform for one stack, composed from the validated config."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import StackConfig
+from components.keys import KeyRing, KeyRingArgs
+from components.network import Network, NetworkArgs
+
+
+class RetailPlatform(pulumi.ComponentResource):
+    """Every component of the blueprint, wired together. Later areas add to it."""
+
+    def __init__(self, name: str, config: StackConfig, stack: str,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("retail:platform:RetailPlatform", name, None, opts)
+        conventions = config.conventions(stack)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+
+        self.keys = KeyRing(
+            "keys",
+            KeyRingArgs(
+                conventions=conventions,
+                region=config.region,
+                dr_region=config.dr_region,
+                account_id=identity.account_id,
+                partition=partition,
+                protect=config.is_prod,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.network = Network(
+            "network",
+            NetworkArgs(
+                config=config.network,
+                conventions=conventions,
+                region=config.region,
+                logs_key_arn=self.keys.arn("logs"),
+                account_id=identity.account_id,
+                partition=partition,
+                protect=config.is_prod,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.outputs = {
+            "environment": config.environment.value,
+            "region": config.region,
+            "drRegion": config.dr_region,
+            "vpcId": self.network.vpc.id,
+            "privateSubnetIds": self.network.subnet_ids["private"],
+            "isolatedSubnetIds": self.network.subnet_ids["isolated"],
+            "publicSubnetIds": self.network.subnet_ids["public"],
+            "kmsKeyArns": {domain: key.arn for domain, key in self.keys.keys.items()},
+        }
+        self.register_outputs(self.outputs)
