@@ -33,7 +33,8 @@ class Resource:
     protect: bool = False
     region: str | None = None
     """Where the resource lives: its own ``region`` input, else the provider's region;
-    ``None`` for what has no region (components, Kubernetes objects, providers)."""
+    ``"global"`` for global services (IAM, CloudFront, Route 53); ``None`` for what has no
+    region (components, Kubernetes objects, providers)."""
 
     @property
     def is_component(self) -> bool:
@@ -75,7 +76,7 @@ class Resource:
 
 @dataclass(frozen=True)
 class ResourceGraph:
-    """Every resource one stack registers, in registration order, plus its outputs."""
+    """Every resource one stack registers (sorted by URN), plus its outputs and warnings."""
 
     project: str
     stack: str

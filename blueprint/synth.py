@@ -6,11 +6,12 @@ The program is ``__main__.py`` itself, unchanged: what the offline plan shows is
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import runpy
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,46 +108,80 @@ def synthesize(
     *,
     config: Mapping[str, str] | None = None,
     project: Project | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> ResourceGraph:
     """Run the program for ``stack`` under mocks and return what it registered.
 
     ``config`` replaces the stack file's config (project defaults still apply), for callers
     that want to try a variation without writing a file. A ``pulumi.RunError`` raised by the
-    program (an invalid stack config) propagates unchanged.
+    program (an invalid stack config) propagates unchanged; pass ``monitor`` to see what was
+    registered before it.
     """
     project = project or Project.load()
     flat = {**project.defaults, **config} if config is not None else project.stack_config(stack)
-    region = flat.get("aws:region", "")
-
-    mocks = RetailMocks(default_region=region)
-    monitor = RecordingMonitor(mocks)
-    logger = logging.getLogger(f"blueprint.synth.{stack}")
-    logger.propagate = False
-    collector = _WarningCollector()
-    logger.handlers = [collector]
-
-    # Each synthesis starts from a clean runtime, so several stacks can run in one process.
-    pulumi_settings.ROOT.set(None)
-    set_all_config(dict(flat), [])
-    pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False,
-                             logger=logger, monitor=monitor)
-    root = pulumi_settings.get_root_resource()
-    exported: dict[str, Any] = {}
 
     def program() -> None:
         if str(project.main.parent) not in sys.path:
             sys.path.insert(0, str(project.main.parent))
         runpy.run_path(str(project.main), run_name="__main__")
+
+    return run_program(program, project=project.name, stack=stack, config=flat, monitor=monitor)
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    monitor: RecordingMonitor | None = None,
+) -> ResourceGraph:
+    """Run any Pulumi program function under the blueprint's mocks and record its graph.
+
+    ``synthesize`` runs the real program through it; the synth benchmark runs a flat program
+    through it, so both pay for exactly the same engine.
+    """
+    region = config.get("aws:region", "")
+    mocks = RetailMocks(default_region=region)
+    if monitor is None:
+        monitor = RecordingMonitor(mocks)
+    else:
+        monitor.mocks = mocks
+    logger = logging.getLogger(f"blueprint.synth.{stack}")
+    logger.propagate = False
+    collector = _WarningCollector()
+    logger.handlers = [collector]
+
+    # Each run starts from a clean runtime, so several stacks can run in one process. The
+    # SDK drives its event loop through get_event_loop(), which fails once anything in the
+    # process has called asyncio.run() (that leaves no current loop), so make sure of one.
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    pulumi_settings.ROOT.set(None)
+    set_all_config(dict(config), [])
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
+                             logger=logger, monitor=monitor)
+    root = pulumi_settings.get_root_resource()
+    exported: dict[str, Any] = {}
+
+    def run() -> None:
+        program()
         outputs = dict(getattr(root, "outputs", {}))
         exported.update(_sync_await(pulumi.Output.from_input(outputs).future()) or {})
 
     try:
-        _sync_await(run_pulumi_func(program))
+        _sync_await(run_pulumi_func(run))
     finally:
         pulumi_settings.SETTINGS.rpc_manager.clear()
         pulumi_settings.SETTINGS.outputs.clear()
 
-    resources = tuple(
+    # Sorted by URN: registration order depends on when outputs resolve, and a plan that
+    # reorders itself between runs makes every diff of it noise.
+    resources = tuple(sorted((
         Resource(
             urn=r.urn, type=r.type, name=r.name, custom=r.custom, inputs=r.inputs, id=r.id,
             parent=r.parent, provider=r.provider, dependencies=tuple(r.dependencies),
@@ -154,14 +189,21 @@ def synthesize(
             protect=r.protect, region=_region_of(r.type, r.inputs, r.custom, region),
         )
         for r in monitor.registrations
-    )
-    return ResourceGraph(project=project.name, stack=stack, region=region, resources=resources,
+    ), key=lambda resource: resource.urn))
+    return ResourceGraph(project=project, stack=stack, region=region, resources=resources,
                          outputs=exported, warnings=tuple(collector.messages))
+
+
+#: AWS services whose resources are not in any one region.
+GLOBAL_SERVICES = frozenset({"iam", "cloudfront", "route53", "organizations", "budgets", "shield"})
+GLOBAL = "global"
 
 
 def _region_of(type_token: str, inputs: Mapping[str, Any], custom: bool, default: str) -> str | None:
     if not custom or not type_token.startswith("aws:"):
         return None
+    if type_token.removeprefix("aws:").split("/", 1)[0] in GLOBAL_SERVICES:
+        return GLOBAL
     if isinstance(inputs.get("region"), str):
         return inputs["region"]
     return default

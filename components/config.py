@@ -220,10 +220,10 @@ class _CrossFieldErrors(ValueError):
         self.problems = problems
 
 
-#: Environment presets: a stack file overrides only what differs.
+#: Environment presets: a stack file overrides only what differs. (``dataClassification``
+#: defaults in Pulumi.yaml, where the CLI applies it, so it is not repeated here.)
 PRESETS: dict[Environment, dict[str, Any]] = {
     Environment.dev: {
-        "dataClassification": "internal",
         "network": {
             "cidr": "10.10.0.0/16",
             "azCount": 2,
@@ -233,7 +233,6 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         },
     },
     Environment.staging: {
-        "dataClassification": "confidential",
         "network": {
             "cidr": "10.20.0.0/16",
             "azCount": 3,
@@ -243,7 +242,6 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         },
     },
     Environment.prod: {
-        "dataClassification": "confidential",
         "network": {
             "cidr": "10.30.0.0/16",
             "azCount": 3,

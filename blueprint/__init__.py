@@ -1,0 +1,9 @@
+"""Offline tooling: synthesize a stack under Pulumi's mock runtime, report its plan, check it.
+
+``synthesize(stack)`` runs the real program; ``python -m blueprint plan <stack>`` prints it.
+"""
+
+from blueprint.graph import Resource, ResourceGraph
+from blueprint.synth import Project, StackNotFound, synthesize
+
+__all__ = ["Project", "Resource", "ResourceGraph", "StackNotFound", "synthesize"]

@@ -1,0 +1,66 @@
+"""``python -m blueprint plan <stack> [--json FILE]``: the offline plan of a stack.
+
+Exit codes: 0 the plan is clean; 1 a mandatory policy failed; 2 the stack config is
+invalid or the stack does not exist (the message says which key and how to fix it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pulumi
+
+from blueprint.checks import check
+from blueprint.render import make_console, render_plan
+from blueprint.synth import Project, StackNotFound, synthesize
+
+EXIT_OK, EXIT_POLICY_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m blueprint", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--project", metavar="DIR", type=Path, default=None,
+                        help="the directory holding Pulumi.yaml (default: this checkout)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser("plan", help="synthesize a stack offline and print its plan")
+    plan.add_argument("stack", help="stack name, as in stacks/Pulumi.<stack>.yaml")
+    plan.add_argument("--json", metavar="FILE", type=Path,
+                      help="also write the resource graph as JSON (schema: blueprint/graph.schema.json)")
+    plan.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    commands.add_parser("stacks", help="list the stacks")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = make_console()
+    errors = make_console(sys.stderr)
+    project = Project.load(args.project) if args.project else Project.load()
+    if args.command == "stacks":
+        for stack in project.stacks():
+            console.print(stack, markup=False)
+        return EXIT_OK
+
+    try:
+        graph = synthesize(args.stack, project=project)
+    except StackNotFound as exc:
+        errors.print(f"error: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    except pulumi.RunError as exc:
+        errors.print(f"error: stack {args.stack}: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+
+    report = None if args.no_policies else check(graph)
+    render_plan(graph, report, console)
+    if args.json is not None:
+        args.json.write_text(graph.dumps() + "\n")
+        console.print(f"\nwrote the resource graph to {args.json}", markup=False)
+    if report is not None and report.mandatory_failed:
+        return EXIT_POLICY_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

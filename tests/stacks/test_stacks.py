@@ -1,0 +1,64 @@
+"""Every stack file, end to end: it synthesizes, it is tagged, it passes the whole pack."""
+
+from __future__ import annotations
+
+import pytest
+
+from blueprint.checks import check
+from components.conventions import MANAGED_BY, STANDARD_TAG_KEYS
+from policies.baseline import POLICIES
+from tests.support import STACKS
+
+#: What a stack must never lose: `pulumi destroy` is refused for these in prod.
+STATEFUL_TYPES = {
+    "aws:kms/key:Key",
+    "aws:cloudwatch/logGroup:LogGroup",
+}
+
+
+def test_there_is_a_stack_per_environment():
+    assert set(STACKS) >= {"dev", "staging", "prod"}
+
+
+def test_stack_synthesizes_without_warnings(stack_graph):
+    assert len(stack_graph) > 0
+    assert stack_graph.warnings == ()
+
+
+def test_stack_passes_every_policy_of_the_pack(stack_graph):
+    report = check(stack_graph)
+    assert sorted(report.evaluated) == sorted(p.name for p in POLICIES)
+    assert report.violations == []
+    assert not report.mandatory_failed
+
+
+def test_every_aws_resource_with_tags_carries_the_standard_tags(stack_graph):
+    tagged = [r for r in stack_graph if r.custom and "tags" in r.inputs]
+    assert len(tagged) > 20
+    for resource in tagged:
+        tags = resource.inputs["tags"]
+        assert {k: tags.get(k) for k in STANDARD_TAG_KEYS}.keys() == set(STANDARD_TAG_KEYS)
+        assert all(tags[k] for k in STANDARD_TAG_KEYS), resource.urn
+        assert tags["managed-by"] == MANAGED_BY
+        assert tags["stack"] == stack_graph.stack
+        assert tags["environment"] == stack_graph.outputs["environment"]
+
+
+@pytest.mark.parametrize("stack", ["prod"])
+def test_prod_protects_every_stateful_resource(graph_of, stack):
+    stateful = [r for r in graph_of(stack) if r.type in STATEFUL_TYPES]
+    assert len(stateful) >= 4
+    unprotected = [r.urn for r in stateful if not r.protect]
+    assert unprotected == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_non_prod_stacks_can_be_destroyed(graph_of, stack):
+    assert [r.urn for r in graph_of(stack) if r.protect] == []
+
+
+def test_prod_is_spread_over_three_azs_with_a_dr_region(graph_of):
+    prod = graph_of("prod")
+    assert prod.outputs["drRegion"] not in (None, prod.region)
+    zones = {s.inputs["availabilityZone"] for s in prod.of_type("aws:ec2/subnet:Subnet")}
+    assert len(zones) >= 3

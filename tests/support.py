@@ -1,0 +1,31 @@
+"""Helpers the tests share (importable, unlike conftest.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from blueprint import Project
+
+PROJECT = Project.load()
+STACKS = PROJECT.stacks()
+
+
+def config_with(stack: str, **overrides: Any) -> dict[str, str]:
+    """A stack's flat config with some keys replaced, values written as Pulumi writes them.
+
+    ``network={"azCount": 4}`` merges into the stack's ``retail:network`` object;
+    ``None`` removes a key.
+    """
+    config = PROJECT.stack_config(stack)
+    for key, value in overrides.items():
+        full_key = key if ":" in key else f"retail:{key}"
+        if value is None:
+            config.pop(full_key, None)
+        elif isinstance(value, Mapping):
+            current = json.loads(config.get(full_key, "{}"))
+            config[full_key] = json.dumps({**current, **value})
+        else:
+            config[full_key] = str(value)
+    return config

@@ -1,0 +1,158 @@
+"""The offline engine: the real program under mocks, recorded as a graph."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema
+import pulumi
+import pytest
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
+
+from blueprint import Project, ResourceGraph, StackNotFound, synthesize
+from blueprint.graph import SCHEMA_VERSION, load_schema
+from blueprint.mocks import ACCOUNT_ID, RecordingMonitor, RetailMocks
+from tests.support import config_with
+
+
+def test_components_parent_their_children(graph_of):
+    graph = graph_of("prod")
+    platform = graph.one("retail:platform:RetailPlatform")
+    assert platform.parent == graph.stack_urn
+    assert {c.type for c in graph.children(platform.urn)} == {"retail:network:Network", "retail:security:KeyRing"}
+    network = graph.one("retail:network:Network")
+    vpc = graph.one("aws:ec2/vpc:Vpc")
+    assert vpc.parent == network.urn
+    assert [a.type for a in graph.ancestors(graph.one("aws:ec2/subnet:Subnet", "network-private-0").urn)] == [
+        "aws:ec2/vpc:Vpc", "retail:network:Network", "retail:platform:RetailPlatform"]
+    keyring = graph.one("retail:security:KeyRing")
+    assert {r.type for r in graph.children(keyring.urn)} == {"aws:kms/key:Key", "aws:kms/alias:Alias"}
+    # Every AWS resource sits under a component: nothing hangs loose off the stack.
+    assert all(graph.ancestors(r.urn) for r in graph if r.custom)
+
+
+def test_dependencies_come_from_the_registration_requests(graph_of):
+    graph = graph_of("prod")
+    flow_log = graph.one("aws:ec2/flowLog:FlowLog")
+    vpc = graph.one("aws:ec2/vpc:Vpc")
+    logs_key = graph.one("aws:kms/key:Key", "keys-logs")
+    assert vpc.urn in flow_log.dependencies
+    assert flow_log.property_dependencies["vpcId"] == (vpc.urn,)
+    # Through the log group, the flow log waits on the logs key; nothing in the network
+    # waits on the data key.
+    assert graph.depends_on(flow_log.urn, logs_key.urn)
+    data_key = graph.one("aws:kms/key:Key", "keys-data")
+    assert not any(graph.depends_on(r.urn, data_key.urn) for r in graph.descendants(
+        graph.one("retail:network:Network").urn))
+
+
+def test_nat_gateways_wait_for_the_internet_gateway(graph_of):
+    graph = graph_of("prod")
+    igw = graph.one("aws:ec2/internetGateway:InternetGateway")
+    for nat in graph.of_type("aws:ec2/natGateway:NatGateway"):
+        assert igw.urn in nat.dependencies
+
+
+def test_mocked_outputs_are_realistic(graph_of):
+    graph = graph_of("prod")
+    arns = graph.outputs["kmsKeyArns"]
+    for arn in arns.values():
+        assert re.fullmatch(rf"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/[0-9a-f-]{{36}}", arn)
+    assert re.fullmatch(r"vpc-[0-9a-f]{17}", graph.outputs["vpcId"])
+    assert all(re.fullmatch(r"subnet-[0-9a-f]{17}", s) for s in graph.outputs["privateSubnetIds"])
+
+
+def test_mocked_arns_carry_the_resources_own_region():
+    mocks = RetailMocks(default_region="eu-west-1")
+    _, here = mocks.new_resource(MockResourceArgs("aws:kms/key:Key", "k", {}))
+    _, there = mocks.new_resource(MockResourceArgs("aws:kms/key:Key", "k", {"region": "eu-central-1"}))
+    assert here["arn"].startswith(f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/")
+    assert there["arn"].startswith(f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/")
+    _, role = mocks.new_resource(MockResourceArgs("aws:iam/role:Role", "r", {"name": "deployer"}))
+    assert role["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/deployer"
+
+
+def test_an_unknown_invoke_raises():
+    mocks = RetailMocks(default_region="eu-west-1")
+    with pytest.raises(NotImplementedError, match="aws:rds/getEngineVersion:getEngineVersion"):
+        mocks.call(MockCallArgs("aws:rds/getEngineVersion:getEngineVersion", {}, ""))
+
+
+def test_synthesis_is_deterministic_and_stacks_do_not_leak_into_each_other():
+    first = synthesize("dev").dumps()
+    prod = synthesize("prod")
+    again = synthesize("dev").dumps()
+    assert first == again
+    assert prod.stack == "prod" and all(":prod::" in r.urn for r in prod)
+    assert "retail-prod" not in first
+
+
+def test_project_defaults_from_pulumi_yaml_are_applied():
+    project = Project.load()
+    assert project.defaults == {"retail:dataClassification": "internal"}
+    # The dev stack file does not set it: the tag comes from the project default.
+    dev = synthesize("dev")
+    assert dev.one("aws:ec2/vpc:Vpc").inputs["tags"]["data-classification"] == "internal"
+    # A stack file's value wins over the project default.
+    prod = synthesize("prod")
+    assert prod.one("aws:ec2/vpc:Vpc").inputs["tags"]["data-classification"] == "restricted"
+
+
+def test_an_invalid_config_raises_run_error_and_registers_nothing():
+    monitor = RecordingMonitor(RetailMocks(default_region="eu-west-1"))
+    config = config_with("prod", network={"cidr": "10.0.0.0/33"}, ownr="typo")
+    with pytest.raises(pulumi.RunError) as caught:
+        synthesize("prod", config=config, monitor=monitor)
+    message = str(caught.value)
+    assert "retail:network.cidr: '10.0.0.0/33' is not a valid IPv4 network" in message
+    assert "retail:ownr: unknown key" in message
+    assert monitor.registrations == []
+
+
+def test_an_unknown_stack_names_the_known_ones():
+    with pytest.raises(StackNotFound, match=r"Pulumi\.qa\.yaml \(stacks: dev, prod, staging\)"):
+        synthesize("qa")
+
+
+def test_a_secret_value_is_left_out_offline(tmp_path):
+    (tmp_path / "stacks").mkdir()
+    project = Project.load()
+    (tmp_path / "stacks" / "Pulumi.s.yaml").write_text(
+        "config:\n  retail:owner:\n    secure: AAABAMoz\n  aws:region: eu-west-1\n")
+    local = Project(name=project.name, stack_config_dir=tmp_path / "stacks", main=project.main,
+                    defaults=project.defaults)
+    assert "retail:owner" not in local.stack_config("s")
+
+
+def test_graph_json_round_trips_and_matches_its_schema(graph_of):
+    graph = graph_of("prod")
+    document = json.loads(graph.dumps())
+    jsonschema.validate(document, load_schema())
+    assert document["schemaVersion"] == SCHEMA_VERSION
+    again = ResourceGraph.from_json(document)
+    assert again.dumps() == graph.dumps()
+    assert again.one("aws:ec2/flowLog:FlowLog").property_dependencies == graph.one(
+        "aws:ec2/flowLog:FlowLog").property_dependencies
+
+
+def test_the_schema_rejects_what_it_does_not_describe(graph_of):
+    document = json.loads(graph_of("dev").dumps())
+    document["resources"][0]["surprise"] = True
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, load_schema())
+
+
+def test_a_graph_of_another_schema_version_is_refused(graph_of):
+    document = json.loads(graph_of("dev").dumps())
+    document["schemaVersion"] = SCHEMA_VERSION + 1
+    with pytest.raises(ValueError, match="schemaVersion 2 is not supported"):
+        ResourceGraph.from_json(document)
+
+
+def test_resources_are_counted_by_type_and_region(graph_of):
+    graph = graph_of("prod")
+    assert graph.count_by_type()["aws:ec2/subnet:Subnet"] == 9
+    regions = graph.count_by_region()
+    assert regions["global"] == len([r for r in graph if r.type.startswith("aws:iam/")])
+    assert regions["eu-west-1"] == sum(1 for r in graph if r.custom) - regions["global"]
