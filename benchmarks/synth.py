@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pulumi  # noqa: E402
+import pulumi
 
-from blueprint.synth import Project, run_program, synthesize  # noqa: E402
+from blueprint.synth import Project, run_program, synthesize
 
 
 class _Bare(pulumi.CustomResource):

@@ -4,6 +4,6 @@
 """
 
 from blueprint.graph import Resource, ResourceGraph
-from blueprint.synth import Project, StackNotFound, synthesize
+from blueprint.synth import Project, StackNotFoundError, synthesize
 
-__all__ = ["Project", "Resource", "ResourceGraph", "StackNotFound", "synthesize"]
+__all__ = ["Project", "Resource", "ResourceGraph", "StackNotFoundError", "synthesize"]

@@ -14,7 +14,7 @@ import pulumi
 
 from blueprint.checks import check
 from blueprint.render import make_console, render_plan
-from blueprint.synth import Project, StackNotFound, synthesize
+from blueprint.synth import Project, StackNotFoundError, synthesize
 
 EXIT_OK, EXIT_POLICY_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         graph = synthesize(args.stack, project=project)
-    except StackNotFound as exc:
+    except StackNotFoundError as exc:
         errors.print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT
     except pulumi.RunError as exc:

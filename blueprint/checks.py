@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from policies.offline import PolicyReport, ResourceSnapshot, evaluate
-
 from blueprint.graph import ResourceGraph
+from policies.offline import PolicyReport, ResourceSnapshot, evaluate
 
 
 def snapshots(graph: ResourceGraph) -> list[ResourceSnapshot]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TextIO
 
-from policies.offline import PolicyReport
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -16,6 +15,7 @@ from rich.tree import Tree
 
 from blueprint.graph import Resource, ResourceGraph
 from blueprint.synth import GLOBAL
+from policies.offline import PolicyReport
 
 
 def make_console(file: TextIO | None = None) -> Console:

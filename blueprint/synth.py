@@ -29,7 +29,7 @@ from blueprint.mocks import RecordingMonitor, RetailMocks
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-class StackNotFound(LookupError):
+class StackNotFoundError(LookupError):
     pass
 
 
@@ -73,7 +73,7 @@ class Project:
         path = self.stack_file(stack)
         if not path.exists():
             known = ", ".join(self.stacks()) or "none"
-            raise StackNotFound(f"no stack file {path.relative_to(path.parent.parent)} (stacks: {known})")
+            raise StackNotFoundError(f"no stack file {path.relative_to(path.parent.parent)} (stacks: {known})")
         data = yaml.safe_load(path.read_text()) or {}
         config = dict(self.defaults)
         for key, value in (data.get("config") or {}).items():

@@ -59,6 +59,8 @@ def subnet_cidr(vpc_cidr: str, tier: str, az_index: int) -> str:
 
 def plan_subnets(vpc_cidr: str, az_count: int) -> list[SubnetPlan]:
     """Every subnet of a VPC over ``az_count`` AZs, tier by tier."""
+    if not 1 <= az_count <= AZ_SLOTS:
+        raise ValueError(f"az_count {az_count} is outside 1..{AZ_SLOTS}")
     return [
         SubnetPlan(tier=tier, az_index=index, cidr=subnet_cidr(vpc_cidr, tier, index))
         for tier in TIERS

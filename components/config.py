@@ -14,7 +14,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import (
@@ -28,19 +28,20 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.cidr import AZ_SLOTS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
+from components.compliance import MIN_AUDIT_LOG_RETENTION_DAYS
 from components.conventions import Conventions
 
 #: The project's config namespace: stack files say ``retail:network``.
 NAMESPACE = "retail"
 
-#: CloudWatch Logs accepts only these retention periods (days); 0 means never expire.
+#: CloudWatch Logs accepts only these retention periods (days). "Never expire" is not
+#: offered: unbounded retention is a cost nobody decided on.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
     2557, 2922, 3288, 3653,
 )
 
-#: PCI DSS 10.5.1: audit logs are kept at least twelve months.
-PROD_MIN_LOG_RETENTION_DAYS = 365
+PROD_MIN_LOG_RETENTION_DAYS = MIN_AUDIT_LOG_RETENTION_DAYS
 
 #: Prod spreads over at least three AZs: losing one still leaves a majority for quorum
 #: systems (Aurora storage, etcd behind EKS) and two AZs of capacity for a surge.
@@ -48,16 +49,23 @@ PROD_MIN_AZ_COUNT = 3
 MIN_AZ_COUNT = 2  # EKS and ALBs require subnets in two AZs.
 MAX_AZ_COUNT = min(6, AZ_SLOTS)  # No AWS region has more than six AZs.
 
+#: RFC 1918. Python's ``is_private`` would also admit loopback, link-local and benchmarking
+#: ranges, which AWS refuses or which collide with its own addresses.
+_RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+#: Prod holds customer data: anything less than confidential would mislabel it.
+PROD_CLASSIFICATIONS = ("confidential", "restricted")
+
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     dev = "dev"
     staging = "staging"
     prod = "prod"
 
 
-class DataClassification(str, Enum):
+class DataClassification(StrEnum):
     public = "public"
     internal = "internal"
     confidential = "confidential"
@@ -109,7 +117,7 @@ class NetworkConfig(_Model):
         if not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:
             raise ValueError(f"{value!r} must have a prefix between /{MIN_VPC_PREFIX} and /{MAX_VPC_PREFIX} "
                              "(the smallest tier's subnets must still be /28 or larger)")
-        if not network.is_private:
+        if not any(network.subnet_of(block) for block in _RFC1918):
             raise ValueError(f"{value!r} is not a private (RFC 1918) range")
         return str(network)
 
@@ -156,7 +164,7 @@ class StackConfig(_Model):
     def _environment_rules(self) -> StackConfig:
         problems = cross_field_problems(self.model_dump(by_alias=True, mode="json"))
         if problems:
-            raise _CrossFieldErrors(problems)
+            raise _CrossFieldError(problems)
         return self
 
     @property
@@ -174,10 +182,14 @@ class StackConfig(_Model):
 
 
 def _as_int(value: Any) -> int | None:
+    """The whole number pydantic would read from ``value`` ("2", 2.0, "2.0"), else None."""
+    if isinstance(value, bool):
+        return None
     try:
-        return int(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return int(number) if number.is_integer() else None
 
 
 def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -195,7 +207,15 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             f"{dr_region!r} is the primary region; a DR region must be a different region",
         ))
     network = data.get("network")
-    if data.get("environment") == Environment.prod.value and isinstance(network, Mapping):
+    is_prod = data.get("environment") == Environment.prod.value
+    classification = data.get("dataClassification")
+    if is_prod and isinstance(classification, str) and classification not in PROD_CLASSIFICATIONS \
+            and classification in {c.value for c in DataClassification}:
+        problems.append((
+            "dataClassification",
+            f"prod holds customer data: classify it {' or '.join(PROD_CLASSIFICATIONS)}, not {classification!r}",
+        ))
+    if is_prod and isinstance(network, Mapping):
         az_count = _as_int(network.get("azCount"))
         if az_count is not None and az_count < PROD_MIN_AZ_COUNT:
             problems.append((
@@ -212,7 +232,7 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-class _CrossFieldErrors(ValueError):
+class _CrossFieldError(ValueError):
     """Rules that span several fields, each reported at its own key path."""
 
     def __init__(self, problems: list[tuple[str, str]]):
@@ -323,13 +343,15 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     ``kubernetes:context``) belong to their providers and are left to them.
     """
     values: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
     for full_key, value in raw.items():
         namespace, _, key = full_key.partition(":")
         if namespace == NAMESPACE:
             values[key] = _decode(value)
     if "region" in values:
         # The primary region is the provider's: one key, not two that could disagree.
-        raise ConfigError([(f"{NAMESPACE}:region", "set the primary region with `aws:region` instead")])
+        del values["region"]
+        problems.append((f"{NAMESPACE}:region", "set the primary region with `aws:region` instead"))
     if raw.get("aws:region") is not None:
         values["region"] = raw["aws:region"]
 
@@ -340,14 +362,13 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     preset = PRESETS[Environment(environment)] if known_environment else {}
     merged = _deep_merge(preset, values)
 
-    problems: list[tuple[str, str]] = []
     try:
         config = StackConfig.model_validate(merged)
     except ValidationError as exc:
         config = None
         preset_keys = set().union(*PRESETS.values())
         for error in exc.errors():
-            if isinstance(error.get("ctx", {}).get("error"), _CrossFieldErrors):
+            if isinstance(error.get("ctx", {}).get("error"), _CrossFieldError):
                 continue  # Reported below from the raw data, with or without field errors.
             if not known_environment and error["type"] == "missing" and error["loc"][0] in preset_keys:
                 continue

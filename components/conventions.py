@@ -6,6 +6,7 @@ the mock runtime shows neither, and a tag that cannot be seen in tests cannot be
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ STANDARD_TAG_KEYS: tuple[str, ...] = (
 
 #: The value of the ``managed-by`` tag: it tells an operator in the console not to edit by hand.
 MANAGED_BY = "pulumi"
+
+_UNSAFE = re.compile(r"[^a-z0-9-]")
 
 #: The project name, as in ``Pulumi.yaml``; it prefixes physical names.
 PROJECT = "retail"
@@ -61,6 +64,8 @@ class Conventions:
         for key, value in (extra or {}).items():
             if key in STANDARD_TAG_KEYS:
                 raise ValueError(f"tag {key!r} is a standard tag and cannot be overridden")
+            if key == "Name" and name is not None:
+                raise ValueError("tag 'Name' given twice: as the name argument and as an extra tag")
             merged[key] = value
         merged.update(self.standard_tags)
         return merged
@@ -69,9 +74,11 @@ class Conventions:
         """A physical (AWS-side) name: ``<project>-<stack>-<parts>``, lower-case, bounded.
 
         Bounded because many AWS names are (KMS aliases 256, log groups 512, S3 buckets 63);
-        63 is the tightest common limit and so the default.
+        63 is the tightest common limit and so the default. Characters other than letters,
+        digits and hyphens (a stack named ``eu_prod.2``) become hyphens, which every AWS name
+        accepts.
         """
-        name = "-".join((self.project, self.stack, *parts)).lower()
+        name = _UNSAFE.sub("-", "-".join((self.project, self.stack, *parts)).lower())
         if len(name) > max_length:
             raise ValueError(f"physical name {name!r} is longer than {max_length} characters")
         return name

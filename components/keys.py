@@ -15,10 +15,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.compliance import KMS_DELETION_WINDOW_DAYS
 from components.conventions import Conventions
 
-#: KMS.3: the longest window AWS allows, so an accidental deletion can be cancelled for a month.
-DELETION_WINDOW_DAYS = 30
+DELETION_WINDOW_DAYS = KMS_DELETION_WINDOW_DAYS
 
 #: PCI DSS 3.7.4 asks for a defined cryptoperiod; yearly is AWS's default and the CIS benchmark's.
 ROTATION_PERIOD_DAYS = 365

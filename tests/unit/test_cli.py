@@ -66,9 +66,8 @@ def test_a_mistyped_key_fails_with_the_key_and_no_traceback(tmp_path, capsys):
 def test_a_failing_mandatory_policy_gives_a_non_zero_exit(tmp_path, capsys, monkeypatch):
     # Flow logs kept 30 days in a stack that says prod is refused by config validation
     # already; the pack is the second line of defence, so break the pack's input directly.
-    from policies import offline
-
     from blueprint import checks
+    from policies import offline
 
     real_evaluate = offline.evaluate
 

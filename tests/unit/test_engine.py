@@ -10,7 +10,7 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
-from blueprint import Project, ResourceGraph, StackNotFound, synthesize
+from blueprint import Project, ResourceGraph, StackNotFoundError, synthesize
 from blueprint.graph import SCHEMA_VERSION, load_schema
 from blueprint.mocks import ACCOUNT_ID, RecordingMonitor, RetailMocks
 from tests.support import config_with
@@ -90,10 +90,10 @@ def test_synthesis_is_deterministic_and_stacks_do_not_leak_into_each_other():
 
 def test_project_defaults_from_pulumi_yaml_are_applied():
     project = Project.load()
-    assert project.defaults == {"retail:dataClassification": "internal"}
-    # The dev stack file does not set it: the tag comes from the project default.
-    dev = synthesize("dev")
-    assert dev.one("aws:ec2/vpc:Vpc").inputs["tags"]["data-classification"] == "internal"
+    assert project.defaults == {"retail:dataClassification": "confidential"}
+    # The staging stack file does not set it: the tag comes from the project default.
+    staging = synthesize("staging")
+    assert staging.one("aws:ec2/vpc:Vpc").inputs["tags"]["data-classification"] == "confidential"
     # A stack file's value wins over the project default.
     prod = synthesize("prod")
     assert prod.one("aws:ec2/vpc:Vpc").inputs["tags"]["data-classification"] == "restricted"
@@ -111,7 +111,7 @@ def test_an_invalid_config_raises_run_error_and_registers_nothing():
 
 
 def test_an_unknown_stack_names_the_known_ones():
-    with pytest.raises(StackNotFound, match=r"Pulumi\.qa\.yaml \(stacks: dev, prod, staging\)"):
+    with pytest.raises(StackNotFoundError, match=r"Pulumi\.qa\.yaml \(stacks: dev, prod, staging\)"):
         synthesize("qa")
 
 

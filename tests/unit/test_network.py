@@ -185,5 +185,6 @@ def test_asking_for_more_azs_than_the_region_has_fails_clearly():
     # so the in-program check is reached only by a region with fewer. Exercised directly:
     from components.network import _require_zones
 
-    with pytest.raises(ValueError, match=r"eu-west-3 has 2 available AZs, the stack asks for 3; lower retail:network.azCount"):
+    expected = r"eu-west-3 has 2 available AZs, the stack asks for 3; lower retail:network.azCount"
+    with pytest.raises(ValueError, match=expected):
         _require_zones(["eu-west-3a", "eu-west-3b"], 3, "eu-west-3")

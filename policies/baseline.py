@@ -1,0 +1,384 @@
+"""The retail baseline policies, importable without starting the policy server.
+
+Every policy is MANDATORY: the blueprint satisfies each control by default, so a violation
+means a regression or a hand edit, never an accepted risk. Each resource policy compares
+``args.resource_type`` itself because the Python SDK has no per-type helper.
+
+Props are what pulumi-aws v7 hands a policy: camelCase inputs (``enableKeyRotation``),
+wrapped by the engine in read-only ``Mapping``/``Sequence`` proxies, so the checks below
+test for ``Mapping``/``Sequence``, never ``dict``/``list``. ``args.not_applicable()`` raises,
+so it ends a check; a missing prop is either a violation or compliant, and each check
+says which, with AWS's default as the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from components.compliance import KMS_DELETION_WINDOW_DAYS, MIN_AUDIT_LOG_RETENTION_DAYS
+from components.conventions import MANAGED_BY, STANDARD_TAG_KEYS
+from policies._taggable import is_taggable
+
+KMS_KEY = "aws:kms/key:Key"
+VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SUBNET = "aws:ec2/subnet:Subnet"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+MIN_KMS_DELETION_WINDOW_DAYS = KMS_DELETION_WINDOW_DAYS
+DEFAULT_MIN_LOG_RETENTION_DAYS = MIN_AUDIT_LOG_RETENTION_DAYS
+
+#: The policy-config key of ``log-retention-prod`` (Pulumi policy config is camelCase).
+LOG_RETENTION_CONFIG_KEY = "minimumRetentionDays"
+
+
+def _days(value: Any) -> str:
+    # The engine hands numbers over as floats (protobuf Struct): say "30", not "30.0".
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --- KMS ------------------------------------------------------------------------------------
+
+
+def _kms_key_rotation(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != KMS_KEY:
+        return
+    key_spec = args.props.get("customerMasterKeySpec") or args.props.get("keySpec")
+    if key_spec not in (None, "SYMMETRIC_DEFAULT"):
+        # AWS rotates only symmetric encryption keys (KMS.4 evaluates only those); asking
+        # an asymmetric or HMAC key to rotate is an API error, not a fix.
+        args.not_applicable(f"{key_spec} keys do not support automatic rotation")
+    # Missing enableKeyRotation is a violation: AWS's default is off.
+    if args.props.get("enableKeyRotation") is not True:
+        report_violation(
+            "KMS key has rotation off; set enable_key_rotation=True "
+            "(AWS then rotates the key material yearly, or every rotation_period_in_days).",
+            None,
+        )
+
+
+def _principal_is_everyone(principal: Any) -> bool:
+    if isinstance(principal, str):
+        return principal == "*"
+    if isinstance(principal, Mapping):
+        # {"AWS": "*"} is the usual spelling; any principal kind that is "*" is as public.
+        return any(_principal_is_everyone(value) for value in principal.values())
+    if isinstance(principal, Sequence):
+        return any(_principal_is_everyone(value) for value in principal)
+    return False
+
+
+def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    statements = document.get("Statement")
+    if isinstance(statements, Mapping):
+        return [statements]
+    if isinstance(statements, Sequence) and not isinstance(statements, str):
+        return [s for s in statements if isinstance(s, Mapping)]
+    return []
+
+
+def _kms_key_not_public(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != KMS_KEY:
+        return
+    policy = args.props.get("policy")
+    if policy is None or policy == "":
+        # Missing policy is compliant: AWS then attaches the default key policy, which
+        # trusts only the key's own account.
+        args.not_applicable("no key policy: AWS's default policy trusts only the account")
+    if isinstance(policy, str):
+        try:
+            document = json.loads(policy)
+        except json.JSONDecodeError as error:
+            report_violation(
+                f"KMS key policy is not valid JSON ({error.msg}); build it as a dict and pass "
+                "json.dumps(document) so it can be checked for public principals.",
+                None,
+            )
+            return
+    else:
+        document = policy
+    if not isinstance(document, Mapping):
+        report_violation(
+            "KMS key policy is not a JSON object; pass json.dumps of a policy document.", None
+        )
+        return
+    for index, statement in enumerate(_statements(document)):
+        if str(statement.get("Effect", "")).lower() != "allow" or statement.get("Condition"):
+            continue
+        # Allow + NotPrincipal grants everyone except the named principals: as public as "*".
+        if "NotPrincipal" in statement:
+            how = "every AWS principal outside NotPrincipal"
+        elif _principal_is_everyone(statement.get("Principal")):
+            how = "every AWS principal ('*')"
+        else:
+            continue
+        sid = statement.get("Sid") or f"#{index}"
+        report_violation(
+            f"KMS key policy statement {sid} allows {how} without a Condition, so any "
+            "account can use the key; name the account or role ARNs as principals, or add "
+            "a Condition such as aws:PrincipalAccount or kms:CallerAccount.",
+            None,
+        )
+
+
+def _kms_key_deletion_window(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    if args.resource_type != KMS_KEY:
+        return
+    window = args.props.get("deletionWindowInDays")
+    # Missing is compliant: AWS's default waiting period is 30 days.
+    if window is None:
+        return
+    if not isinstance(window, (int, float)) or window < MIN_KMS_DELETION_WINDOW_DAYS:
+        report_violation(
+            f"KMS key deletion window is {_days(window)} days; set deletion_window_in_days="
+            f"{MIN_KMS_DELETION_WINDOW_DAYS} so an accidental deletion can be cancelled "
+            "(and protect=True on keys that encrypt data).",
+            None,
+        )
+
+
+# --- VPC ------------------------------------------------------------------------------------
+
+
+def _linked_urns(resources: Sequence[PolicyResource], resource_type: str, prop: str) -> set[str]:
+    """URNs that resources of ``resource_type`` reference through input ``prop``.
+
+    property_dependencies, not prop values: during preview a new VPC's id is unknown, but
+    the engine already knows which resource the ``vpcId`` input came from.
+    """
+    return {
+        dependency.urn
+        for resource in resources
+        if resource.resource_type == resource_type
+        for dependency in resource.property_dependencies.get(prop, ())
+    }
+
+
+def _vpc_flow_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    vpcs = [r for r in args.resources if r.resource_type == VPC]
+    if not vpcs:
+        args.not_applicable("the stack has no VPCs")
+    logged = _linked_urns(args.resources, FLOW_LOG, "vpcId")
+    for vpc in vpcs:
+        if vpc.urn not in logged:
+            report_violation(
+                f"VPC {vpc.name} has no flow log; add an aws.ec2.FlowLog with "
+                "vpc_id=vpc.id (traffic_type='ALL') so network traffic is auditable.",
+                vpc.urn,
+            )
+
+
+def _default_security_group_closed(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    if args.resource_type != DEFAULT_SECURITY_GROUP:
+        return
+    # Missing ingress/egress is compliant: the provider then removes every rule.
+    rules = {kind: args.props.get(kind) or () for kind in ("ingress", "egress")}
+    open_kinds = [f"{len(found)} {kind}" for kind, found in rules.items() if len(found)]
+    if open_kinds:
+        report_violation(
+            f"default security group has {' and '.join(open_kinds)} rule(s); set ingress=[] "
+            "and egress=[] and put the rules on a dedicated security group.",
+            None,
+        )
+
+
+def _default_security_group_managed(
+    args: StackValidationArgs, report_violation: ReportViolation
+) -> None:
+    vpcs = [r for r in args.resources if r.resource_type == VPC]
+    if not vpcs:
+        args.not_applicable("the stack has no VPCs")
+    managed = _linked_urns(args.resources, DEFAULT_SECURITY_GROUP, "vpcId")
+    for vpc in vpcs:
+        if vpc.urn not in managed:
+            report_violation(
+                f"VPC {vpc.name} leaves its default security group unmanaged, and AWS's "
+                "default allows all traffic within the group; add an "
+                "aws.ec2.DefaultSecurityGroup with vpc_id=vpc.id and no ingress or egress.",
+                vpc.urn,
+            )
+
+
+def _subnet_no_public_ip_on_launch(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    if args.resource_type != SUBNET:
+        return
+    # Missing is compliant: AWS's default is false.
+    if args.props.get("mapPublicIpOnLaunch") is True:
+        report_violation(
+            "subnet assigns public IPs on launch; set map_public_ip_on_launch=False "
+            "(NAT gateways and load balancers bring their own addresses).",
+            None,
+        )
+
+
+# --- Logs -----------------------------------------------------------------------------------
+
+
+def _minimum_retention_days(config: Mapping[str, Any]) -> int:
+    value = config.get(LOG_RETENTION_CONFIG_KEY)
+    # Floats too: the engine hands config numbers over as floats (protobuf Struct).
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    return DEFAULT_MIN_LOG_RETENTION_DAYS
+
+
+def _log_retention_prod(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != LOG_GROUP:
+        return
+    tags = args.props.get("tags")
+    # An untagged log group is not applicable here; standard-tags reports the missing tag.
+    if not isinstance(tags, Mapping) or tags.get("environment") != "prod":
+        args.not_applicable("log group is not tagged environment=prod")
+    minimum = _minimum_retention_days(args.get_config())
+    retention = args.props.get("retentionInDays")
+    # Missing or 0 is compliant: CloudWatch Logs then keeps events forever.
+    if retention is None or retention == 0:
+        return
+    if not isinstance(retention, (int, float)) or retention < minimum:
+        report_violation(
+            f"prod log group keeps events for {_days(retention)} days, less than the {minimum} "
+            f"PCI DSS 10.5.1 requires; set retention_in_days to at least {minimum}.",
+            None,
+        )
+
+
+# --- Tags -----------------------------------------------------------------------------------
+
+
+def _tag_map(tags: Any) -> dict[str, Any]:
+    if isinstance(tags, Mapping):
+        return {str(key): tags[key] for key in tags}
+    # A few resources (aws.autoscaling.Group) take tags as a list of {key, value} blocks.
+    if isinstance(tags, Sequence) and not isinstance(tags, str):
+        return {
+            str(tag["key"]): tag.get("value")
+            for tag in tags
+            if isinstance(tag, Mapping) and "key" in tag
+        }
+    return {}
+
+
+def _standard_tags(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if not args.resource_type.startswith("aws:") or not is_taggable(args.resource_type):
+        return
+    # Missing tags is a violation: every standard key is then missing.
+    tags = _tag_map(args.props.get("tags"))
+    missing = [
+        key
+        for key in STANDARD_TAG_KEYS
+        if not isinstance(tags.get(key), str) or not tags[key].strip()
+    ]
+    if missing:
+        report_violation(
+            f"missing or empty standard tags: {', '.join(missing)}; merge "
+            "Conventions.tags() (components/conventions.py) into this resource's tags.",
+            None,
+        )
+    managed_by = tags.get("managed-by")
+    if "managed-by" not in missing and managed_by != MANAGED_BY:
+        report_violation(
+            f"tag managed-by is {managed_by!r}, expected {MANAGED_BY!r}; take the tags from "
+            "Conventions.tags() rather than writing them by hand.",
+            None,
+        )
+
+
+# --- The pack -------------------------------------------------------------------------------
+
+POLICIES: list[Policy] = [
+    ResourceValidationPolicy(
+        name="kms-key-rotation",
+        description="KMS.4: customer-managed KMS keys rotate their key material",
+        validate=_kms_key_rotation,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="kms-key-not-public",
+        description="KMS.5: KMS key policies do not allow every AWS principal without a condition",
+        validate=_kms_key_not_public,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="kms-key-deletion-window",
+        description=(
+            f"KMS.3: KMS keys wait at least {MIN_KMS_DELETION_WINDOW_DAYS} days before deletion"
+        ),
+        validate=_kms_key_deletion_window,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="vpc-flow-logs",
+        description="EC2.6: every VPC has a flow log",
+        validate=_vpc_flow_logs,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="default-security-group-closed",
+        description="EC2.2: managed default security groups have no ingress or egress rules",
+        validate=_default_security_group_closed,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="default-security-group-managed",
+        description="EC2.2: every VPC's default security group is managed (and so closed)",
+        validate=_default_security_group_managed,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="subnet-no-public-ip-on-launch",
+        description="EC2.15: subnets do not assign public IPv4 addresses on launch",
+        validate=_subnet_no_public_ip_on_launch,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="log-retention-prod",
+        description=(
+            "PCI DSS 10.5.1: prod CloudWatch log groups keep events for at least "
+            f"{DEFAULT_MIN_LOG_RETENTION_DAYS} days (configurable) or forever"
+        ),
+        validate=_log_retention_prod,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=PolicyConfigSchema(
+            properties={
+                LOG_RETENTION_CONFIG_KEY: {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": DEFAULT_MIN_LOG_RETENTION_DAYS,
+                    "description": "Shortest retention (days) a prod log group may have.",
+                },
+            },
+        ),
+    ),
+    ResourceValidationPolicy(
+        name="standard-tags",
+        description=(
+            "TAG.1: every taggable AWS resource carries the standard tags, "
+            f"with managed-by={MANAGED_BY}"
+        ),
+        validate=_standard_tags,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+]
