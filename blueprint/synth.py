@@ -50,9 +50,9 @@ class Project:
             full_key = key if ":" in key else f"{name}:{key}"
             if isinstance(declaration, Mapping):
                 if "default" in declaration:
-                    defaults[full_key] = _config_text(declaration["default"])
+                    defaults[full_key] = config_text(declaration["default"])
             else:
-                defaults[full_key] = _config_text(declaration)
+                defaults[full_key] = config_text(declaration)
         return cls(
             name=name,
             stack_config_dir=root / data.get("stackConfigDir", "."),
@@ -82,11 +82,12 @@ class Project:
                 # Ciphertext needs the stack's secrets provider; offline, the key is left out
                 # and the program's validation says it is missing.
                 continue
-            config[full_key] = _config_text(value)
+            config[full_key] = config_text(value)
         return config
 
 
-def _config_text(value: Any) -> str:
+def config_text(value: Any) -> str:
+    """A config value as the engine hands it to a program: text, structured values as JSON."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):

@@ -171,6 +171,20 @@ class StackConfig(_Model):
     def is_prod(self) -> bool:
         return self.environment is Environment.prod
 
+    def loosened_defaults(self) -> list[str]:
+        """Allowed but weaker-than-preset choices in prod, each with what it costs: the
+        platform logs them as warnings so a loosening is always said out loud."""
+        if not self.is_prod:
+            return []
+        notes = []
+        if self.network.nat_strategy == "single":
+            notes.append("retail:network.natStrategy is 'single' in prod: an outage of that NAT "
+                         "gateway's AZ cuts internet egress for every AZ")
+        if not self.network.interface_endpoints:
+            notes.append("retail:network.interfaceEndpoints is off in prod: image pulls, STS and "
+                         "log shipping cross the NAT gateway instead of staying on private endpoints")
+        return notes
+
     def conventions(self, stack: str) -> Conventions:
         return Conventions(
             environment=self.environment.value,

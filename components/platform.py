@@ -17,6 +17,8 @@ class RetailPlatform(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:platform:RetailPlatform", name, None, opts)
         conventions = config.conventions(stack)
+        for note in config.loosened_defaults():
+            pulumi.log.warn(note, resource=self)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
 

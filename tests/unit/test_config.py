@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.config import CONFIG
 
+from blueprint.synth import config_text
 from components.config import (
     LOG_RETENTION_DAYS,
     ConfigError,
@@ -27,37 +26,12 @@ from components.config import (
     parse_stack_config,
 )
 from components.stack_config import load_stack_config
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STACK_FILES = sorted((PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"))
-
-
-def pulumi_text(value: Any) -> str:
-    """A config value as the engine hands it to the program."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
+from tests.support import PROJECT, STACKS
 
 
 def project_defaults() -> dict[str, str]:
     """The ``config:`` defaults of Pulumi.yaml, which the CLI applies to every stack."""
-    project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())
-    defaults: dict[str, str] = {}
-    for key, declaration in (project.get("config") or {}).items():
-        full_key = key if ":" in key else f"retail:{key}"
-        if isinstance(declaration, dict):
-            if "default" in declaration:
-                defaults[full_key] = pulumi_text(declaration["default"])
-        else:
-            defaults[full_key] = pulumi_text(declaration)
-    return defaults
-
-
-def stack_file_config(path: Path) -> dict[str, str]:
-    data = yaml.safe_load(path.read_text()) or {}
-    return {**project_defaults(), **{k: pulumi_text(v) for k, v in (data.get("config") or {}).items()}}
+    return dict(PROJECT.defaults)
 
 
 def raw(
@@ -75,7 +49,7 @@ def raw(
         "retail:costCenter": "cc-4100",
     }
     for key, value in (overrides or {}).items():
-        config[key] = value if isinstance(value, str) else pulumi_text(value)
+        config[key] = value if isinstance(value, str) else config_text(value)
     for key in drop:
         config.pop(key)
     return config
@@ -361,18 +335,18 @@ def test_host_bits_set_suggests_the_network_address(cidr, host):
 # --- The stack files -----------------------------------------------------------------------
 
 def test_every_environment_has_a_stack_file():
-    assert {path.name.split(".")[1] for path in STACK_FILES} >= {"dev", "staging", "prod"}
+    assert set(STACKS) >= {"dev", "staging", "prod"}
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=lambda path: path.name)
-def test_every_stack_file_parses(path):
-    config = parse_stack_config(stack_file_config(path))
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_file_parses(stack):
+    config = parse_stack_config(PROJECT.stack_config(stack))
 
     assert isinstance(config, StackConfig)
 
 
 def test_the_prod_stack_has_a_separate_dr_region_three_azs_and_a_nat_per_az():
-    config = parse_stack_config(stack_file_config(PROJECT_ROOT / "stacks" / "Pulumi.prod.yaml"))
+    config = parse_stack_config(PROJECT.stack_config("prod"))
 
     assert config.is_prod
     assert config.dr_region is not None

@@ -188,3 +188,15 @@ def test_asking_for_more_azs_than_the_region_has_fails_clearly():
     expected = r"eu-west-3 has 2 available AZs, the stack asks for 3; lower retail:network.azCount"
     with pytest.raises(ValueError, match=expected):
         _require_zones(["eu-west-3a", "eu-west-3b"], 3, "eu-west-3")
+
+
+def test_loosening_a_prod_default_is_said_out_loud(synth_with, graph_of):
+    assert graph_of("prod").warnings == ()
+    graph = synth_with("prod", network={"natStrategy": "single", "interfaceEndpoints": False})
+    assert len(graph.of_type(NAT)) == 1
+    assert any("natStrategy is 'single' in prod" in w for w in graph.warnings)
+    assert any("interfaceEndpoints is off in prod" in w for w in graph.warnings)
+
+
+def test_the_same_choices_in_dev_are_not_warnings(synth_with):
+    assert synth_with("dev", network={"natStrategy": "single"}).warnings == ()
