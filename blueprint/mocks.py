@@ -171,10 +171,12 @@ class RetailMocks(pulumi.runtime.Mocks):
 
     @staticmethod
     def _physical_name(args: MockResourceArgs, inputs: Mapping[str, Any], digest: str) -> str:
-        if isinstance(inputs.get("name"), str):
-            return inputs["name"]
-        if isinstance(inputs.get("namePrefix"), str):
-            return inputs["namePrefix"] + digest[:8]
+        for key in (_NAME_INPUTS.get(args.typ, "name"), "name"):
+            if isinstance(inputs.get(key), str):
+                return inputs[key]
+        for key in ("namePrefix", "bucketPrefix", "clusterIdentifierPrefix", "identifierPrefix"):
+            if isinstance(inputs.get(key), str):
+                return inputs[key] + digest[:8]
         # Pulumi's auto-naming: the logical name plus a random suffix (here a stable one).
         return f"{args.name}-{digest[:7]}"
 
@@ -191,12 +193,10 @@ class RetailMocks(pulumi.runtime.Mocks):
     def _arn(typ: str, region: str, resource_id: str, physical: str, digest: str) -> str:
         service, _, rest = typ.removeprefix("aws:").partition("/")
         kind = rest.split(":", 1)[0].lower()
-        if typ == "aws:kms/key:Key":
-            return f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:key/{resource_id}"
-        if typ == "aws:kms/alias:Alias":
-            return f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:{physical}"
-        if typ == "aws:cloudwatch/logGroup:LogGroup":
-            return f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{physical}"
+        template = _ARN_FORMATS.get(typ)
+        if template is not None:
+            return template.format(partition=PARTITION, region=region, account=ACCOUNT_ID, id=resource_id,
+                                   name=physical, suffix=digest[:6])
         if service == "iam":
             return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{kind}/{physical}"
         if service == "s3":
@@ -208,15 +208,99 @@ class RetailMocks(pulumi.runtime.Mocks):
     @staticmethod
     def _extras(typ: str, inputs: Mapping[str, Any], region: str, resource_id: str,
                 digest: str) -> dict[str, Any]:
-        if typ == "aws:kms/key:Key":
-            return {"keyId": resource_id}
-        if typ == "aws:ec2/vpc:Vpc":
-            return {"defaultSecurityGroupId": f"sg-{digest[17:34]}",
-                    "mainRouteTableId": f"rtb-{digest[17:34]}",
-                    "defaultNetworkAclId": f"acl-{digest[17:34]}"}
-        if typ == "aws:ec2/eip:Eip":
-            octets = [int(digest[i:i + 2], 16) for i in range(0, 4, 2)]
-            return {"publicIp": f"203.0.{octets[0]}.{octets[1]}", "allocationId": resource_id}
-        if typ == "aws:iam/role:Role":
-            return {"uniqueId": f"AROA{digest[:17].upper()}"}
+        handler = _EXTRAS.get(typ)
+        return handler(inputs, region, resource_id, digest) if handler else {}
+
+
+# The input that carries each type's physical name, where it is not `name`.
+_NAME_INPUTS: dict[str, str] = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:rds/cluster:Cluster": "clusterIdentifier",
+    "aws:rds/clusterInstance:ClusterInstance": "identifier",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:elasticache/user:User": "userId",
+    "aws:elasticache/userGroup:UserGroup": "userGroupId",
+}
+
+_ARN_FORMATS: dict[str, str] = {
+    "aws:kms/key:Key": "arn:{partition}:kms:{region}:{account}:key/{id}",
+    "aws:kms/alias:Alias": "arn:{partition}:kms:{region}:{account}:{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:{partition}:logs:{region}:{account}:log-group:{name}",
+    "aws:rds/cluster:Cluster": "arn:{partition}:rds:{region}:{account}:cluster:{name}",
+    "aws:rds/clusterInstance:ClusterInstance": "arn:{partition}:rds:{region}:{account}:db:{name}",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": "arn:{partition}:rds:{region}:{account}:cluster-pg:{name}",
+    "aws:rds/subnetGroup:SubnetGroup": "arn:{partition}:rds:{region}:{account}:subgrp:{name}",
+    "aws:dynamodb/table:Table": "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
+    "aws:elasticache/replicationGroup:ReplicationGroup":
+        "arn:{partition}:elasticache:{region}:{account}:replicationgroup:{name}",
+    "aws:elasticache/user:User": "arn:{partition}:elasticache:{region}:{account}:user:{name}",
+    "aws:elasticache/userGroup:UserGroup": "arn:{partition}:elasticache:{region}:{account}:usergroup:{name}",
+    "aws:elasticache/subnetGroup:SubnetGroup": "arn:{partition}:elasticache:{region}:{account}:subnetgroup:{name}",
+    "aws:secretsmanager/secret:Secret": "arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-{suffix}",
+    "aws:appautoscaling/policy:Policy":
+        "arn:{partition}:autoscaling:{region}:{account}:scalingPolicy:{suffix}:resource/rds/{name}",
+}
+
+
+def _eip(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    octets = [int(digest[i:i + 2], 16) for i in range(0, 4, 2)]
+    return {"publicIp": f"203.0.{octets[0]}.{octets[1]}", "allocationId": resource_id}
+
+
+def _bucket(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    return {"bucket": resource_id, "bucketDomainName": f"{resource_id}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{resource_id}.s3.{region}.amazonaws.com",
+            "hostedZoneId": "Z1BKCTXD74EZPE"}
+
+
+def _rds_cluster(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    host = f"{resource_id}.cluster-{digest[:12]}.{region}.rds.amazonaws.com"
+    outputs: dict[str, Any] = {
+        "clusterResourceId": f"cluster-{digest[:26].upper()}",
+        "endpoint": host,
+        "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+        "port": inputs.get("port", 5432),
+    }
+    if inputs.get("manageMasterUserPassword"):
+        outputs["masterUserSecrets"] = [{
+            "secretArn": f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!cluster-{digest[:8]}",
+            "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"),
+            "secretStatus": "active",
+        }]
+    return outputs
+
+
+def _rds_instance(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    return {"endpoint": f"{resource_id}.{digest[:12]}.{region}.rds.amazonaws.com",
+            "dbiResourceId": f"db-{digest[:26].upper()}"}
+
+
+def _dynamodb_table(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    if not inputs.get("streamEnabled"):
         return {}
+    label = "2026-01-01T00:00:00.000"
+    return {"streamLabel": label,
+            "streamArn": f"arn:{PARTITION}:dynamodb:{region}:{ACCOUNT_ID}:table/{resource_id}/stream/{label}"}
+
+
+def _replication_group(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    host = f"{resource_id}.{digest[:6]}.{region[:2]}{region.split('-')[1][:1]}{region[-1]}.cache.amazonaws.com"
+    return {"primaryEndpointAddress": f"master.{host}", "readerEndpointAddress": f"replica.{host}",
+            "port": inputs.get("port", 6379)}
+
+
+_EXTRAS: dict[str, Callable[[Mapping[str, Any], str, str, str], dict[str, Any]]] = {
+    "aws:kms/key:Key": lambda inputs, region, resource_id, digest: {"keyId": resource_id},
+    "aws:ec2/vpc:Vpc": lambda inputs, region, resource_id, digest: {
+        "defaultSecurityGroupId": f"sg-{digest[17:34]}",
+        "mainRouteTableId": f"rtb-{digest[17:34]}",
+        "defaultNetworkAclId": f"acl-{digest[17:34]}",
+    },
+    "aws:ec2/eip:Eip": _eip,
+    "aws:iam/role:Role": lambda inputs, region, resource_id, digest: {"uniqueId": f"AROA{digest[:17].upper()}"},
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:rds/cluster:Cluster": _rds_cluster,
+    "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
+    "aws:dynamodb/table:Table": _dynamodb_table,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+}

@@ -10,10 +10,13 @@ runs before any resource exists.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
+import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -137,6 +140,227 @@ class NetworkConfig(_Model):
         return value
 
 
+# -- data tier ----------------------------------------------------------------------------
+
+BUCKET_PURPOSES = ("assets", "dataLake", "logs", "backups")
+
+_ENGINE_VERSION = re.compile(r"^\d+\.\d+$")
+_AURORA_PG_VERSION = re.compile(r"^(1[3-9]|[2-9]\d)\.\d{1,2}$")
+_DB_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_RDS_INSTANCE_CLASS = re.compile(r"^db\.(serverless|[a-z0-9]+\.[a-z0-9]+)$")
+_CACHE_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+#: Aurora's default PostgreSQL port; RDS.23 asks for another one.
+POSTGRES_DEFAULT_PORT = 5432
+#: Names AWS or PostgreSQL reserve, or that RDS.24 flags as default admin names.
+RESERVED_DB_USERNAMES = ("postgres", "admin", "root", "rdsadmin", "rds_superuser")
+#: Performance Insights keeps 7 days free, or whole months (31 days each) up to two years.
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 31 * 23 + 1, 31), 731)
+#: Prod keeps database backups at least a week (RDS.11 expects 7 or more).
+PROD_MIN_BACKUP_RETENTION_DAYS = 7
+
+
+class BucketConfig(_Model):
+    noncurrent_version_expiration_days: int = Field(
+        ge=1, description="Days a replaced or deleted object version is kept before it expires.")
+    glacier_transition_days: int | None = Field(
+        default=None, ge=1, description="Move current objects to S3 Glacier Flexible Retrieval after this many "
+        "days; none keeps them in S3 Standard.")
+    expiration_days: int | None = Field(
+        default=None, ge=1, description="Delete current objects after this many days; none keeps them.")
+    object_lock: bool = Field(
+        default=False, description="Write-once-read-many: object versions cannot be deleted or overwritten "
+        "during the retention period. Can only be switched on when the bucket is created.")
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        default="GOVERNANCE", description="GOVERNANCE lets principals with s3:BypassGovernanceRetention "
+        "remove locks; COMPLIANCE lets nobody, the root user included, until retention ends.")
+    object_lock_retention_days: int = Field(default=35, ge=1, le=36500,
+                                            description="Default retention of new object versions.")
+
+    @model_validator(mode="after")
+    def _expiry_after_transition(self) -> BucketConfig:
+        if (self.expiration_days is not None and self.glacier_transition_days is not None
+                and self.expiration_days <= self.glacier_transition_days):
+            raise ValueError(f"expirationDays ({self.expiration_days}) must come after glacierTransitionDays "
+                             f"({self.glacier_transition_days})")
+        return self
+
+
+class BucketsConfig(_Model):
+    """One bucket per purpose; a purpose not listed here is refused."""
+
+    assets: BucketConfig = Field(description="Static storefront assets, served by the CDN.")
+    data_lake: BucketConfig = Field(description="Raw and curated analytics data.")
+    logs: BucketConfig = Field(description="Access logs of the other buckets and the load balancers.")
+    backups: BucketConfig = Field(description="Exports and backups; Object Lock in prod.")
+
+
+class StorageConfig(_Model):
+    account_public_access_block: bool = Field(
+        default=True, description="Turn on S3 Block Public Access for the whole account (S3.1).")
+    buckets: BucketsConfig
+
+
+class SqlConfig(_Model):
+    engine_version: str = Field(description="Aurora PostgreSQL engine version, major.minor (e.g. '16.4').")
+    database_name: str = Field(default="retail", description="Database created with the cluster.")
+    master_username: str = Field(default="retail_admin", description="Administrator user (not a default name, "
+                                 "RDS.24); its password lives in Secrets Manager, rotated by RDS.")
+    port: int = Field(default=5433, ge=1150, le=65535, description="Listener port; not 5432 (RDS.23).")
+    instance_class: str = Field(description="`db.serverless` for Aurora Serverless v2, or a provisioned "
+                                "class such as `db.r7g.large`.")
+    min_acu: float = Field(default=0.5, ge=0, le=256, description="Serverless v2 minimum capacity (ACUs).")
+    max_acu: float = Field(default=4, ge=1, le=256, description="Serverless v2 maximum capacity (ACUs).")
+    instances: int = Field(ge=1, le=15, description="Writer plus readers, spread over the AZs.")
+    backup_retention_days: int = Field(ge=1, le=35, description="Days of automated backups (point-in-time "
+                                       "restore window).")
+    max_readers: int | None = Field(default=None, ge=1, le=15, description="Reader autoscaling ceiling; none "
+                                    "turns reader autoscaling off.")
+    reader_target_cpu: int = Field(default=60, ge=10, le=90, description="Average reader CPU (%) that reader "
+                                   "autoscaling holds.")
+    performance_insights_retention_days: int = Field(default=7, description="7 (free) or whole months.")
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
+        default=60, description="Enhanced Monitoring granularity.")
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine_version_shape(cls, value: str) -> str:
+        if not _AURORA_PG_VERSION.match(value):
+            raise ValueError(f"{value!r} is not an Aurora PostgreSQL version; use major.minor, e.g. '16.4'")
+        return value
+
+    @field_validator("database_name", "master_username")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not _DB_IDENTIFIER.match(value):
+            raise ValueError(f"{value!r} must start with a letter and hold only lower-case letters, digits "
+                             "and underscores (at most 63)")
+        if value in RESERVED_DB_USERNAMES:
+            raise ValueError(f"{value!r} is a default or reserved name; choose your own (RDS.24)")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _not_default_port(cls, value: int) -> int:
+        if value == POSTGRES_DEFAULT_PORT:
+            raise ValueError(f"{POSTGRES_DEFAULT_PORT} is PostgreSQL's default port; choose another (RDS.23)")
+        return value
+
+    @field_validator("instance_class")
+    @classmethod
+    def _instance_class_shape(cls, value: str) -> str:
+        if not _RDS_INSTANCE_CLASS.match(value):
+            raise ValueError(f"{value!r} is not an RDS instance class (expected 'db.serverless' or e.g. "
+                             "'db.r7g.large')")
+        return value
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _insights_retention(cls, value: int) -> int:
+        if value not in PERFORMANCE_INSIGHTS_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a Performance Insights retention; use 7 or a multiple of 31 up "
+                             "to 713, or 731")
+        return value
+
+    @model_validator(mode="after")
+    def _capacity(self) -> SqlConfig:
+        if self.min_acu > self.max_acu:
+            raise ValueError(f"minAcu ({self.min_acu:g}) is greater than maxAcu ({self.max_acu:g})")
+        if (self.min_acu * 2) % 1 or (self.max_acu * 2) % 1:
+            raise ValueError("minAcu and maxAcu go in steps of 0.5")
+        if self.max_readers is not None and self.max_readers < self.instances - 1:
+            raise ValueError(f"maxReaders ({self.max_readers}) is below the {self.instances - 1} readers the "
+                             "cluster starts with")
+        return self
+
+    @property
+    def serverless(self) -> bool:
+        return self.instance_class == "db.serverless"
+
+
+class KeyAttribute(_Model):
+    name: str = Field(min_length=1, max_length=255)
+    type: Literal["S", "N", "B"] = Field(description="S (string), N (number) or B (binary).")
+
+
+class TableIndexConfig(_Model):
+    name: str = Field(min_length=3, max_length=255)
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
+
+
+class TableConfig(_Model):
+    name: str = Field(description="Logical table name; the physical name is retail-<stack>-<name>.")
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+    ttl_attribute: str | None = Field(default=None, description="Attribute holding the expiry time (epoch "
+                                      "seconds); items past it are deleted by DynamoDB.")
+    stream: Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"] | None = Field(
+        default=None, description="Change stream view; none turns the stream off.")
+    global_secondary_indexes: list[TableIndexConfig] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, value: str) -> str:
+        if not _TABLE_NAME.match(value):
+            raise ValueError(f"{value!r} is not a DynamoDB table name (3-255 of letters, digits, '_', '-', '.')")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent_key_types(self) -> TableConfig:
+        keys = [self.partition_key, self.sort_key]
+        for index in self.global_secondary_indexes:
+            keys += [index.partition_key, index.sort_key]
+        seen: dict[str, str] = {}
+        for key in filter(None, keys):
+            if seen.setdefault(key.name, key.type) != key.type:
+                raise ValueError(f"attribute {key.name!r} is declared both {seen[key.name]} and {key.type}")
+        names = [index.name for index in self.global_secondary_indexes]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"index names must be unique: {', '.join(duplicates)} appear more than once")
+        return self
+
+
+class NoSqlConfig(_Model):
+    tables: list[TableConfig] = Field(description="The DynamoDB tables; a stack's list replaces the preset's.")
+
+    @field_validator("tables")
+    @classmethod
+    def _unique_names(cls, tables: list[TableConfig]) -> list[TableConfig]:
+        names = [table.name for table in tables]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"table names must be unique: {', '.join(repr(d) for d in duplicates)} "
+                             "appear more than once")
+        return tables
+
+
+class CacheConfig(_Model):
+    engine: Literal["valkey", "redis"] = Field(default="valkey", description="Valkey, or Redis OSS.")
+    engine_version: str = Field(description="Engine version, major.minor (e.g. '8.0').")
+    node_type: str = Field(description="Cache node type, e.g. 'cache.r7g.large'.")
+    nodes: int = Field(ge=1, le=6, description="Primary plus replicas, spread over the AZs.")
+    snapshot_retention_days: int = Field(ge=1, le=35, description="Days of automatic snapshots "
+                                         "(ElastiCache.1).")
+
+    @field_validator("engine_version")
+    @classmethod
+    def _version_shape(cls, value: str) -> str:
+        if not _ENGINE_VERSION.match(value):
+            raise ValueError(f"{value!r} is not an engine version; use major.minor, e.g. '8.0'")
+        return value
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type_shape(cls, value: str) -> str:
+        if not _CACHE_NODE_TYPE.match(value):
+            raise ValueError(f"{value!r} is not a cache node type (expected e.g. 'cache.r7g.large')")
+        return value
+
+
 class StackConfig(_Model):
     """The whole, validated stack configuration."""
 
@@ -152,6 +376,10 @@ class StackConfig(_Model):
         description="Disaster-recovery region. When set, KMS keys are multi-Region.",
     )
     network: NetworkConfig
+    storage: StorageConfig
+    sql: SqlConfig
+    nosql: NoSqlConfig
+    cache: CacheConfig
 
     @field_validator("region", "dr_region")
     @classmethod
@@ -174,16 +402,28 @@ class StackConfig(_Model):
     def loosened_defaults(self) -> list[str]:
         """Allowed but weaker-than-preset choices in prod, each with what it costs: the
         platform logs them as warnings so a loosening is always said out loud."""
+        notes = self.account_wide_loosenings()
         if not self.is_prod:
-            return []
-        notes = []
+            return notes
         if self.network.nat_strategy == "single":
             notes.append("retail:network.natStrategy is 'single' in prod: an outage of that NAT "
                          "gateway's AZ cuts internet egress for every AZ")
         if not self.network.interface_endpoints:
             notes.append("retail:network.interfaceEndpoints is off in prod: image pulls, STS and "
                          "log shipping cross the NAT gateway instead of staying on private endpoints")
+        if not self.storage.buckets.backups.object_lock:
+            notes.append("retail:storage.buckets.backups.objectLock is off in prod: backups can be "
+                         "deleted or overwritten by anyone allowed to write them (ransomware)")
+        if self.sql.max_readers is None:
+            notes.append("retail:sql.maxReaders is unset in prod: readers do not scale out for a peak")
         return notes
+
+    def account_wide_loosenings(self) -> list[str]:
+        """Loosenings that matter in every environment."""
+        if not self.storage.account_public_access_block:
+            return ["retail:storage.accountPublicAccessBlock is off: a bucket elsewhere in the account "
+                    "can be made public (S3.1)"]
+        return []
 
     def conventions(self, stack: str) -> Conventions:
         return Conventions(
@@ -206,6 +446,47 @@ def _as_int(value: Any) -> int | None:
     return int(number) if number.is_integer() else None
 
 
+@dataclass(frozen=True)
+class _Floor:
+    """A minimum some environments impose on a numeric key."""
+
+    environments: tuple[Environment, ...]
+    path: tuple[str, ...]
+    minimum: int
+    what: str
+    why: str
+
+    def check(self, data: Mapping[str, Any]) -> tuple[str, str] | None:
+        if data.get("environment") not in {env.value for env in self.environments}:
+            return None
+        value: Any = data
+        for part in self.path:
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(part)
+        number = _as_int(value)
+        if number is None or number >= self.minimum:
+            return None
+        where = " and ".join(env.value for env in self.environments)
+        verb = "needs" if len(self.environments) == 1 else "need"
+        return ".".join(self.path), f"{where} {verb} at least {self.minimum} {self.what} ({self.why}), got {number}"
+
+
+_PROD = (Environment.prod,)
+_FLOORS = (
+    _Floor(_PROD, ("network", "azCount"), PROD_MIN_AZ_COUNT, "AZs", "losing one still leaves a majority"),
+    _Floor(_PROD, ("network", "flowLogRetentionDays"), PROD_MIN_LOG_RETENTION_DAYS, "days of flow logs",
+           "PCI DSS 10.5.1"),
+    _Floor(_PROD, ("storage", "buckets", "logs", "expirationDays"), MIN_AUDIT_LOG_RETENTION_DAYS,
+           "days before access logs expire", "PCI DSS 10.5.1"),
+    _Floor(_PROD, ("sql", "instances"), 2, "database instances", "a writer and a reader in another AZ"),
+    _Floor(_PROD, ("sql", "backupRetentionDays"), PROD_MIN_BACKUP_RETENTION_DAYS, "days of database backups",
+           "RDS.11"),
+    _Floor((Environment.staging, Environment.prod), ("cache", "nodes"), 2, "cache nodes",
+           "a replica takes over when the primary fails"),
+)
+
+
 def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Rules that span several keys, as (key path, message) pairs.
 
@@ -220,7 +501,6 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             "drRegion",
             f"{dr_region!r} is the primary region; a DR region must be a different region",
         ))
-    network = data.get("network")
     is_prod = data.get("environment") == Environment.prod.value
     classification = data.get("dataClassification")
     if is_prod and isinstance(classification, str) and classification not in PROD_CLASSIFICATIONS \
@@ -229,20 +509,7 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             "dataClassification",
             f"prod holds customer data: classify it {' or '.join(PROD_CLASSIFICATIONS)}, not {classification!r}",
         ))
-    if is_prod and isinstance(network, Mapping):
-        az_count = _as_int(network.get("azCount"))
-        if az_count is not None and az_count < PROD_MIN_AZ_COUNT:
-            problems.append((
-                "network.azCount",
-                f"prod needs at least {PROD_MIN_AZ_COUNT} AZs, got {az_count}",
-            ))
-        retention = _as_int(network.get("flowLogRetentionDays"))
-        if retention is not None and retention < PROD_MIN_LOG_RETENTION_DAYS:
-            problems.append((
-                "network.flowLogRetentionDays",
-                f"prod keeps logs at least {PROD_MIN_LOG_RETENTION_DAYS} days (PCI DSS 10.5.1), "
-                f"got {retention}",
-            ))
+    problems.extend(problem for floor in _FLOORS if (problem := floor.check(data)) is not None)
     return problems
 
 
@@ -252,6 +519,29 @@ class _CrossFieldError(ValueError):
     def __init__(self, problems: list[tuple[str, str]]):
         super().__init__("; ".join(message for _, message in problems))
         self.problems = problems
+
+
+#: The retail tables every environment starts with.
+DEFAULT_TABLES: list[dict[str, Any]] = [
+    # Carts and sessions expire on their own: abandoned carts must not pile up for ever.
+    {"name": "carts", "partitionKey": {"name": "cartId", "type": "S"}, "ttlAttribute": "expiresAt"},
+    {"name": "sessions", "partitionKey": {"name": "sessionId", "type": "S"}, "ttlAttribute": "expiresAt"},
+    # Stock changes stream out to the warehouse and to cache invalidation.
+    {"name": "inventory", "partitionKey": {"name": "sku", "type": "S"},
+     "sortKey": {"name": "warehouseId", "type": "S"}, "stream": "NEW_AND_OLD_IMAGES"},
+    {"name": "orders", "partitionKey": {"name": "orderId", "type": "S"},
+     "globalSecondaryIndexes": [{"name": "byCustomer", "partitionKey": {"name": "customerId", "type": "S"},
+                                 "sortKey": {"name": "createdAt", "type": "S"}}]},
+]
+
+
+def _buckets(noncurrent_days: int, logs: dict[str, Any], backups: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "assets": {"noncurrentVersionExpirationDays": noncurrent_days},
+        "dataLake": {"noncurrentVersionExpirationDays": noncurrent_days},
+        "logs": {"noncurrentVersionExpirationDays": noncurrent_days, **logs},
+        "backups": {"noncurrentVersionExpirationDays": noncurrent_days, **backups},
+    }
 
 
 #: Environment presets: a stack file overrides only what differs. (``dataClassification``
@@ -265,6 +555,11 @@ PRESETS: dict[Environment, dict[str, Any]] = {
             "interfaceEndpoints": False,
             "flowLogRetentionDays": 30,
         },
+        "storage": {"buckets": _buckets(30, logs={"expirationDays": 90}, backups={})},
+        "sql": {"engineVersion": "16.4", "instanceClass": "db.serverless", "minAcu": 0.5, "maxAcu": 4,
+                "instances": 1, "backupRetentionDays": 7},
+        "nosql": {"tables": DEFAULT_TABLES},
+        "cache": {"engineVersion": "8.0", "nodeType": "cache.t4g.small", "nodes": 1, "snapshotRetentionDays": 1},
     },
     Environment.staging: {
         "network": {
@@ -274,6 +569,11 @@ PRESETS: dict[Environment, dict[str, Any]] = {
             "interfaceEndpoints": True,
             "flowLogRetentionDays": 90,
         },
+        "storage": {"buckets": _buckets(30, logs={"expirationDays": 180}, backups={})},
+        "sql": {"engineVersion": "16.4", "instanceClass": "db.serverless", "minAcu": 0.5, "maxAcu": 16,
+                "instances": 2, "backupRetentionDays": 14, "maxReaders": 3},
+        "nosql": {"tables": DEFAULT_TABLES},
+        "cache": {"engineVersion": "8.0", "nodeType": "cache.t4g.medium", "nodes": 2, "snapshotRetentionDays": 3},
     },
     Environment.prod: {
         "network": {
@@ -283,6 +583,19 @@ PRESETS: dict[Environment, dict[str, Any]] = {
             "interfaceEndpoints": True,
             "flowLogRetentionDays": 365,
         },
+        # Logs stay in S3 Standard for a year (PCI DSS 10.5.1: immediately available), then
+        # Glacier until seven years; backups are write-once.
+        "storage": {"buckets": _buckets(
+            90,
+            logs={"glacierTransitionDays": 365, "expirationDays": 2557},
+            backups={"objectLock": True, "objectLockRetentionDays": 35},
+        )},
+        # A writer and two readers, one per AZ; readers scale out for peaks.
+        "sql": {"engineVersion": "16.4", "instanceClass": "db.serverless", "minAcu": 2, "maxAcu": 64,
+                "instances": 3, "backupRetentionDays": 35, "maxReaders": 8,
+                "performanceInsightsRetentionDays": 31},
+        "nosql": {"tables": DEFAULT_TABLES},
+        "cache": {"engineVersion": "8.0", "nodeType": "cache.r7g.large", "nodes": 3, "snapshotRetentionDays": 7},
     },
 }
 
@@ -333,10 +646,40 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return head + tail
 
 
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model that holds the key at ``loc`` (camelCase path from the stack's top)."""
+    model: type[BaseModel] = StackConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return None
+        candidates = [field.annotation, *typing.get_args(field.annotation)]
+        candidates += [inner for c in candidates for inner in typing.get_args(c)]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return None
+        model = nested[0]
+    return model
+
+
+def _unknown_key(loc: tuple[Any, ...]) -> str:
+    model = _model_at(loc)
+    if model is None:
+        return "unknown key; check the spelling against the config reference in README.md"
+    # The primary region is `aws:region`, never a `retail:` key.
+    known = [field.alias or name for name, field in model.model_fields.items()
+             if not (model is StackConfig and name == "region")]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key; {hint}expected one of: {', '.join(known)}"
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key; check the spelling against the config reference in README.md"
+        return _unknown_key(tuple(error["loc"]))
     if kind == "missing":
         return "required key is missing; add it to the stack file"
     if kind == "enum":

@@ -99,9 +99,9 @@ def test_only_the_prod_environment_is_prod(environment, is_prod):
 BAD_INPUTS = [
     # (id, environment, overrides, dropped keys, key path, fragments the message must contain)
     ("typo-top-level", "dev", {"retail:ownr": "x"}, (),
-     "retail:ownr", ["unknown key", "check the spelling"]),
+     "retail:ownr", ["unknown key", "did you mean 'owner'?"]),
     ("typo-nested", "dev", {"retail:network": {"azCont": 3}}, (),
-     "retail:network.azCont", ["unknown key", "check the spelling"]),
+     "retail:network.azCont", ["unknown key", "did you mean 'azCount'?"]),
     ("az-count-not-a-number", "dev", {"retail:network": {"azCount": "three"}}, (),
      "retail:network.azCount", ["valid integer", "'three'"]),
     ("network-not-an-object", "dev", {"retail:network": "10.0.0.0/16"}, (),
