@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -239,6 +240,17 @@ class Network(pulumi.ComponentResource):
                     opts=vpc_opts,
                 )
 
+        # Workloads that may reach the data tier carry this group; the data stores admit it by
+        # reference. It starts with no rules: each store adds the egress to itself.
+        self.data_clients_security_group = aws.ec2.SecurityGroup(
+            f"{name}-data-clients",
+            vpc_id=self.vpc.id,
+            description="Workloads allowed to reach the data tier (attach to nodes or pods)",
+            region=region,
+            tags=tags("data-clients"),
+            opts=vpc_opts,
+        )
+
         # -- flow logs (EC2.6) ----------------------------------------------------------
         self.flow_log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
@@ -283,6 +295,7 @@ class Network(pulumi.ComponentResource):
             "privateSubnetIds": self.subnet_ids["private"],
             "isolatedSubnetIds": self.subnet_ids["isolated"],
             "flowLogGroup": self.flow_log_group.name,
+            "dataClientsSecurityGroupId": self.data_clients_security_group.id,
         })
 
 
@@ -291,3 +304,48 @@ def _require_zones(names: list[str], count: int, region: str) -> list[str]:
         raise ValueError(f"{region} has {len(names)} available AZs, the stack asks for {count}; "
                          "lower retail:network.azCount")
     return names
+
+
+def admit_clients(
+    name: str,
+    *,
+    security_group: aws.ec2.SecurityGroup,
+    client_security_group_ids: Sequence[pulumi.Input[str]],
+    port: int,
+    service: str,
+    region: str,
+    conventions: Conventions,
+    parent: pulumi.Resource,
+) -> None:
+    """Let each client security group reach ``security_group`` on ``port``, and nothing else.
+
+    Both sides are written: ingress on the service's group from the client's group, and egress
+    on the client's group to the service's group (a group created by Pulumi has no egress), so
+    a data store is reachable exactly by the groups its caller names. References between
+    groups, never CIDRs: a new pod or node is admitted by its group, not by its address.
+    """
+    for index, client in enumerate(client_security_group_ids):
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-client-{index}",
+            security_group_id=security_group.id,
+            referenced_security_group_id=client,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"{service} clients",
+            region=region,
+            tags=conventions.tags(conventions.physical_name(f"{name}-from-client-{index}")),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-to-{service}-{index}",
+            security_group_id=client,
+            referenced_security_group_id=security_group.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"to {service}",
+            region=region,
+            tags=conventions.tags(conventions.physical_name(f"{name}-to-{service}-{index}")),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.cache import Cache, CacheArgs
 from components.config import StackConfig
 from components.keys import KeyRing, KeyRingArgs
 from components.network import Network, NetworkArgs
+from components.nosql_tables import NoSqlTables, NoSqlTablesArgs
 
 
 class RetailPlatform(pulumi.ComponentResource):
@@ -48,6 +50,23 @@ class RetailPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+        data_key = self.keys.arn("data")
+        data_clients = [self.network.data_clients_security_group.id]
+        self.tables = NoSqlTables(
+            "tables",
+            NoSqlTablesArgs(config=config.nosql, conventions=conventions, region=config.region,
+                            data_key_arn=data_key, protect=config.is_prod),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.cache = Cache(
+            "cache",
+            CacheArgs(config=config.cache, conventions=conventions, region=config.region,
+                      vpc_id=self.network.vpc.id, subnet_ids=self.network.subnet_ids["isolated"],
+                      data_key_arn=data_key, client_security_group_ids=data_clients,
+                      protect=config.is_prod),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
         self.outputs = {
             "environment": config.environment.value,
             "region": config.region,
@@ -57,5 +76,8 @@ class RetailPlatform(pulumi.ComponentResource):
             "isolatedSubnetIds": self.network.subnet_ids["isolated"],
             "publicSubnetIds": self.network.subnet_ids["public"],
             "kmsKeyArns": {domain: key.arn for domain, key in self.keys.keys.items()},
+            "dataClientsSecurityGroupId": self.network.data_clients_security_group.id,
+            "tableNames": {name: table.name for name, table in self.tables.tables.items()},
+            "cacheEndpoint": self.cache.primary_endpoint,
         }
         self.register_outputs(self.outputs)

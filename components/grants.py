@@ -1,0 +1,61 @@
+"""Least-privilege IAM, expressed rather than typed by hand.
+
+Components build their grants from these pure functions, so that every document the
+blueprint attaches is a plain dict the tests can load into moto as it is. A grant that needs
+a KMS key grants exactly the key operations it needs, and only through the data's service
+(``kms:ViaService``), so holding a grant to one table never lets a role decrypt with the
+key directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+POLICY_VERSION = "2012-10-17"
+
+#: Key operations a reader needs: decrypt the data keys that protect what it reads.
+KMS_DECRYPT = ("kms:Decrypt",)
+#: Key operations a writer needs: make new data keys (and decrypt them for multipart uploads).
+KMS_ENCRYPT = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt*")
+
+
+def statement(sid: str, actions: Sequence[str], resources: Sequence[str], *,
+              effect: str = "Allow", condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"Sid": sid, "Effect": effect, "Action": sorted(set(actions)),
+                              "Resource": list(resources)}
+    if condition:
+        result["Condition"] = condition
+    return result
+
+
+def kms_via_service(sid: str, key_arn: str, actions: Sequence[str], service: str, region: str) -> dict[str, Any]:
+    """Use of ``key_arn`` only through ``service`` in ``region`` (e.g. ``s3``, ``dynamodb``)."""
+    return statement(sid, actions, [key_arn],
+                     condition={"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}})
+
+
+def policy_document(*statements: dict[str, Any]) -> dict[str, Any]:
+    sids = [s["Sid"] for s in statements]
+    if len(sids) != len(set(sids)):
+        raise ValueError(f"statement ids must be unique within a policy: {sids}")
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+
+
+def attach(name: str, role: aws.iam.Role, document: pulumi.Input[dict[str, Any]],
+           parent: pulumi.Resource) -> aws.iam.RolePolicy:
+    """Attach a grant to ``role`` as an inline policy named after the grant.
+
+    Inline, so the grant lives and dies with the role it was made for (IAM.2 forbids user
+    policies; inline role policies cannot be reused by accident elsewhere).
+    """
+    return aws.iam.RolePolicy(
+        name,
+        role=role.id,
+        policy=pulumi.Output.from_input(document).apply(lambda doc: json.dumps(doc, sort_keys=True)),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
