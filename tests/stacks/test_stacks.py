@@ -9,12 +9,6 @@ from components.conventions import MANAGED_BY, STANDARD_TAG_KEYS
 from policies.baseline import POLICIES
 from tests.support import STACKS
 
-#: What a stack must never lose: `pulumi destroy` is refused for these in prod.
-STATEFUL_TYPES = {
-    "aws:kms/key:Key",
-    "aws:cloudwatch/logGroup:LogGroup",
-}
-
 
 def test_there_is_a_stack_per_environment():
     assert set(STACKS) >= {"dev", "staging", "prod"}
@@ -42,14 +36,6 @@ def test_every_aws_resource_with_tags_carries_the_standard_tags(stack_graph):
         assert tags["managed-by"] == MANAGED_BY
         assert tags["stack"] == stack_graph.stack
         assert tags["environment"] == stack_graph.outputs["environment"]
-
-
-@pytest.mark.parametrize("stack", ["prod"])
-def test_prod_protects_every_stateful_resource(graph_of, stack):
-    stateful = [r for r in graph_of(stack) if r.type in STATEFUL_TYPES]
-    assert len(stateful) >= 4
-    unprotected = [r.urn for r in stateful if not r.protect]
-    assert unprotected == []
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
