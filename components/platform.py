@@ -10,6 +10,7 @@ from components.config import StackConfig
 from components.keys import KeyRing, KeyRingArgs
 from components.network import Network, NetworkArgs
 from components.nosql_tables import NoSqlTables, NoSqlTablesArgs
+from components.sql_database import SqlDatabase, SqlDatabaseArgs
 
 
 class RetailPlatform(pulumi.ComponentResource):
@@ -67,6 +68,16 @@ class RetailPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+        self.sql = SqlDatabase(
+            "sql",
+            SqlDatabaseArgs(config=config.sql, conventions=conventions, region=config.region,
+                            vpc_id=self.network.vpc.id, subnet_ids=self.network.subnet_ids["isolated"],
+                            data_key_arn=data_key, secrets_key_arn=self.keys.arn("secrets"),
+                            client_security_group_ids=data_clients, account_id=identity.account_id,
+                            partition=partition, protect=config.is_prod),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
         self.outputs = {
             "environment": config.environment.value,
             "region": config.region,
@@ -79,5 +90,9 @@ class RetailPlatform(pulumi.ComponentResource):
             "dataClientsSecurityGroupId": self.network.data_clients_security_group.id,
             "tableNames": {name: table.name for name, table in self.tables.tables.items()},
             "cacheEndpoint": self.cache.primary_endpoint,
+            "sqlEndpoint": self.sql.endpoint,
+            "sqlReaderEndpoint": self.sql.reader_endpoint,
+            "sqlPort": self.sql.port,
+            "sqlMasterSecretArn": self.sql.master_secret_arn,
         }
         self.register_outputs(self.outputs)

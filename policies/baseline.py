@@ -1,5 +1,10 @@
 """The retail baseline policies, importable without starting the policy server.
 
+This module defines the foundation's policies (KMS, VPC, logs, tags) and exports the complete
+pack as ``POLICIES``; the data tier's policies live in one module per area
+(``object_storage``, ``sql_databases``, ``nosql_tables``, ``caches``, ``secrets_manager``)
+and ``control_exceptions`` holds the registry of accepted exceptions.
+
 Every policy is MANDATORY: the blueprint satisfies each control by default, so a violation
 means a regression or a hand edit, never an accepted risk. Each resource policy compares
 ``args.resource_type`` itself because the Python SDK has no per-type helper.
@@ -13,15 +18,13 @@ says which, with AWS's default as the reason.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
     PolicyConfigSchema,
-    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -31,6 +34,23 @@ from pulumi_policy import (
 
 from components.compliance import KMS_DELETION_WINDOW_DAYS, MIN_AUDIT_LOG_RETENTION_DAYS
 from components.conventions import MANAGED_BY, STANDARD_TAG_KEYS
+from policies import (
+    caches,
+    control_exceptions,
+    nosql_tables,
+    object_storage,
+    secrets_manager,
+    sql_databases,
+)
+from policies._helpers import (
+    days_text,
+    linked_urns,
+    policy_document,
+    public_grant,
+    statement_id,
+    statements,
+    tag_map,
+)
 from policies._taggable import is_taggable
 
 KMS_KEY = "aws:kms/key:Key"
@@ -45,13 +65,6 @@ DEFAULT_MIN_LOG_RETENTION_DAYS = MIN_AUDIT_LOG_RETENTION_DAYS
 
 #: The policy-config key of ``log-retention-prod`` (Pulumi policy config is camelCase).
 LOG_RETENTION_CONFIG_KEY = "minimumRetentionDays"
-
-
-def _days(value: Any) -> str:
-    # The engine hands numbers over as floats (protobuf Struct): say "30", not "30.0".
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 # --- KMS ------------------------------------------------------------------------------------
@@ -74,26 +87,6 @@ def _kms_key_rotation(args: ResourceValidationArgs, report_violation: ReportViol
         )
 
 
-def _principal_is_everyone(principal: Any) -> bool:
-    if isinstance(principal, str):
-        return principal == "*"
-    if isinstance(principal, Mapping):
-        # {"AWS": "*"} is the usual spelling; any principal kind that is "*" is as public.
-        return any(_principal_is_everyone(value) for value in principal.values())
-    if isinstance(principal, Sequence):
-        return any(_principal_is_everyone(value) for value in principal)
-    return False
-
-
-def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    statements = document.get("Statement")
-    if isinstance(statements, Mapping):
-        return [statements]
-    if isinstance(statements, Sequence) and not isinstance(statements, str):
-        return [s for s in statements if isinstance(s, Mapping)]
-    return []
-
-
 def _kms_key_not_public(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != KMS_KEY:
         return
@@ -102,38 +95,24 @@ def _kms_key_not_public(args: ResourceValidationArgs, report_violation: ReportVi
         # Missing policy is compliant: AWS then attaches the default key policy, which
         # trusts only the key's own account.
         args.not_applicable("no key policy: AWS's default policy trusts only the account")
-    if isinstance(policy, str):
-        try:
-            document = json.loads(policy)
-        except json.JSONDecodeError as error:
-            report_violation(
-                f"KMS key policy is not valid JSON ({error.msg}); build it as a dict and pass "
-                "json.dumps(document) so it can be checked for public principals.",
-                None,
-            )
-            return
-    else:
-        document = policy
-    if not isinstance(document, Mapping):
-        report_violation(
-            "KMS key policy is not a JSON object; pass json.dumps of a policy document.", None
+    document, problem = policy_document(policy)
+    if document is None:
+        fix = (
+            "build it as a dict and pass json.dumps(document) so it can be checked for public "
+            "principals"
+            if problem and problem.startswith("is not valid JSON")
+            else "pass json.dumps of a policy document"
         )
+        report_violation(f"KMS key policy {problem}; {fix}.", None)
         return
-    for index, statement in enumerate(_statements(document)):
-        if str(statement.get("Effect", "")).lower() != "allow" or statement.get("Condition"):
+    for index, statement in enumerate(statements(document)):
+        how = public_grant(statement)
+        if how is None:
             continue
-        # Allow + NotPrincipal grants everyone except the named principals: as public as "*".
-        if "NotPrincipal" in statement:
-            how = "every AWS principal outside NotPrincipal"
-        elif _principal_is_everyone(statement.get("Principal")):
-            how = "every AWS principal ('*')"
-        else:
-            continue
-        sid = statement.get("Sid") or f"#{index}"
         report_violation(
-            f"KMS key policy statement {sid} allows {how} without a Condition, so any "
-            "account can use the key; name the account or role ARNs as principals, or add "
-            "a Condition such as aws:PrincipalAccount or kms:CallerAccount.",
+            f"KMS key policy statement {statement_id(statement, index)} allows {how} without a "
+            "Condition, so any account can use the key; name the account or role ARNs as "
+            "principals, or add a Condition such as aws:PrincipalAccount or kms:CallerAccount.",
             None,
         )
 
@@ -149,7 +128,7 @@ def _kms_key_deletion_window(
         return
     if not isinstance(window, (int, float)) or window < MIN_KMS_DELETION_WINDOW_DAYS:
         report_violation(
-            f"KMS key deletion window is {_days(window)} days; set deletion_window_in_days="
+            f"KMS key deletion window is {days_text(window)} days; set deletion_window_in_days="
             f"{MIN_KMS_DELETION_WINDOW_DAYS} so an accidental deletion can be cancelled "
             "(and protect=True on keys that encrypt data).",
             None,
@@ -159,25 +138,11 @@ def _kms_key_deletion_window(
 # --- VPC ------------------------------------------------------------------------------------
 
 
-def _linked_urns(resources: Sequence[PolicyResource], resource_type: str, prop: str) -> set[str]:
-    """URNs that resources of ``resource_type`` reference through input ``prop``.
-
-    property_dependencies, not prop values: during preview a new VPC's id is unknown, but
-    the engine already knows which resource the ``vpcId`` input came from.
-    """
-    return {
-        dependency.urn
-        for resource in resources
-        if resource.resource_type == resource_type
-        for dependency in resource.property_dependencies.get(prop, ())
-    }
-
-
 def _vpc_flow_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     vpcs = [r for r in args.resources if r.resource_type == VPC]
     if not vpcs:
         args.not_applicable("the stack has no VPCs")
-    logged = _linked_urns(args.resources, FLOW_LOG, "vpcId")
+    logged = linked_urns(args.resources, FLOW_LOG, "vpcId")
     for vpc in vpcs:
         if vpc.urn not in logged:
             report_violation(
@@ -209,7 +174,7 @@ def _default_security_group_managed(
     vpcs = [r for r in args.resources if r.resource_type == VPC]
     if not vpcs:
         args.not_applicable("the stack has no VPCs")
-    managed = _linked_urns(args.resources, DEFAULT_SECURITY_GROUP, "vpcId")
+    managed = linked_urns(args.resources, DEFAULT_SECURITY_GROUP, "vpcId")
     for vpc in vpcs:
         if vpc.urn not in managed:
             report_violation(
@@ -259,7 +224,7 @@ def _log_retention_prod(args: ResourceValidationArgs, report_violation: ReportVi
         return
     if not isinstance(retention, (int, float)) or retention < minimum:
         report_violation(
-            f"prod log group keeps events for {_days(retention)} days, less than the {minimum} "
+            f"prod log group keeps events for {days_text(retention)} days, less than the {minimum} "
             f"PCI DSS 10.5.1 requires; set retention_in_days to at least {minimum}.",
             None,
         )
@@ -268,24 +233,11 @@ def _log_retention_prod(args: ResourceValidationArgs, report_violation: ReportVi
 # --- Tags -----------------------------------------------------------------------------------
 
 
-def _tag_map(tags: Any) -> dict[str, Any]:
-    if isinstance(tags, Mapping):
-        return {str(key): tags[key] for key in tags}
-    # A few resources (aws.autoscaling.Group) take tags as a list of {key, value} blocks.
-    if isinstance(tags, Sequence) and not isinstance(tags, str):
-        return {
-            str(tag["key"]): tag.get("value")
-            for tag in tags
-            if isinstance(tag, Mapping) and "key" in tag
-        }
-    return {}
-
-
 def _standard_tags(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if not args.resource_type.startswith("aws:") or not is_taggable(args.resource_type):
         return
     # Missing tags is a violation: every standard key is then missing.
-    tags = _tag_map(args.props.get("tags"))
+    tags = tag_map(args.props.get("tags"))
     missing = [
         key
         for key in STANDARD_TAG_KEYS
@@ -308,7 +260,8 @@ def _standard_tags(args: ResourceValidationArgs, report_violation: ReportViolati
 
 # --- The pack -------------------------------------------------------------------------------
 
-POLICIES: list[Policy] = [
+#: Network, keys, logs and tags: the controls of the foundation layer.
+_FOUNDATION: list[Policy] = [
     ResourceValidationPolicy(
         name="kms-key-rotation",
         description="KMS.4: customer-managed KMS keys rotate their key material",
@@ -381,4 +334,17 @@ POLICIES: list[Policy] = [
         validate=_standard_tags,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
+]
+
+#: The whole pack, in the order ``pulumi preview`` reports it. The pack's ``__main__.py``,
+#: the offline checker and the tests all import it from here; the data tier's policies live
+#: in one module per area and are only listed here.
+POLICIES: list[Policy] = [
+    *_FOUNDATION,
+    *object_storage.POLICIES,
+    *sql_databases.POLICIES,
+    *nosql_tables.POLICIES,
+    *caches.POLICIES,
+    *secrets_manager.POLICIES,
+    *control_exceptions.POLICIES,
 ]

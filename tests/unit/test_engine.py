@@ -20,7 +20,9 @@ def test_components_parent_their_children(graph_of):
     graph = graph_of("prod")
     platform = graph.one("retail:platform:RetailPlatform")
     assert platform.parent == graph.stack_urn
-    assert {c.type for c in graph.children(platform.urn)} == {"retail:network:Network", "retail:security:KeyRing"}
+    assert {c.type for c in graph.children(platform.urn)} >= {
+        "retail:network:Network", "retail:security:KeyRing", "retail:data:SqlDatabase", "retail:data:NoSqlTables",
+        "retail:data:Cache"}
     network = graph.one("retail:network:Network")
     vpc = graph.one("aws:ec2/vpc:Vpc")
     assert vpc.parent == network.urn
