@@ -20,35 +20,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.compliance import ACCESS_LOG_TARGET_EXCEPTION, CONTROL_EXCEPTIONS_TAG
 from components.config import BucketConfig, BucketsConfig, StorageConfig
 from components.conventions import Conventions
 from components.grants import KMS_DECRYPT, KMS_ENCRYPT, attach, kms_via_service, policy_document, statement
 
-
-@dataclass(frozen=True)
-class ControlException:
-    """A deliberate deviation from a control, with the reason in real words (cdk-nag style)."""
-
-    control: str
-    reason: str
-
-
 #: The purpose whose bucket receives access logs (of the other buckets, of itself, of ALBs).
 ACCESS_LOG_PURPOSE = "logs"
-
-#: S3 server access logging and ALB access logs deliver only to buckets whose default
-#: encryption is SSE-S3 (AES256): AWS does not support SSE-KMS on their target buckets. So the
-#: logs bucket cannot meet S3.17; it is tagged with this exception for the policy pack.
-ACCESS_LOG_TARGET_EXCEPTION = ControlException(
-    control="S3.17",
-    reason="S3 server access logging and ALB access logs can only deliver to buckets encrypted "
-           "with SSE-S3 (AES256); AWS does not support SSE-KMS default encryption on their target "
-           "bucket, so the logs bucket uses SSE-S3 and its policy refuses any other encryption.",
-)
-
-#: The tag the policy pack reads to know which controls a resource deviates from on purpose.
-#: Control ids are separated by spaces (S3 tag values allow no commas).
-CONTROL_EXCEPTIONS_TAG = "control-exceptions"
 
 #: Where S3 server access logs land in the logs bucket: ``s3-access/<purpose>/``.
 ACCESS_LOG_PREFIX = "s3-access/"
@@ -266,7 +244,9 @@ class ObjectStore(pulumi.ComponentResource):
                 extra_tags[CONTROL_EXCEPTIONS_TAG] = ACCESS_LOG_TARGET_EXCEPTION.control
             self.buckets[purpose] = aws.s3.Bucket(
                 f"{name}-{slug}",
-                bucket=physical,
+                # Bucket names are global across every AWS account: the account id keeps ours
+                # from colliding with another account's `retail-prod-logs`.
+                bucket=pulumi.Output.concat(physical, "-", args.account_id),
                 # Dev and staging can be torn down with their objects; prod cannot.
                 force_destroy=not args.protect,
                 # Object Lock can only be chosen when the bucket is created.

@@ -10,6 +10,7 @@ from components.config import StackConfig
 from components.keys import KeyRing, KeyRingArgs
 from components.network import Network, NetworkArgs
 from components.nosql_tables import NoSqlTables, NoSqlTablesArgs
+from components.object_storage import ObjectStore, ObjectStoreArgs
 from components.sql_database import SqlDatabase, SqlDatabaseArgs
 
 
@@ -53,6 +54,13 @@ class RetailPlatform(pulumi.ComponentResource):
 
         data_key = self.keys.arn("data")
         data_clients = [self.network.data_clients_security_group.id]
+        self.storage = ObjectStore(
+            "storage",
+            ObjectStoreArgs(config=config.storage, conventions=conventions, region=config.region,
+                            data_key_arn=data_key, account_id=identity.account_id, partition=partition,
+                            protect=config.is_prod),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.tables = NoSqlTables(
             "tables",
             NoSqlTablesArgs(config=config.nosql, conventions=conventions, region=config.region,
@@ -88,6 +96,7 @@ class RetailPlatform(pulumi.ComponentResource):
             "publicSubnetIds": self.network.subnet_ids["public"],
             "kmsKeyArns": {domain: key.arn for domain, key in self.keys.keys.items()},
             "dataClientsSecurityGroupId": self.network.data_clients_security_group.id,
+            "bucketNames": {purpose: bucket.bucket for purpose, bucket in self.storage.buckets.items()},
             "tableNames": {name: table.name for name, table in self.tables.tables.items()},
             "cacheEndpoint": self.cache.primary_endpoint,
             "sqlEndpoint": self.sql.endpoint,

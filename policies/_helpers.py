@@ -33,6 +33,9 @@ T = TypeVar("T")
 ENVIRONMENT_TAG = "environment"
 PROD = "prod"
 
+#: AWS-managed KMS keys are named alias/aws/<service> (as a bare alias or inside an alias ARN).
+AWS_MANAGED_KEY_ALIAS = "alias/aws/"
+
 
 # --- Declaring policies ---------------------------------------------------------------------
 
@@ -131,6 +134,19 @@ def is_set(props: Mapping[str, Any], key: str) -> bool:
     if isinstance(value, (str, Mapping, Sequence)):
         return len(value) > 0
     return True
+
+
+def names_customer_key(props: Mapping[str, Any], key: str) -> bool:
+    """Whether ``props[key]`` names a customer-managed KMS key: set, and not an AWS-managed
+    alias such as ``alias/aws/s3`` (whose key policy the account cannot change). Unknown
+    during preview counts as a customer key: it is the ARN of a key this program creates."""
+    if not is_set(props, key):
+        return False
+    try:
+        value = props[key]
+    except UnknownValueError:
+        return True
+    return not (isinstance(value, str) and AWS_MANAGED_KEY_ALIAS in value)
 
 
 def mapping(value: Any) -> Mapping[str, Any]:

@@ -28,8 +28,8 @@ from policies._helpers import (
     as_list,
     check_each,
     companions_by_target,
-    is_set,
     mapping,
+    names_customer_key,
     policy_document,
     principal_is_everyone,
     public_grant,
@@ -396,7 +396,7 @@ def _encryption_check(bucket: PolicyResource, encryption: PolicyResource) -> str
     for default in defaults:
         algorithm = default.get("sseAlgorithm")
         if algorithm in KMS_ALGORITHMS:
-            if not is_set(default, "kmsMasterKeyId"):
+            if not names_customer_key(default, "kmsMasterKeyId"):
                 return (
                     f"bucket {bucket.name} is encrypted with the AWS-managed aws/s3 key, "
                     "whose policy this project cannot control; set kms_master_key_id to the "

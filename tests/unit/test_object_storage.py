@@ -88,7 +88,7 @@ def build(stack: str = "prod", *, protect: bool = False, account_block: bool = T
             protect=protect,
             extra_statements={"logs": (alb_log_delivery,)} if extra else {},
         ))
-        role = aws.iam.Role("app", assume_role_policy=json.dumps(TRUST))
+        role = aws.iam.Role("app", assume_role_policy=json.dumps(TRUST), tags=config.conventions(stack).tags("app"))
         for purpose in ("dataLake", "logs"):
             store.grant_read(role, purpose)
             store.grant_write(role, purpose)
@@ -133,7 +133,7 @@ def test_one_bucket_per_purpose_named_after_stack_and_purpose():
     assert set(found) == set(BUCKET_PURPOSES)
     assert len(graph.of_type(BUCKET)) == len(BUCKET_PURPOSES)
     for purpose, bucket in found.items():
-        assert bucket.inputs["bucket"] == f"retail-prod-{SLUGS[purpose]}"
+        assert bucket.inputs["bucket"] == f"retail-prod-{SLUGS[purpose]}-{ACCOUNT_ID}"
         assert bucket.parent == store.urn
         assert bucket.inputs["region"] == REGION
 
@@ -165,6 +165,18 @@ def test_logs_bucket_uses_sse_s3_under_a_named_tagged_exception():
     tags = {purpose: bucket.inputs["tags"] for purpose, bucket in buckets(graph).items()}
     assert tags["logs"][CONTROL_EXCEPTIONS_TAG] == "S3.17"
     assert all(CONTROL_EXCEPTIONS_TAG not in tags[purpose] for purpose in KMS_PURPOSES)
+
+
+def test_the_policy_pack_reads_the_exception_as_the_store_writes_it():
+    # The component cannot import the pack (pulumi_policy is not a program dependency), so
+    # this test is what keeps the tag name and the accepted control from drifting apart.
+    from policies.control_exceptions import ACCEPTED_EXCEPTIONS, declared_exceptions
+    from policies.control_exceptions import CONTROL_EXCEPTIONS_TAG as PACK_TAG
+
+    logs_bucket = buckets(build())["logs"]
+    assert PACK_TAG == CONTROL_EXCEPTIONS_TAG
+    assert declared_exceptions(logs_bucket.inputs["tags"]) == (ACCESS_LOG_TARGET_EXCEPTION.control,)
+    assert ACCESS_LOG_TARGET_EXCEPTION.control in ACCEPTED_EXCEPTIONS
 
 
 def test_versioning_on_acls_off_and_public_access_blocked_on_every_bucket():
@@ -221,7 +233,7 @@ def test_only_the_logs_bucket_accepts_access_logs_and_only_from_our_buckets_in_o
     delivery = statements_by_sid(policy_of(graph, "logs"))["AllowS3ServerAccessLogDelivery"]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Action"] == ["s3:PutObject"]
-    assert delivery["Resource"] == ["arn:aws:s3:::retail-prod-logs/s3-access/*"]
+    assert delivery["Resource"] == [f"arn:aws:s3:::retail-prod-logs-{ACCOUNT_ID}/s3-access/*"]
     assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}
     assert sorted(delivery["Condition"]["ArnLike"]["aws:SourceArn"]) == sorted(arns)
     for purpose in KMS_PURPOSES:
@@ -336,7 +348,7 @@ def test_every_taggable_resource_of_the_store_carries_the_standard_tags():
         tags = resource.inputs["tags"]
         assert {key: tags.get(key) for key in STANDARD_TAG_KEYS} == expected, resource.urn
         assert tags["managed-by"] == MANAGED_BY
-        assert tags["Name"] == resource.inputs["bucket"]
+        assert f"{tags['Name']}-{ACCOUNT_ID}" == resource.inputs["bucket"]
 
 
 def test_every_resource_of_the_store_descends_from_it():
@@ -350,7 +362,7 @@ def test_every_resource_of_the_store_descends_from_it():
 def test_extra_statements_merge_into_that_purposes_policy_only():
     graph = build(extra=True)
     delivery = statements_by_sid(policy_of(graph, "logs"))["AllowAlbLogDelivery"]
-    assert delivery["Resource"] == f"arn:aws:s3:::retail-prod-logs/alb/AWSLogs/{ACCOUNT_ID}/*"
+    assert delivery["Resource"] == f"arn:aws:s3:::retail-prod-logs-{ACCOUNT_ID}/alb/AWSLogs/{ACCOUNT_ID}/*"
     assert delivery["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}
     for purpose in KMS_PURPOSES:
         assert "AllowAlbLogDelivery" not in statements_by_sid(policy_of(graph, purpose))
@@ -367,8 +379,8 @@ def actions_by_resource(document: dict[str, Any]) -> dict[str, set[str]]:
     return found
 
 
-DATA_LAKE = "arn:aws:s3:::retail-prod-data-lake"
-LOGS = "arn:aws:s3:::retail-prod-logs"
+DATA_LAKE = f"arn:aws:s3:::retail-prod-data-lake-{ACCOUNT_ID}"
+LOGS = f"arn:aws:s3:::retail-prod-logs-{ACCOUNT_ID}"
 READ = {f"{DATA_LAKE}/*": {"s3:GetObject", "s3:GetObjectVersion"},
         DATA_LAKE: {"s3:ListBucket", "s3:GetBucketLocation"}}
 WRITE = {f"{DATA_LAKE}/*": {"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
