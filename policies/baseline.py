@@ -6,8 +6,10 @@ pack as ``POLICIES``; the data tier's policies live in one module per area
 and ``control_exceptions`` holds the registry of accepted exceptions.
 
 Every policy is MANDATORY: the blueprint satisfies each control by default, so a violation
-means a regression or a hand edit, never an accepted risk. Each resource policy compares
-``args.resource_type`` itself because the Python SDK has no per-type helper.
+means a regression or a hand edit, never an accepted risk (a deviation the design needs is
+a reasoned exception in ``control_exceptions.ACCEPTED_EXCEPTIONS``). The Python SDK has no
+per-type helper: the resource policies below compare ``args.resource_type`` themselves, and
+the area modules declare theirs with ``_helpers.resource_policy``, which filters by type.
 
 Props are what pulumi-aws v7 hands a policy: camelCase inputs (``enableKeyRotation``),
 wrapped by the engine in read-only ``Mapping``/``Sequence`` proxies, so the checks below
@@ -37,6 +39,7 @@ from components.conventions import MANAGED_BY, STANDARD_TAG_KEYS
 from policies import (
     caches,
     control_exceptions,
+    data_safety,
     nosql_tables,
     object_storage,
     secrets_manager,
@@ -347,4 +350,5 @@ POLICIES: list[Policy] = [
     *caches.POLICIES,
     *secrets_manager.POLICIES,
     *control_exceptions.POLICIES,
+    *data_safety.POLICIES,
 ]

@@ -1,9 +1,10 @@
-"""Reasoned exceptions: the controls a resource may deviate from, each with its reason.
+"""Reasoned exceptions: reading the ``control-exceptions`` tag against the registry.
 
 A component that must deviate from a control tags the resource with
 ``control-exceptions`` = the control ids it deviates from (``"S3.17"``), and the policy of
 that control reads the tag. A tag alone proves nothing: an exception counts only if its
-control id is in ``ACCEPTED_EXCEPTIONS`` below, which is reviewed like code and carries the
+control id is in ``ACCEPTED_EXCEPTIONS``, which lives in ``components/compliance.py`` (the
+components tag from it, the pack checks against it), is reviewed like code and carries the
 reason in real words (cdk-nag's rule: no suppression without a reason).
 
 An exception loosens a control, never removes it: the policy that honours it still checks
@@ -20,27 +21,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+# One registry for the components that tag and the pack that checks: imported, never
+# redefined here, so a reason cannot differ between the two.
+from components.compliance import ACCEPTED_EXCEPTIONS, CONTROL_EXCEPTIONS_TAG
 from policies._helpers import resource_policy, tag_map
 
-#: The tag that lists the controls a resource deviates from.
-CONTROL_EXCEPTIONS_TAG = "control-exceptions"
-
-#: Control id -> why the blueprint may deviate from it. Adding an entry is a reviewed change;
-#: the policy of that control must also know what the exception still requires.
-ACCEPTED_EXCEPTIONS: Mapping[str, str] = MappingProxyType(
-    {
-        "S3.17": (
-            "S3 server access logs and ALB access logs can only be delivered to buckets "
-            "encrypted with SSE-S3 (AES256), not SSE-KMS (an AWS limit), so the logs bucket "
-            "keeps SSE-S3"
-        ),
-    }
-)
+__all__ = [
+    "ACCEPTED_EXCEPTIONS",
+    "CONTROL_EXCEPTIONS_TAG",
+    "POLICIES",
+    "declared_exceptions",
+    "has_accepted_exception",
+]
 
 _SEPARATORS = re.compile(r"[\s,/+]+")
 
@@ -83,7 +79,7 @@ def _control_exceptions_accepted(
             f"tag {CONTROL_EXCEPTIONS_TAG} claims exceptions to {', '.join(unknown)}, which "
             f"are not accepted exceptions (accepted: {accepted}); meet the control instead and "
             "remove it from the tag, or, after review, add it with its reason to "
-            "ACCEPTED_EXCEPTIONS in policies/control_exceptions.py.",
+            "ACCEPTED_EXCEPTIONS in components/compliance.py.",
             None,
         )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.compliance import STATEFUL_TYPES
 from components.conventions import MANAGED_BY
 from policies.baseline import POLICIES
 from policies.offline import PolicyReport, ResourceSnapshot, evaluate
@@ -30,9 +31,14 @@ def repo_root() -> Path:
 
 @pytest.fixture
 def snap() -> Snap:
-    """``snap(type, name, props=None, **ResourceSnapshot fields)`` with a test URN."""
+    """``snap(type, name, props=None, **ResourceSnapshot fields)`` with a test URN.
+
+    Stateful snapshots are Pulumi-protected unless told otherwise, as the blueprint's are in
+    prod, so a "compliant" fixture is compliant with DATA.1 too.
+    """
 
     def make(type_: str, name: str, props: Mapping[str, Any] | None = None, **kwargs: Any):
+        kwargs.setdefault("protect", type_ in STATEFUL_TYPES)
         return ResourceSnapshot(
             urn=_urn(type_, name), type=type_, name=name, props=dict(props or {}), **kwargs
         )

@@ -218,7 +218,8 @@ def stack(snap, tags):
                   "tags": {} if broken.get("tags") else prod}),
             snap("aws:kms/alias:Alias", "data", {"name": "alias/data"}),
             snap("aws:cloudwatch/logGroup:LogGroup", "flow",
-                 {"retentionInDays": 30 if broken.get("retention") else 365, "tags": prod}),
+                 {"retentionInDays": 30 if broken.get("retention") else 365, "tags": prod,
+                  "deletionProtectionEnabled": True}),
             snap("pulumi:providers:aws", "default", {"region": "eu-west-1"}),
         ]
         if not broken.get("flow_log"):
