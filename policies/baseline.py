@@ -40,6 +40,7 @@ from policies import (
     caches,
     control_exceptions,
     data_safety,
+    iam,
     nosql_tables,
     object_storage,
     secrets_manager,
@@ -351,4 +352,5 @@ POLICIES: list[Policy] = [
     *secrets_manager.POLICIES,
     *control_exceptions.POLICIES,
     *data_safety.POLICIES,
+    *iam.POLICIES,
 ]
