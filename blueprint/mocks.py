@@ -161,7 +161,7 @@ class RetailMocks(pulumi.runtime.Mocks):
         region = inputs.get("region") or self.default_region
         digest = _digest(args.typ, args.name, region)
         physical = self._physical_name(args, inputs, digest)
-        resource_id = self._resource_id(args.typ, physical, digest)
+        resource_id = self._resource_id(args.typ, physical, digest, inputs)
         outputs = {**inputs, "id": resource_id, "region": region,
                    "tagsAll": dict(inputs.get("tags") or {})}
         outputs.setdefault("name", physical)
@@ -181,10 +181,13 @@ class RetailMocks(pulumi.runtime.Mocks):
         return f"{args.name}-{digest[:7]}"
 
     @staticmethod
-    def _resource_id(typ: str, physical: str, digest: str) -> str:
+    def _resource_id(typ: str, physical: str, digest: str, inputs: Mapping[str, Any]) -> str:
         prefix = _ID_PREFIXES.get(typ)
         if prefix is not None:
             return f"{prefix}-{digest[:17]}"
+        if typ == "aws:kms/key:Key" and inputs.get("multiRegion"):
+            # AWS gives multi-Region keys (and their replicas) ids of this shape.
+            return f"mrk-{digest[:32]}"
         if typ == "aws:kms/key:Key":
             return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
         return physical

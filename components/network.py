@@ -68,10 +68,16 @@ def flow_log_delivery_policy(log_group_arn: str) -> dict:
             "Action": [
                 "logs:CreateLogStream",
                 "logs:PutLogEvents",
-                "logs:DescribeLogGroups",
                 "logs:DescribeLogStreams",
             ],
             "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }, {
+            # DescribeLogGroups takes no resource (IAM authorises it on "*" only) and returns
+            # group names, not log data; AWS's flow-log role documentation includes it.
+            "Sid": "FindTheLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:DescribeLogGroups"],
+            "Resource": "*",
         }],
     }
 

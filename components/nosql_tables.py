@@ -62,8 +62,9 @@ def table_stream_read_policy(table_arn: str, stream_arn: str, key_arn: str, regi
     """Consume one table's change stream (a Lambda or a Kinesis-style reader)."""
     return policy_document(
         statement("ReadStream", STREAM_READ_ACTIONS, [stream_arn]),
-        # ListStreams names no stream, but it can be limited to this table's streams.
-        statement("ListStreams", ["dynamodb:ListStreams"], [f"{table_arn}/stream/*"]),
+        # ListStreams takes no resource (IAM authorises it on "*" only) and returns stream
+        # ARNs, not data; consumers such as Lambda's event source mapping call it.
+        statement("ListStreams", ["dynamodb:ListStreams"], ["*"]),
         kms_via_service("DecryptThroughDynamoDb", key_arn, KMS_DECRYPT, "dynamodb", region),
     )
 

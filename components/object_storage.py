@@ -41,7 +41,7 @@ ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
 ARCHIVE_STORAGE_CLASS = "GLACIER"
 
 READ_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
-READ_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket")
+READ_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketVersions")
 WRITE_OBJECT_ACTIONS = ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject")
 WRITE_BUCKET_ACTIONS = ("s3:ListBucketMultipartUploads",)
 
@@ -107,6 +107,11 @@ def deny_unencrypted_uploads(bucket_arn: str, key_arn: str | None) -> list[dict[
         statements.append(_deny_everyone(
             "DenyOtherKmsKeysOnUpload", ["s3:PutObject"], objects,
             {"Null": {_SSE_KEY_HEADER: "false"}, "StringNotEquals": {_SSE_KEY_HEADER: key_arn}}))
+        # An upload asking for aws:kms without naming a key is encrypted with the AWS managed
+        # key aws/s3, not the bucket's default: refuse it too (S3 PutObject, SSEKMSKeyId).
+        statements.append(_deny_everyone(
+            "DenyKmsUploadsNamingNoKey", ["s3:PutObject"], objects,
+            {"Null": {_SSE_HEADER: "false", _SSE_KEY_HEADER: "true"}}))
     # SSE-C encrypts with a key we never see: data we hold but cannot read, the lever of the
     # 2025 ransomware campaigns against S3. Not covered by the header above (it has its own).
     statements.append(_deny_everyone("DenyCustomerProvidedKeysOnUpload", ["s3:PutObject"], objects,

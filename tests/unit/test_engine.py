@@ -60,7 +60,8 @@ def test_mocked_outputs_are_realistic(graph_of):
     graph = graph_of("prod")
     arns = graph.outputs["kmsKeyArns"]
     for arn in arns.values():
-        assert re.fullmatch(rf"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/[0-9a-f-]{{36}}", arn)
+        # prod has a DR region, so its keys are multi-Region: AWS ids them mrk-<32 hex>.
+        assert re.fullmatch(rf"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/mrk-[0-9a-f]{{32}}", arn)
     assert re.fullmatch(r"vpc-[0-9a-f]{17}", graph.outputs["vpcId"])
     assert all(re.fullmatch(r"subnet-[0-9a-f]{17}", s) for s in graph.outputs["privateSubnetIds"])
 
@@ -158,3 +159,9 @@ def test_resources_are_counted_by_type_and_region(graph_of):
     regions = graph.count_by_region()
     assert regions["global"] == len([r for r in graph if r.type.startswith("aws:iam/")])
     assert regions["eu-west-1"] == sum(1 for r in graph if r.custom) - regions["global"]
+
+
+def test_single_region_keys_get_uuid_ids(graph_of):
+    uuid = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+    for arn in graph_of("dev").outputs["kmsKeyArns"].values():
+        assert re.fullmatch(rf"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/{uuid}", arn)

@@ -168,9 +168,11 @@ def test_flow_log_role_is_scoped_to_its_log_group_and_account(stack_graph):
     group = stack_graph.one("aws:cloudwatch/logGroup:LogGroup", "network-flow-logs")
     group_arn = f"arn:aws:logs:{stack_graph.region}:123456789012:log-group:{group.inputs['name']}"
     policy = json.loads(stack_graph.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
-    (grant,) = policy["Statement"]
+    grant, describe = policy["Statement"]
     assert grant["Resource"] == [group_arn, f"{group_arn}:*"]
     assert "*" not in json.dumps(grant["Action"])
+    # The one unscoped action reads group names only; IAM cannot scope it.
+    assert describe["Action"] == ["logs:DescribeLogGroups"] and describe["Resource"] == "*"
     assert stack_graph.one("aws:ec2/flowLog:FlowLog").property_dependencies["iamRoleArn"] == (role.urn,)
 
 

@@ -99,7 +99,8 @@ def test_stream_grant_reads_the_stream_only():
     stream = f"{TABLE_ARN}/stream/2026-01-01T00:00:00.000"
     read, list_streams, kms = table_stream_read_policy(TABLE_ARN, stream, KEY_ARN, "eu-west-1")["Statement"]
     assert read["Action"] == sorted(STREAM_READ_ACTIONS) and read["Resource"] == [stream]
-    assert list_streams["Resource"] == [f"{TABLE_ARN}/stream/*"]
+    # ListStreams cannot be scoped by IAM; it returns stream ARNs, never data.
+    assert list_streams["Action"] == ["dynamodb:ListStreams"] and list_streams["Resource"] == ["*"]
     assert kms["Action"] == ["kms:Decrypt"]
 
 

@@ -382,7 +382,7 @@ def actions_by_resource(document: dict[str, Any]) -> dict[str, set[str]]:
 DATA_LAKE = f"arn:aws:s3:::retail-prod-data-lake-{ACCOUNT_ID}"
 LOGS = f"arn:aws:s3:::retail-prod-logs-{ACCOUNT_ID}"
 READ = {f"{DATA_LAKE}/*": {"s3:GetObject", "s3:GetObjectVersion"},
-        DATA_LAKE: {"s3:ListBucket", "s3:GetBucketLocation"}}
+        DATA_LAKE: {"s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"}}
 WRITE = {f"{DATA_LAKE}/*": {"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
          DATA_LAKE: {"s3:ListBucketMultipartUploads"}}
 
