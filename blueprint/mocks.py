@@ -37,6 +37,7 @@ _ID_PREFIXES: dict[str, str] = {
     "aws:ec2/flowLog:FlowLog": "fl",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
 }
 
 _AZ_LETTERS = "abcdef"
@@ -111,6 +112,8 @@ class RetailMocks(pulumi.runtime.Mocks):
             "aws:index/getCallerIdentity:getCallerIdentity": self._caller_identity,
             "aws:index/getPartition:getPartition": self._partition,
             "aws:index/getRegion:getRegion": self._region_info,
+            "aws:ec2/getManagedPrefixList:getManagedPrefixList": self._managed_prefix_list,
+            "aws:route53/getZone:getZone": self._route53_zone,
         }
 
     # -- invokes -------------------------------------------------------------------------
@@ -151,10 +154,31 @@ class RetailMocks(pulumi.runtime.Mocks):
         return {"id": region, "name": region, "region": region,
                 "endpoint": f"ec2.{region}.amazonaws.com", "description": region}
 
+    def _managed_prefix_list(self, args: Mapping[str, Any], region: str) -> dict[str, Any]:
+        name = args.get("name") or "com.amazonaws.global.cloudfront.origin-facing"
+        list_id = f"pl-{_digest(name, region)[:8]}"
+        return {"id": list_id, "name": name, "addressFamily": "IPv4", "maxEntries": 55,
+                "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/{list_id}", "entries": [], "ownerId": "AWS",
+                "region": region, "tags": {}, "version": 1}
+
+    def _route53_zone(self, args: Mapping[str, Any], region: str) -> dict[str, Any]:
+        name = str(args.get("name") or "example.com").rstrip(".")
+        zone_id = f"Z{_digest('zone', name)[:20].upper()}"
+        arn = f"arn:{PARTITION}:route53:::hostedzone/{zone_id}"
+        return {"id": zone_id, "zoneId": zone_id, "name": name, "arn": arn,
+                "privateZone": False, "nameServers": ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"],
+                "resourceRecordSetCount": 2, "callerReference": name, "comment": "", "tags": {},
+                "linkedServiceDescription": "", "linkedServicePrincipal": "", "primaryNameServer": "ns-1.awsdns-01.org",
+                "enablePrivateZone": False}
+
     # -- resources -----------------------------------------------------------------------
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
         inputs = dict(args.inputs)
+        if args.typ.startswith("random:"):
+            # A stable stand-in for the random value; real runs draw a new one once and keep it.
+            length = int(inputs.get("length") or 32)
+            return f"{args.name}-id", {**inputs, "result": _digest(args.typ, args.name)[:length]}
         if not args.typ.startswith("aws:"):
             # Providers and Kubernetes objects: echo the inputs, named as asked.
             return f"{args.name}-id", inputs
@@ -199,7 +223,8 @@ class RetailMocks(pulumi.runtime.Mocks):
         template = _ARN_FORMATS.get(typ)
         if template is not None:
             return template.format(partition=PARTITION, region=region, account=ACCOUNT_ID, id=resource_id,
-                                   name=physical, suffix=digest[:6])
+                                   name=physical, suffix=digest[:16],
+                                   scope="global" if region == "us-east-1" else "regional")
         if service == "iam":
             return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{kind}/{physical}"
         if service == "s3":
@@ -223,7 +248,10 @@ _NAME_INPUTS: dict[str, str] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
     "aws:elasticache/user:User": "userId",
     "aws:elasticache/userGroup:UserGroup": "userGroupId",
+    "aws:sqs/queue:Queue": "name",
 }
+
+_ELB = "arn:{partition}:elasticloadbalancing:{region}:{account}:"
 
 _ARN_FORMATS: dict[str, str] = {
     "aws:kms/key:Key": "arn:{partition}:kms:{region}:{account}:key/{id}",
@@ -240,6 +268,16 @@ _ARN_FORMATS: dict[str, str] = {
     "aws:elasticache/userGroup:UserGroup": "arn:{partition}:elasticache:{region}:{account}:usergroup:{name}",
     "aws:elasticache/subnetGroup:SubnetGroup": "arn:{partition}:elasticache:{region}:{account}:subnetgroup:{name}",
     "aws:secretsmanager/secret:Secret": "arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-{suffix}",
+    "aws:eks/cluster:Cluster": "arn:{partition}:eks:{region}:{account}:cluster/{name}",
+    "aws:eks/nodeGroup:NodeGroup": "arn:{partition}:eks:{region}:{account}:nodegroup/{name}/{suffix}",
+    "aws:sqs/queue:Queue": "arn:{partition}:sqs:{region}:{account}:{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:{partition}:events:{region}:{account}:rule/{name}",
+    "aws:lb/loadBalancer:LoadBalancer": _ELB + "loadbalancer/app/{name}/{suffix}",
+    "aws:lb/targetGroup:TargetGroup": _ELB + "targetgroup/{name}/{suffix}",
+    "aws:lb/listener:Listener": _ELB + "listener/app/{name}/{suffix}",
+    "aws:acm/certificate:Certificate": "arn:{partition}:acm:{region}:{account}:certificate/{suffix}",
+    "aws:cloudfront/distribution:Distribution": "arn:{partition}:cloudfront::{account}:distribution/{id}",
+    "aws:wafv2/webAcl:WebAcl": "arn:{partition}:wafv2:{region}:{account}:{scope}/webacl/{name}/{suffix}",
     "aws:appautoscaling/policy:Policy":
         "arn:{partition}:autoscaling:{region}:{account}:scalingPolicy:{suffix}:resource/rds/{name}",
 }
@@ -292,7 +330,53 @@ def _replication_group(inputs: Mapping[str, Any], region: str, resource_id: str,
             "port": inputs.get("port", 6379)}
 
 
+_PLACEHOLDER_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+
+
+def _eks_cluster(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    host = f"{digest[:32].upper()}.gr7.{region}.eks.amazonaws.com"
+    vpc = dict(inputs.get("vpcConfig") or {})
+    vpc.update({"clusterSecurityGroupId": f"sg-{digest[17:34]}", "vpcId": "vpc-mock"})
+    return {
+        "endpoint": f"https://{host}",
+        # base64 of a placeholder PEM: enough for a kubeconfig to parse.
+        "certificateAuthority": {"data": _PLACEHOLDER_CA},
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{digest[:32].upper()}"}]}],
+        "vpcConfig": vpc,
+        "platformVersion": "eks.1",
+        "status": "ACTIVE",
+        "clusterId": digest[:36],
+    }
+
+
+def _load_balancer(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    name = inputs.get("name") or resource_id
+    return {"dnsName": f"{name}-{int(digest[:8], 16)}.{region}.elb.amazonaws.com", "zoneId": "Z32O12XQLNTSW2",
+            "arnSuffix": f"app/{name}/{digest[:16]}"}
+
+
+def _certificate(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    names = [inputs.get("domainName"), *(inputs.get("subjectAlternativeNames") or [])]
+    return {"domainValidationOptions": [
+        {"domainName": name, "resourceRecordName": f"_{_digest(name)[:32]}.{name}.",
+         "resourceRecordType": "CNAME", "resourceRecordValue": f"_{_digest('v', name)[:32]}.acm-validations.aws."}
+        for name in names if name], "status": "ISSUED"}
+
+
+def _distribution(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    return {"domainName": f"d{digest[:13]}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2", "status": "Deployed"}
+
+
+def _queue(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    return {"url": f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{inputs.get('name') or resource_id}"}
+
+
 _EXTRAS: dict[str, Callable[[Mapping[str, Any], str, str, str], dict[str, Any]]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:sqs/queue:Queue": _queue,
     "aws:kms/key:Key": lambda inputs, region, resource_id, digest: {"keyId": resource_id},
     "aws:ec2/vpc:Vpc": lambda inputs, region, resource_id, digest: {
         "defaultSecurityGroupId": f"sg-{digest[17:34]}",

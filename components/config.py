@@ -361,6 +361,262 @@ class CacheConfig(_Model):
         return value
 
 
+# -- compute and edge -----------------------------------------------------------------------
+
+#: EKS versions in standard support (EKS.2). Update as EKS moves: an unsupported version is
+#: refused at validation, before a cluster is built on it.
+SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35", "1.36")
+
+_INSTANCE_FAMILY = re.compile(r"^[a-z]+[0-9]+[a-z]*$")
+_INSTANCE_TYPE = re.compile(r"^[a-z]+[0-9]+[a-z]*\.[a-z0-9]+$")
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
+_MEMORY = re.compile(r"^\d+(Mi|Gi)$")
+_IMAGE = re.compile(r"^[\w.-]+(:\d+)?(/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+_HOSTNAME = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class NodeGroupConfig(_Model):
+    instance_type: str = Field(description="Instance type of the small system node group (Graviton by default).")
+    min_size: int = Field(ge=1, le=10)
+    desired_size: int = Field(ge=1, le=10)
+    max_size: int = Field(ge=1, le=10)
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type_shape(cls, value: str) -> str:
+        if not _INSTANCE_TYPE.match(value):
+            raise ValueError(f"{value!r} is not an EC2 instance type (expected e.g. 'm7g.large')")
+        return value
+
+    @model_validator(mode="after")
+    def _sizes(self) -> NodeGroupConfig:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(f"sizes must satisfy minSize <= desiredSize <= maxSize, got "
+                             f"{self.min_size}, {self.desired_size}, {self.max_size}")
+        return self
+
+
+class KarpenterConfig(_Model):
+    version: str = Field(description="Karpenter Helm chart version.")
+    instance_families: list[str] = Field(min_length=1, description="EC2 families Karpenter may launch, "
+                                         "e.g. m7g, c7g, r7g.")
+    capacity_types: list[Literal["spot", "on-demand"]] = Field(min_length=1, description="Spot, on-demand or both "
+                                                               "(on-demand is the fallback when spot runs out).")
+    cpu_limit: int = Field(ge=1, description="Most vCPUs the node pool may hold: the ceiling of a surge, and of "
+                           "the bill.")
+    memory_limit_gi: int = Field(ge=1, description="Most memory (GiB) the node pool may hold.")
+    consolidate_after: str = Field(default="1m", pattern=r"^\d+(s|m|h)$",
+                                   description="How long a node must be underused before it is consolidated.")
+    disruption_budget: str = Field(default="10%", pattern=r"^(\d+%|\d+)$",
+                                   description="Most nodes Karpenter may disrupt at once.")
+
+    @field_validator("instance_families")
+    @classmethod
+    def _families(cls, families: list[str]) -> list[str]:
+        bad = [f for f in families if not _INSTANCE_FAMILY.match(f)]
+        if bad:
+            raise ValueError(f"{', '.join(repr(b) for b in bad)} not an EC2 instance family (expected e.g. 'm7g', "
+                             "without a size)")
+        return families
+
+
+class TeamConfig(_Model):
+    name: str = Field(description="Namespace name (a DNS label).")
+    cpu_quota: str = Field(description="Total CPU requests the namespace may hold, e.g. '20'.")
+    memory_quota: str = Field(description="Total memory requests the namespace may hold, e.g. '40Gi'.")
+    max_pods: int = Field(default=100, ge=1, le=5000)
+
+    @field_validator("name")
+    @classmethod
+    def _dns_label(cls, value: str) -> str:
+        if not _DNS_LABEL.match(value) or value in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            raise ValueError(f"{value!r} is not a usable namespace name (a DNS label, not a system namespace)")
+        return value
+
+    @field_validator("cpu_quota")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        if not _CPU.match(value):
+            raise ValueError(f"{value!r} is not a CPU quantity (e.g. '20' or '500m')")
+        return value
+
+    @field_validator("memory_quota")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if not _MEMORY.match(value):
+            raise ValueError(f"{value!r} is not a memory quantity (e.g. '40Gi' or '512Mi')")
+        return value
+
+
+class KubernetesConfig(_Model):
+    version: str = Field(description="EKS Kubernetes version.")
+    public_endpoint: bool = Field(description="Expose the API server endpoint publicly (restricted to "
+                                  "publicAccessCidrs); the private endpoint is always on.")
+    public_access_cidrs: list[str] = Field(default_factory=list, description="Who may reach the public endpoint.")
+    admin_role_arns: list[str] = Field(default_factory=list, description="IAM roles given cluster-admin "
+                                       "through EKS access entries.")
+    system_nodes: NodeGroupConfig
+    karpenter: KarpenterConfig
+    teams: list[TeamConfig] = Field(description="Team namespaces, each restricted (PSS), default-deny, "
+                                    "with a quota.")
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if value not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ValueError(f"{value!r} is not a supported EKS version; use one of "
+                             f"{', '.join(SUPPORTED_KUBERNETES_VERSIONS)} (EKS.2)")
+        return value
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.IPv4Network(value, strict=True)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a valid IPv4 network") from None
+        return values
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _arns(cls, values: list[str]) -> list[str]:
+        bad = [v for v in values if not _IAM_ROLE_ARN.match(v)]
+        if bad:
+            raise ValueError(f"{', '.join(repr(b) for b in bad)} not an IAM role ARN "
+                             "(arn:aws:iam::<account>:role/<name>)")
+        return values
+
+    @model_validator(mode="after")
+    def _public_needs_cidrs(self) -> KubernetesConfig:
+        if self.public_endpoint and not self.public_access_cidrs:
+            raise ValueError("publicEndpoint is on but publicAccessCidrs is empty: name who may reach it")
+        if not self.public_endpoint and self.public_access_cidrs:
+            raise ValueError("publicAccessCidrs is set but publicEndpoint is off; remove one of them")
+        names = [team.name for team in self.teams]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"team names must be unique: {', '.join(duplicates)}")
+        return self
+
+
+class ServiceConfig(_Model):
+    name: str = Field(description="Service name (a DNS label); also its Deployment, Service and identity.")
+    team: str = Field(description="The team namespace it runs in.")
+    image: str = Field(description="Container image, pinned by tag or digest (not 'latest').")
+    port: int = Field(default=8080, ge=1024, le=65535, description="Container port (unprivileged).")
+    cpu: str = Field(description="CPU request (and limit), e.g. '500m'.")
+    memory: str = Field(description="Memory request (and limit), e.g. '512Mi'.")
+    min_replicas: int = Field(ge=1, le=500)
+    max_replicas: int = Field(ge=1, le=1000)
+    target_cpu: int = Field(default=60, ge=10, le=95, description="Average CPU (%) the HPA holds.")
+    path: str | None = Field(default=None, description="ALB path prefix that routes to it; none keeps it internal.")
+    callers: list[str] = Field(default_factory=list, description="Services allowed to call it (NetworkPolicy).")
+    env: dict[str, str] = Field(default_factory=dict, description="Plain environment variables.")
+    secrets: list[str] = Field(default_factory=list, description="Kubernetes Secret names mounted as files.")
+    requests_per_second_target: int | None = Field(
+        default=None, ge=1, description="Optional custom metric target (requests per second per pod).")
+
+    @field_validator("name")
+    @classmethod
+    def _dns_label(cls, value: str) -> str:
+        if not _DNS_LABEL.match(value):
+            raise ValueError(f"{value!r} is not a DNS label (lower-case letters, digits and '-')")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_image(cls, value: str) -> str:
+        if value.endswith(":latest") or not _IMAGE.match(value):
+            raise ValueError(f"{value!r} must be a registry image pinned by tag or digest, not 'latest' "
+                             "(e.g. '123456789012.dkr.ecr.eu-west-1.amazonaws.com/storefront:1.4.2')")
+        return value
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        return TeamConfig._cpu(value)
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        return TeamConfig._memory(value)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^/[\w./-]*$", value):
+            raise ValueError(f"{value!r} is not a URL path prefix (e.g. '/cart')")
+        return value
+
+    @model_validator(mode="after")
+    def _replicas(self) -> ServiceConfig:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"minReplicas ({self.min_replicas}) is greater than maxReplicas ({self.max_replicas})")
+        return self
+
+
+class DomainConfig(_Model):
+    zone_name: str = Field(description="Route 53 public hosted zone that validates the certificates.")
+    record_name: str = Field(description="The shop's host name, inside the zone (e.g. 'shop.example.com').")
+
+    @field_validator("zone_name", "record_name")
+    @classmethod
+    def _hostname(cls, value: str) -> str:
+        if not _HOSTNAME.match(value):
+            raise ValueError(f"{value!r} is not a DNS name (e.g. 'shop.example.com')")
+        return value
+
+    @model_validator(mode="after")
+    def _inside_zone(self) -> DomainConfig:
+        if not (self.record_name == self.zone_name or self.record_name.endswith(f".{self.zone_name}")):
+            raise ValueError(f"recordName {self.record_name!r} is not inside zoneName {self.zone_name!r}")
+        return self
+
+
+class GeoRestrictionConfig(_Model):
+    type: Literal["whitelist", "blacklist"]
+    locations: list[str] = Field(min_length=1, description="ISO 3166-1 alpha-2 country codes.")
+
+    @field_validator("locations")
+    @classmethod
+    def _countries(cls, values: list[str]) -> list[str]:
+        bad = [v for v in values if not _COUNTRY.match(v)]
+        if bad:
+            raise ValueError(f"{', '.join(repr(b) for b in bad)} not ISO 3166-1 alpha-2 codes (e.g. 'DE')")
+        return values
+
+
+#: WAF rate-based rules count requests per client IP over a five-minute window; 10 is the
+#: lowest limit AWS accepts.
+MIN_RATE_LIMIT = 10
+
+
+class EdgeConfig(_Model):
+    domain: DomainConfig | None = Field(
+        default=None, description="Custom domain. Without it the CDN serves its *.cloudfront.net name with "
+        "CloudFront's certificate and the ALB listens with HTTPS only once a certificate exists: see README.")
+    rate_limit: int = Field(description="Requests per client IP per 5 minutes before WAF blocks it.")
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        description="CloudFront edge locations used (and paid for).")
+    geo_restriction: GeoRestrictionConfig | None = None
+    bot_control: bool = Field(default=False, description="AWS WAF Bot Control managed rules (extra cost).")
+    anonymous_ip: bool = Field(default=False, description="Block anonymising proxies, VPNs and Tor.")
+    shield_advanced: bool = Field(default=False, description="Shield Advanced protection of the CDN and ALB "
+                                  "(needs an active subscription).")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: int) -> int:
+        if value < MIN_RATE_LIMIT:
+            raise ValueError(f"{value} is below AWS WAF's minimum rate limit of {MIN_RATE_LIMIT} requests per "
+                             "5 minutes; a limit of 0 or less would block nobody or everybody")
+        return value
+
+
 class StackConfig(_Model):
     """The whole, validated stack configuration."""
 
@@ -380,6 +636,32 @@ class StackConfig(_Model):
     sql: SqlConfig
     nosql: NoSqlConfig
     cache: CacheConfig
+    kubernetes: KubernetesConfig
+    services: list[ServiceConfig] = Field(description="The storefront's services; a stack's list replaces the "
+                                          "preset's.")
+    edge: EdgeConfig
+
+    @field_validator("services")
+    @classmethod
+    def _services_consistent(cls, services: list[ServiceConfig]) -> list[ServiceConfig]:
+        names = [s.name for s in services]
+        problems = []
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            problems.append(f"service names must be unique: {', '.join(duplicates)}")
+        paths: dict[str, str] = {}
+        for service in services:
+            if service.path is not None and service.path in paths:
+                problems.append(f"path {service.path!r} of {service.name!r} is already used by "
+                                f"{paths[service.path]!r}; give each exposed service its own path")
+            if service.path is not None:
+                paths.setdefault(service.path, service.name)
+            unknown = sorted(set(service.callers) - set(names))
+            if unknown:
+                problems.append(f"{service.name!r} names unknown callers: {', '.join(unknown)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return services
 
     @field_validator("region", "dr_region")
     @classmethod
@@ -414,16 +696,23 @@ class StackConfig(_Model):
         if not self.storage.buckets.backups.object_lock:
             notes.append("retail:storage.buckets.backups.objectLock is off in prod: backups can be "
                          "deleted or overwritten by anyone allowed to write them (ransomware)")
+        if self.kubernetes.public_endpoint:
+            notes.append("retail:kubernetes.publicEndpoint is on in prod: the API server is reachable from "
+                         f"{', '.join(self.kubernetes.public_access_cidrs)} (EKS.1)")
         if self.sql.max_readers is None:
             notes.append("retail:sql.maxReaders is unset in prod: readers do not scale out for a peak")
         return notes
 
     def account_wide_loosenings(self) -> list[str]:
         """Loosenings that matter in every environment."""
+        notes = []
         if not self.storage.account_public_access_block:
-            return ["retail:storage.accountPublicAccessBlock is off: a bucket elsewhere in the account "
-                    "can be made public (S3.1)"]
-        return []
+            notes.append("retail:storage.accountPublicAccessBlock is off: a bucket elsewhere in the account "
+                         "can be made public (S3.1)")
+        if any(cidr.endswith("/0") for cidr in self.kubernetes.public_access_cidrs):
+            notes.append("retail:kubernetes.publicAccessCidrs opens the API server endpoint to the whole "
+                         "internet")
+        return notes
 
     def conventions(self, stack: str) -> Conventions:
         return Conventions(
@@ -510,6 +799,16 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             f"prod holds customer data: classify it {' or '.join(PROD_CLASSIFICATIONS)}, not {classification!r}",
         ))
     problems.extend(problem for floor in _FLOORS if (problem := floor.check(data)) is not None)
+    kubernetes = data.get("kubernetes")
+    teams = kubernetes.get("teams") if isinstance(kubernetes, Mapping) else None
+    services = data.get("services")
+    if isinstance(teams, list) and isinstance(services, list):
+        known = {team.get("name") for team in teams if isinstance(team, Mapping)}
+        for index, service in enumerate(services):
+            team = service.get("team") if isinstance(service, Mapping) else None
+            if isinstance(team, str) and team not in known:
+                problems.append((f"services[{index}].team", f"{team!r} is not a team in retail:kubernetes.teams "
+                                 f"({', '.join(sorted(filter(None, known))) or 'none'})"))
     return problems
 
 
@@ -544,6 +843,40 @@ def _buckets(noncurrent_days: int, logs: dict[str, Any], backups: dict[str, Any]
     }
 
 
+def _kubernetes(nodes: tuple[str, int, int, int], families: list[str], capacity: list[str], cpu: int,
+                memory: int, quota: tuple[str, str]) -> dict[str, Any]:
+    instance_type, low, desired, high = nodes
+    return {
+        "version": "1.35",
+        # Private by default: kubectl from inside the VPC (VPN, SSM); a stack opens the public
+        # endpoint to named CIDRs only.
+        "publicEndpoint": False,
+        "systemNodes": {"instanceType": instance_type, "minSize": low, "desiredSize": desired, "maxSize": high},
+        "karpenter": {"version": "1.8.1", "instanceFamilies": families, "capacityTypes": capacity,
+                      "cpuLimit": cpu, "memoryLimitGi": memory},
+        "teams": [
+            {"name": "storefront", "cpuQuota": quota[0], "memoryQuota": quota[1]},
+            {"name": "checkout", "cpuQuota": quota[0], "memoryQuota": quota[1]},
+        ],
+    }
+
+
+def _services(replicas: dict[str, tuple[int, int]], cpu: str, memory: str) -> list[dict[str, Any]]:
+    registry = "registry.example.com/retail"
+    shape = {
+        # name: (team, path, callers)
+        "storefront": ("storefront", "/", []),
+        "catalog": ("storefront", "/catalog", ["storefront"]),
+        "cart": ("storefront", "/cart", ["storefront", "checkout"]),
+        "checkout": ("checkout", "/checkout", ["storefront"]),
+    }
+    return [
+        {"name": name, "team": team, "image": f"{registry}/{name}:1.0.0", "cpu": cpu, "memory": memory,
+         "minReplicas": replicas[name][0], "maxReplicas": replicas[name][1], "path": path, "callers": callers}
+        for name, (team, path, callers) in shape.items()
+    ]
+
+
 #: Environment presets: a stack file overrides only what differs. (``dataClassification``
 #: defaults in Pulumi.yaml, where the CLI applies it, so it is not repeated here.)
 PRESETS: dict[Environment, dict[str, Any]] = {
@@ -560,6 +893,10 @@ PRESETS: dict[Environment, dict[str, Any]] = {
                 "instances": 1, "backupRetentionDays": 7},
         "nosql": {"tables": DEFAULT_TABLES},
         "cache": {"engineVersion": "8.0", "nodeType": "cache.t4g.small", "nodes": 1, "snapshotRetentionDays": 1},
+        "kubernetes": _kubernetes(("t4g.medium", 2, 2, 3), ["t4g", "m7g"], ["spot"], 32, 64, ("8", "16Gi")),
+        "services": _services({"storefront": (1, 2), "catalog": (1, 2), "cart": (1, 2), "checkout": (1, 2)},
+                              "250m", "256Mi"),
+        "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100"},
     },
     Environment.staging: {
         "network": {
@@ -574,6 +911,11 @@ PRESETS: dict[Environment, dict[str, Any]] = {
                 "instances": 2, "backupRetentionDays": 14, "maxReaders": 3},
         "nosql": {"tables": DEFAULT_TABLES},
         "cache": {"engineVersion": "8.0", "nodeType": "cache.t4g.medium", "nodes": 2, "snapshotRetentionDays": 3},
+        "kubernetes": _kubernetes(("m7g.large", 2, 2, 4), ["m7g", "c7g"], ["spot", "on-demand"], 128, 256,
+                                  ("40", "80Gi")),
+        "services": _services({"storefront": (2, 6), "catalog": (2, 6), "cart": (2, 6), "checkout": (2, 6)},
+                              "500m", "512Mi"),
+        "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100", "botControl": True},
     },
     Environment.prod: {
         "network": {
@@ -596,6 +938,13 @@ PRESETS: dict[Environment, dict[str, Any]] = {
                 "performanceInsightsRetentionDays": 31},
         "nosql": {"tables": DEFAULT_TABLES},
         "cache": {"engineVersion": "8.0", "nodeType": "cache.r7g.large", "nodes": 3, "snapshotRetentionDays": 7},
+        # Karpenter may grow to 1,000 vCPUs for a Black Friday peak; on-demand first, spot for
+        # the surge.
+        "kubernetes": _kubernetes(("m7g.large", 3, 3, 6), ["m7g", "c7g", "r7g"], ["on-demand", "spot"], 1000, 2000,
+                                  ("400", "800Gi")),
+        "services": _services({"storefront": (6, 200), "catalog": (3, 100), "cart": (3, 100),
+                               "checkout": (3, 60)}, "1", "1Gi"),
+        "edge": {"rateLimit": 2000, "priceClass": "PriceClass_200", "botControl": True, "anonymousIp": True},
     },
 }
 
@@ -730,8 +1079,7 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
             if not known_environment and error["type"] == "missing" and error["loc"][0] in preset_keys:
                 continue
             problems.append((_key_path(error["loc"]), _describe(error)))
-    problems.extend((_key_path(tuple(path.split("."))), message)
-                    for path, message in cross_field_problems(merged))
+    problems.extend((f"{NAMESPACE}:{path}", message) for path, message in cross_field_problems(merged))
     if problems or config is None:
         raise ConfigError(problems)
     return config
