@@ -373,6 +373,8 @@ def _queue(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str
 
 _EXTRAS: dict[str, Callable[[Mapping[str, Any], str, str, str], dict[str, Any]]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda inputs, region, resource_id, digest: {
+        "latestVersion": 1, "defaultVersion": 1},
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:acm/certificate:Certificate": _certificate,
     "aws:cloudfront/distribution:Distribution": _distribution,

@@ -63,6 +63,36 @@ def _cloudwatch_logs_statement(partition: str, account_id: str, regions: Sequenc
     }
 
 
+#: The service-linked roles that launch instances for EKS managed node groups and Karpenter
+#: (EC2 Fleet). Their volumes are encrypted with the data key, and a service-linked role can
+#: be given no IAM policy: only the key policy can let them use it.
+_INSTANCE_LAUNCH_ROLES = (
+    "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+    "role/aws-service-role/ec2fleet.amazonaws.com/AWSServiceRoleForEC2Fleet",
+)
+
+
+def _instance_launch_statement(partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    # Named by aws:PrincipalArn rather than as principals: KMS refuses a key policy whose
+    # principal does not exist yet, and a new account has these roles only after its first
+    # Auto Scaling group or fleet. The conditions keep it to those roles, in this account,
+    # through EC2.
+    return {
+        "Sid": "AllowInstanceLaunchRolesToEncryptVolumes",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey",
+                   "kms:CreateGrant"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:CallerAccount": account_id,
+                             "kms:ViaService": [f"ec2.{region}.amazonaws.com" for region in regions]},
+            "ArnLike": {"aws:PrincipalArn": [f"arn:{partition}:iam::{account_id}:{role}"
+                                             for role in _INSTANCE_LAUNCH_ROLES]},
+        },
+    }
+
+
 StatementBuilder = Callable[[str, str, Sequence[str]], dict[str, Any]]
 
 
@@ -77,7 +107,8 @@ class KeyDomain:
 #: (S3, RDS, DynamoDB, Secrets Manager) need no key-policy statement: grants to the caller's
 #: role cover them.
 KEY_DOMAINS: tuple[KeyDomain, ...] = (
-    KeyDomain("data", "Customer and business data at rest: buckets, databases, tables, cache."),
+    KeyDomain("data", "Customer and business data at rest: buckets, databases, tables, cache, volumes.",
+              (_instance_launch_statement,)),
     KeyDomain("logs", "Audit and operational logs: flow logs, CloudWatch Logs, trails.",
               (_cloudwatch_logs_statement,)),
     KeyDomain("secrets", "Secrets Manager secrets: database credentials, tokens."),

@@ -130,7 +130,12 @@ def test_no_statement_lets_everyone_or_another_account_in(prod, ref_eval, domain
     policy = policy_of(prod, domain)
     for stmt in policy["Statement"]:
         principal = stmt["Principal"]
-        assert principal != "*" and "*" not in json.dumps(principal.get("AWS", [])), stmt.get("Sid")
+        if "*" in json.dumps(principal.get("AWS", [])):
+            # Only behind conditions that pin the caller to this account and named roles.
+            assert stmt["Condition"]["StringEquals"]["kms:CallerAccount"] == "123456789012", stmt.get("Sid")
+            assert stmt["Condition"]["ArnLike"]["aws:PrincipalArn"], stmt.get("Sid")
+        else:
+            assert principal != "*", stmt.get("Sid")
     for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:PutKeyPolicy"):
         for stranger in (("AWS", f"arn:aws:iam::{OTHER_ACCOUNT}:root"), ("AWS", f"arn:aws:iam::{OTHER_ACCOUNT}:role/x"),
                          ("Service", "s3.amazonaws.com")):
@@ -139,9 +144,32 @@ def test_no_statement_lets_everyone_or_another_account_in(prod, ref_eval, domain
                 is NEUTRAL, (action, stranger)
 
 
-@pytest.mark.parametrize("domain", [d for d in DOMAINS if d != "logs"])
-def test_only_the_logs_key_admits_a_service(prod, domain):
-    assert [s["Sid"] for s in policy_of(prod, domain)["Statement"]] == ["EnableIamPoliciesOfThisAccount"]
+def test_only_the_logs_key_admits_a_service_and_only_the_data_key_the_launch_roles(prod):
+    assert [s["Sid"] for s in policy_of(prod, "secrets")["Statement"]] == ["EnableIamPoliciesOfThisAccount"]
+    assert [s["Sid"] for s in policy_of(prod, "data")["Statement"]] == [
+        "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes"]
+
+
+AUTOSCALING_ROLE = ("arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/"
+                    "AWSServiceRoleForAutoScaling")
+
+
+@pytest.mark.parametrize(("principal_arn", "account", "via", "expected"), [
+    (AUTOSCALING_ROLE, "123456789012", "ec2", PERMITTED),
+    (AUTOSCALING_ROLE, "123456789012", "s3", NEUTRAL),
+    ("arn:aws:iam::123456789012:role/app", "123456789012", "ec2", NEUTRAL),
+    (AUTOSCALING_ROLE.replace("123456789012", OTHER_ACCOUNT), OTHER_ACCOUNT, "ec2", NEUTRAL),
+], ids=["launch-role-through-ec2", "launch-role-through-s3", "another-role", "another-account"])
+def test_the_data_key_lets_only_the_launch_roles_encrypt_volumes_through_ec2(prod, ref_eval, principal_arn, account,
+                                                                             via, expected):
+    context = {"kms:CallerAccount": account, "kms:ViaService": f"{via}.{prod.region}.amazonaws.com",
+               "aws:PrincipalArn": principal_arn}
+    # The launch statement alone: the root statement delegates to IAM for everyone in the
+    # account, which is a different question (answered by the role's IAM policies).
+    policy = policy_of(prod, "data")
+    launch = {**policy, "Statement": [s for s in policy["Statement"]
+                                      if s["Sid"] == "AllowInstanceLaunchRolesToEncryptVolumes"]}
+    assert ref_eval(launch, "kms:CreateGrant", principal=("AWS", principal_arn), context=context) is expected
 
 
 def flow_log_group(prod: ResourceGraph) -> tuple[str, str]:

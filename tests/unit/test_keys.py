@@ -50,7 +50,12 @@ def test_key_policies_name_only_the_account_root_and_the_domains_services(stack_
         policy = json.loads(key.inputs["policy"])
         principals = [s["Principal"] for s in policy["Statement"]]
         assert principals[0] == {"AWS": "arn:aws:iam::123456789012:root"}
-        assert "*" not in json.dumps(principals)
+        for statement in policy["Statement"]:
+            if "*" in json.dumps(statement["Principal"]):
+                # Only behind conditions naming this account and the instance-launch roles.
+                assert statement["Condition"]["StringEquals"]["kms:CallerAccount"] == "123456789012"
+                assert all(arn.startswith("arn:aws:iam::123456789012:role/aws-service-role/")
+                           for arn in statement["Condition"]["ArnLike"]["aws:PrincipalArn"])
 
 
 def test_only_the_logs_key_lets_cloudwatch_logs_use_it_and_only_for_this_accounts_groups():
@@ -63,9 +68,13 @@ def test_only_the_logs_key_lets_cloudwatch_logs_use_it_and_only_for_this_account
         "arn:aws:logs:eu-central-1:111122223333:log-group:*",
     ]
     assert "kms:*" not in service["Action"]
-    for name in ("data", "secrets"):
-        policy = key_policy(DOMAINS[name], partition="aws", account_id="111122223333", regions=regions)
-        assert [s["Sid"] for s in policy["Statement"]] == ["EnableIamPoliciesOfThisAccount"]
+    secrets = key_policy(DOMAINS["secrets"], partition="aws", account_id="111122223333", regions=regions)
+    assert [s["Sid"] for s in secrets["Statement"]] == ["EnableIamPoliciesOfThisAccount"]
+    data = key_policy(DOMAINS["data"], partition="aws", account_id="111122223333", regions=regions)
+    launch = data["Statement"][1]
+    assert launch["Condition"]["StringEquals"]["kms:ViaService"] == [
+        "ec2.eu-west-1.amazonaws.com", "ec2.eu-central-1.amazonaws.com"]
+    assert "kms:Decrypt" in launch["Action"] and "kms:*" not in launch["Action"]
 
 
 def test_key_policy_follows_the_partition():
