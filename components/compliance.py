@@ -49,8 +49,44 @@ ACCESS_LOG_TARGET_EXCEPTION = ControlException(
            "its policy refuses any other encryption",
 )
 
+#: Without a domain the distribution can only present CloudFront's *.cloudfront.net
+#: certificate, for which CloudFront fixes the viewer policy at TLSv1.
+DEFAULT_CERTIFICATE_EXCEPTIONS = (
+    ControlException(
+        control="CloudFront.7",
+        reason="no retail:edge.domain is configured, so there is no name to issue an ACM certificate for; "
+               "the distribution serves its *.cloudfront.net name with CloudFront's certificate until a "
+               "domain is set (viewers still get HTTPS only)",
+    ),
+    ControlException(
+        control="CloudFront.8",
+        reason="SNI is a setting of a custom certificate; with CloudFront's default certificate there is none to "
+               "set until retail:edge.domain is configured",
+    ),
+    ControlException(
+        control="CloudFront.15",
+        reason="with CloudFront's default certificate the minimum viewer protocol cannot be chosen "
+               "(CloudFront fixes it); setting retail:edge.domain switches to TLSv1.2_2021",
+    ),
+)
+
+#: The CLOUDFRONT ACL and its log group must be in us-east-1, and a CloudWatch log group can
+#: only be encrypted with a KMS key in its own region. The platform keeps its keys in the
+#: primary (and DR) region, so unless a us-east-1 key is handed in, the WAF log group of the
+#: CLOUDFRONT ACL uses CloudWatch Logs' own encryption (AES-256 with AWS-owned keys).
+WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION = ControlException(
+    # Checkov's id: Security Hub has no control for log-group encryption.
+    control="CKV_AWS_158",
+    reason="the CloudFront web ACL and its WAF log group must live in us-east-1, and a log group can only "
+           "use a KMS key of its own region; without a customer key in us-east-1 the log group is encrypted "
+           "by CloudWatch Logs with AWS-owned keys (always on), and the logged authorization and cookie "
+           "headers are redacted",
+)
+
 #: Control id -> why the blueprint may deviate from it. Adding an entry is a reviewed change;
 #: the policy of that control must also know what the exception still requires.
 ACCEPTED_EXCEPTIONS: Mapping[str, str] = MappingProxyType({
-    exception.control: exception.reason for exception in (ACCESS_LOG_TARGET_EXCEPTION,)
+    exception.control: exception.reason
+    for exception in (ACCESS_LOG_TARGET_EXCEPTION, *DEFAULT_CERTIFICATE_EXCEPTIONS,
+                      WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION)
 })

@@ -804,6 +804,17 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     services = data.get("services")
     if isinstance(teams, list) and isinstance(services, list):
         known = {team.get("name") for team in teams if isinstance(team, Mapping)}
+        for index, team in enumerate(teams):
+            if not isinstance(team, Mapping):
+                continue
+            peak = sum(_as_int(s.get("maxReplicas")) or 0 for s in services
+                       if isinstance(s, Mapping) and s.get("team") == team.get("name"))
+            pods = _as_int(team.get("maxPods", 100))
+            # A rollout at peak adds maxSurge (25%) on top of maxReplicas.
+            if pods is not None and peak and pods < peak * 5 // 4:
+                problems.append((f"kubernetes.teams[{index}].maxPods",
+                                 f"{pods} pods cannot hold the team's services at maxReplicas ({peak}) plus a 25% "
+                                 f"rollout surge; raise it to at least {peak * 5 // 4}"))
         for index, service in enumerate(services):
             team = service.get("team") if isinstance(service, Mapping) else None
             if isinstance(team, str) and team not in known:
@@ -844,7 +855,7 @@ def _buckets(noncurrent_days: int, logs: dict[str, Any], backups: dict[str, Any]
 
 
 def _kubernetes(nodes: tuple[str, int, int, int], families: list[str], capacity: list[str], cpu: int,
-                memory: int, quota: tuple[str, str]) -> dict[str, Any]:
+                memory: int, quotas: dict[str, tuple[str, str, int]]) -> dict[str, Any]:
     instance_type, low, desired, high = nodes
     return {
         "version": "1.35",
@@ -854,10 +865,9 @@ def _kubernetes(nodes: tuple[str, int, int, int], families: list[str], capacity:
         "systemNodes": {"instanceType": instance_type, "minSize": low, "desiredSize": desired, "maxSize": high},
         "karpenter": {"version": "1.8.1", "instanceFamilies": families, "capacityTypes": capacity,
                       "cpuLimit": cpu, "memoryLimitGi": memory},
-        "teams": [
-            {"name": "storefront", "cpuQuota": quota[0], "memoryQuota": quota[1]},
-            {"name": "checkout", "cpuQuota": quota[0], "memoryQuota": quota[1]},
-        ],
+        # Quotas cover every service of the team at maxReplicas plus a 25% rollout surge.
+        "teams": [{"name": team, "cpuQuota": cpu_quota, "memoryQuota": memory_quota, "maxPods": pods}
+                  for team, (cpu_quota, memory_quota, pods) in quotas.items()],
     }
 
 
@@ -893,7 +903,8 @@ PRESETS: dict[Environment, dict[str, Any]] = {
                 "instances": 1, "backupRetentionDays": 7},
         "nosql": {"tables": DEFAULT_TABLES},
         "cache": {"engineVersion": "8.0", "nodeType": "cache.t4g.small", "nodes": 1, "snapshotRetentionDays": 1},
-        "kubernetes": _kubernetes(("t4g.medium", 2, 2, 3), ["t4g", "m7g"], ["spot"], 32, 64, ("8", "16Gi")),
+        "kubernetes": _kubernetes(("t4g.medium", 2, 2, 3), ["t4g", "m7g"], ["spot"], 32, 64,
+                                  {"storefront": ("8", "16Gi", 50), "checkout": ("4", "8Gi", 20)}),
         "services": _services({"storefront": (1, 2), "catalog": (1, 2), "cart": (1, 2), "checkout": (1, 2)},
                               "250m", "256Mi"),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100"},
@@ -912,7 +923,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "nosql": {"tables": DEFAULT_TABLES},
         "cache": {"engineVersion": "8.0", "nodeType": "cache.t4g.medium", "nodes": 2, "snapshotRetentionDays": 3},
         "kubernetes": _kubernetes(("m7g.large", 2, 2, 4), ["m7g", "c7g"], ["spot", "on-demand"], 128, 256,
-                                  ("40", "80Gi")),
+                                  {"storefront": ("40", "80Gi", 100), "checkout": ("20", "40Gi", 50)}),
         "services": _services({"storefront": (2, 6), "catalog": (2, 6), "cart": (2, 6), "checkout": (2, 6)},
                               "500m", "512Mi"),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100", "botControl": True},
@@ -941,7 +952,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         # Karpenter may grow to 1,000 vCPUs for a Black Friday peak; on-demand first, spot for
         # the surge.
         "kubernetes": _kubernetes(("m7g.large", 3, 3, 6), ["m7g", "c7g", "r7g"], ["on-demand", "spot"], 1000, 2000,
-                                  ("400", "800Gi")),
+                                  {"storefront": ("500", "500Gi", 500), "checkout": ("80", "80Gi", 100)}),
         "services": _services({"storefront": (6, 200), "catalog": (3, 100), "cart": (3, 100),
                                "checkout": (3, 60)}, "1", "1Gi"),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_200", "botControl": True, "anonymousIp": True},

@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.compliance import CONTROL_EXCEPTIONS_TAG, ControlException
+from components.compliance import CONTROL_EXCEPTIONS_TAG, DEFAULT_CERTIFICATE_EXCEPTIONS
 from components.config import EdgeConfig, ServiceConfig
 from components.conventions import Conventions
 from components.edge.certificates import dns_validated_certificate
@@ -84,21 +84,6 @@ LOG_SUFFIX_PATH = "{DistributionId}/{yyyy}/{MM}/{dd}/{HH}"
 #: The shop's name answers IPv4 and IPv6 (the distribution has IPv6 on).
 ALIAS_RECORD_TYPES = ("A", "AAAA")
 
-#: Without a domain the distribution can only present CloudFront's *.cloudfront.net
-#: certificate, for which CloudFront fixes the viewer policy at TLSv1.
-DEFAULT_CERTIFICATE_EXCEPTIONS = (
-    ControlException(
-        control="CloudFront.7",
-        reason="no retail:edge.domain is configured, so there is no name to issue an ACM certificate for; "
-               "the distribution serves its *.cloudfront.net name with CloudFront's certificate until a "
-               "domain is set (viewers still get HTTPS only)",
-    ),
-    ControlException(
-        control="CloudFront.15",
-        reason="with CloudFront's default certificate the minimum viewer protocol cannot be chosen "
-               "(CloudFront fixes it); setting retail:edge.domain switches to TLSv1.2_2021",
-    ),
-)
 
 
 # -- pure functions ---------------------------------------------------------------------------

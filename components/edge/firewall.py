@@ -17,7 +17,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.compliance import CONTROL_EXCEPTIONS_TAG, ControlException
+from components.compliance import CONTROL_EXCEPTIONS_TAG, WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION
 from components.config import EdgeConfig
 from components.conventions import Conventions
 
@@ -53,18 +53,6 @@ BOT_CONTROL: tuple[str, str, int] = ("aws-bot-control", "AWSManagedRulesBotContr
 #: level adds browser interrogation and costs several times more).
 BOT_CONTROL_INSPECTION_LEVEL = "COMMON"
 
-#: The CLOUDFRONT ACL and its log group must be in us-east-1, and a CloudWatch log group can
-#: only be encrypted with a KMS key in its own region. The platform keeps its keys in the
-#: primary (and DR) region, so unless a us-east-1 key is handed in, the WAF log group of the
-#: CLOUDFRONT ACL uses CloudWatch Logs' own encryption (AES-256 with AWS-owned keys).
-WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION = ControlException(
-    # Checkov's id: Security Hub has no control for log-group encryption.
-    control="CKV_AWS_158",
-    reason="the CloudFront web ACL and its WAF log group must live in us-east-1, and a log group can only "
-           "use a KMS key of its own region; without a customer key in us-east-1 the log group is encrypted "
-           "by CloudWatch Logs with AWS-owned keys (always on), and the logged authorization and cookie "
-           "headers are redacted",
-)
 
 
 def managed_rule_groups(config: EdgeConfig) -> list[tuple[str, str, int]]:

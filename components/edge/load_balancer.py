@@ -20,8 +20,8 @@ the static assets, and the component says so with a warning.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -191,6 +191,9 @@ class LoadBalancerArgs:
     """Without a domain: no certificate, so no listener (see the module docstring)."""
     protect: bool = False
     """Prod: deletion protection (ELB.6) and Pulumi protect on the ALB."""
+    target_group_tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags on every target group, e.g. the cluster tag the AWS Load Balancer Controller
+    requires before it registers pods there."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What access-log delivery needs first (the logs bucket's policy, or the ObjectStore):
     AWS refuses to enable access logs it cannot write."""
@@ -285,7 +288,8 @@ class LoadBalancer(pulumi.ComponentResource):
                     interval=HEALTH_CHECK_INTERVAL_SECONDS, timeout=HEALTH_CHECK_TIMEOUT_SECONDS,
                     healthy_threshold=HEALTHY_THRESHOLD, unhealthy_threshold=UNHEALTHY_THRESHOLD),
                 region=region,
-                tags=conv.tags(conv.physical_name(name, service.name, max_length=255), {"service": service.name}),
+                tags=conv.tags(conv.physical_name(name, service.name, max_length=255),
+                               {"service": service.name, **args.target_group_tags}),
                 opts=child,
             )
         self.target_group_arns = {svc: group.arn for svc, group in self.target_groups.items()}

@@ -14,9 +14,17 @@ def test_there_is_a_stack_per_environment():
     assert set(STACKS) >= {"dev", "staging", "prod"}
 
 
-def test_stack_synthesizes_without_warnings(stack_graph):
+#: The warnings a stack may print: each is a documented, reasoned exception (README).
+DOCUMENTED_WARNINGS = ("uses CloudWatch Logs' default encryption", "retail:edge.domain is not set")
+
+
+def test_stack_warns_only_of_documented_exceptions(stack_graph):
     assert len(stack_graph) > 0
-    assert stack_graph.warnings == ()
+    undocumented = [w for w in stack_graph.warnings if not any(d in w for d in DOCUMENTED_WARNINGS)]
+    assert undocumented == []
+    if stack_graph.stack != "dev":
+        # Stacks with a domain serve the whole shop: no "services not reachable" warning.
+        assert not any("retail:edge.domain is not set" in w for w in stack_graph.warnings)
 
 
 def test_stack_passes_every_policy_of_the_pack(stack_graph):

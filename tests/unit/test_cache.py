@@ -51,17 +51,23 @@ def test_cache_lives_in_the_isolated_subnets_behind_its_own_group(stack_graph):
     assert group.inputs["securityGroupIds"] == [cache_sg.id]
 
 
-def test_only_the_data_clients_group_reaches_the_cache_port(stack_graph):
+def test_only_the_data_clients_reach_the_cache_port(stack_graph):
     cache_sg = stack_graph.one("aws:ec2/securityGroup:SecurityGroup", "cache")
+    # The network's data-clients group and the EKS cluster group (the nodes carry it).
+    cluster_sg = stack_graph.one("aws:eks/cluster:Cluster").inputs.get("vpcConfig", {})
     clients = stack_graph.outputs["dataClientsSecurityGroupId"]
     ingress = [r for r in stack_graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
                if r.inputs["securityGroupId"] == cache_sg.id]
-    assert [(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"], r.inputs["toPort"]) for r in ingress] == [
-        (clients, CACHE_PORT, CACHE_PORT)]
+    sources = {stack_graph.by_urn[r.property_dependencies["referencedSecurityGroupId"][0]].type: r for r in ingress}
+    assert set(sources) == {"aws:ec2/securityGroup:SecurityGroup", "aws:eks/cluster:Cluster"}
+    assert sources["aws:ec2/securityGroup:SecurityGroup"].inputs["referencedSecurityGroupId"] == clients
+    assert all((r.inputs["fromPort"], r.inputs["toPort"]) == (CACHE_PORT, CACHE_PORT) for r in ingress)
+    assert cluster_sg is not None
     assert not any("cidrIpv4" in r.inputs for r in ingress)
     egress = [r for r in stack_graph.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
               if r.inputs.get("referencedSecurityGroupId") == cache_sg.id]
-    assert [(r.inputs["securityGroupId"], r.inputs["fromPort"]) for r in egress] == [(clients, CACHE_PORT)]
+    assert len(egress) == 2 and clients in {r.inputs["securityGroupId"] for r in egress}
+    assert all(r.inputs["fromPort"] == CACHE_PORT for r in egress)
 
 
 @pytest.mark.parametrize("stack, days", [("dev", 1), ("staging", 3), ("prod", 7)])

@@ -245,7 +245,7 @@ def test_without_a_domain_only_assets_are_served_with_the_default_certificate():
     assert inputs["defaultCacheBehavior"]["targetOriginId"] == "assets"
     assert inputs.get("orderedCacheBehaviors", []) == []
     assert inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
-    assert inputs["tags"][CONTROL_EXCEPTIONS_TAG] == "CloudFront.7 CloudFront.15"
+    assert inputs["tags"][CONTROL_EXCEPTIONS_TAG] == "CloudFront.7 CloudFront.8 CloudFront.15"
     assert g.of_type(CERTIFICATE) == [] and g.of_type(RECORD) == []
     assert any("static assets only" in w for w in g.warnings)
     assert inputs["webAclId"] == WEB_ACL and inputs["defaultRootObject"] == "index.html"

@@ -1,0 +1,670 @@
+"""Kubernetes manifests for team namespaces and retail services, as plain dicts.
+
+Every object the ``TeamNamespaces`` and ``RetailService`` components register is built here
+by a pure function that returns the manifest (``apiVersion``, ``kind``, ``metadata``,
+``spec``) in the API's own camelCase form. The components hand the same dicts to the typed
+pulumi-kubernetes classes, the tests validate them against the Kubernetes JSON schemas of the
+cluster's version, and the policy pack runs :func:`pss_restricted_violations` on them. This
+module imports neither Pulumi nor the AWS SDK, so all three load it cheaply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# -- labels ----------------------------------------------------------------------------------
+
+NAME_LABEL = "app.kubernetes.io/name"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+VERSION_LABEL = "app.kubernetes.io/version"
+TEAM_LABEL = "retail/team"
+ENVIRONMENT_LABEL = "retail/environment"
+PART_OF = "retail"
+MANAGED_BY = "pulumi"
+#: Set by the API server on every namespace (1.21+): the only namespace label nobody can forge.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+#: Pod Security Admission: enforce rejects, audit records, warn tells the client; ``latest``
+#: follows the cluster's version so a new control applies as soon as the cluster knows it.
+PSS_LEVEL = "restricted"
+PSS_VERSION = "latest"
+PSS_MODES = ("enforce", "audit", "warn")
+
+# -- pods --------------------------------------------------------------------------------------
+
+#: A fixed, non-root identity (PSS restricted: runAsNonRoot, runAsUser non-zero). Images must
+#: not depend on running as the user their Dockerfile names.
+RUN_AS_USER = 10001
+RUN_AS_GROUP = 10001
+FS_GROUP = 10001
+CONTAINER_NAME = "app"
+PORT_NAME = "http"
+SERVICE_PORT = 80
+LIVENESS_PATH = "/healthz"
+READINESS_PATH = "/readyz"
+TMP_SIZE_LIMIT = "256Mi"
+#: Secrets are files under here (CIS EKS 4.4.1), one directory per Secret, read-only.
+SECRETS_MOUNT_ROOT = "/var/run/secrets/retail"
+#: 0440: owner and group (fsGroup) read, nobody writes.
+SECRET_FILE_MODE = 0o440
+#: Old ReplicaSets kept for ``kubectl rollout undo``; the rest are noise in etcd.
+REVISION_HISTORY_LIMIT = 5
+PROGRESS_DEADLINE_SECONDS = 600
+#: On termination the pod first sleeps: the ALB (IP targets) and the endpoints take a few
+#: seconds to stop sending to it, and requests in flight must not meet a closed socket.
+PRE_STOP_SLEEP_SECONDS = 15
+#: The sleep plus the application's own graceful shutdown.
+TERMINATION_GRACE_PERIOD_SECONDS = 45
+#: Never below capacity during a rollout (a deploy on Black Friday must not cost a pod);
+#: a quarter more pods while it runs.
+MAX_UNAVAILABLE = 0
+MAX_SURGE = "25%"
+
+# -- autoscaling --------------------------------------------------------------------------------
+
+REQUESTS_PER_SECOND_METRIC = "http_requests_per_second"
+#: Surges arrive in seconds (a campaign e-mail, midnight on Black Friday): scale up at once,
+#: doubling or adding ten pods every 15 s, whichever is more. Traffic leaves in waves: wait
+#: five minutes and shed at most a tenth a minute, so the next wave finds the pods still there.
+SCALE_UP_STABILIZATION_SECONDS = 0
+SCALE_UP_PERCENT = 100
+SCALE_UP_PODS = 10
+SCALE_UP_PERIOD_SECONDS = 15
+SCALE_DOWN_STABILIZATION_SECONDS = 300
+SCALE_DOWN_PERCENT = 10
+SCALE_DOWN_PERIOD_SECONDS = 60
+#: With several replicas, half must stay up through voluntary disruptions (drains,
+#: consolidation, upgrades).
+MULTI_REPLICA_MIN_AVAILABLE = "50%"
+
+# -- network policy --------------------------------------------------------------------------
+
+DNS_NAMESPACE = "kube-system"
+DNS_POD_LABELS = {"k8s-app": "kube-dns"}
+DNS_PORT = 53
+#: The EKS Pod Identity agent answers credential requests on the node at this link-local
+#: address; a pod with default-deny egress needs it explicitly.
+POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32"
+POD_IDENTITY_AGENT_PORT = 80
+#: Reasoned exception: AWS APIs (STS, DynamoDB and S3 through gateway endpoints, Secrets
+#: Manager, CloudWatch) answer on public prefixes a NetworkPolicy cannot name. Egress is
+#: limited to TLS on 443; which hosts beyond AWS are reachable is for the VPC's egress controls
+#: (NAT, Network Firewall), not for the pod network.
+AWS_API_CIDR = "0.0.0.0/0"
+AWS_API_PORT = 443
+AWS_API_EGRESS_REASON = ("AWS APIs answer on public prefix lists that a NetworkPolicy cannot name; "
+                         "egress is TLS on 443 only")
+
+# -- target group binding (AWS Load Balancer Controller) -------------------------------------
+
+TARGET_GROUP_BINDING_API_VERSION = "elbv2.k8s.aws/v1beta1"
+TARGET_GROUP_BINDING_KIND = "TargetGroupBinding"
+
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_LABEL_VALUE_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _meta(name: str, namespace: str | None = None, labels: Mapping[str, str] | None = None,
+          annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    if labels:
+        meta["labels"] = dict(labels)
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return meta
+
+
+def label_value(value: str) -> str:
+    """``value`` as a valid label value: at most 63 of ``[A-Za-z0-9._-]``, alphanumeric at both ends."""
+    cleaned = _LABEL_VALUE_UNSAFE.sub("-", value)[:63].strip("._-")
+    return cleaned
+
+
+def image_version(image: str) -> str:
+    """The version label of an image: its tag, or ``sha256-<12 hex>`` for a digest."""
+    if "@sha256:" in image:
+        return "sha256-" + image.rsplit("@sha256:", 1)[1][:12]
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        raise ValueError(f"image {image!r} is not pinned by tag or digest")
+    return label_value(last.rsplit(":", 1)[1])
+
+
+# -- team namespaces ---------------------------------------------------------------------------
+
+def namespace_labels(team: str, environment: str) -> dict[str, str]:
+    labels = {f"pod-security.kubernetes.io/{mode}": PSS_LEVEL for mode in PSS_MODES}
+    labels.update({f"pod-security.kubernetes.io/{mode}-version": PSS_VERSION for mode in PSS_MODES})
+    labels.update({MANAGED_BY_LABEL: MANAGED_BY, TEAM_LABEL: team, ENVIRONMENT_LABEL: label_value(environment)})
+    return labels
+
+
+def namespace_manifest(team: str, environment: str, tags: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The team's namespace, restricted by Pod Security Admission. The standard tags travel as
+    annotations (``retail/<tag>``): an owner such as ``shop@example.com`` is not a valid label."""
+    annotations = {f"retail/{key}": value for key, value in sorted((tags or {}).items())}
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": _meta(team, labels=namespace_labels(team, environment), annotations=annotations)}
+
+
+def default_deny_manifest(namespace: str) -> dict[str, Any]:
+    """Nothing in, nothing out, for every pod of the namespace (CIS EKS 4.3.2, PCI DSS 1.3)."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": _meta("default-deny", namespace, {MANAGED_BY_LABEL: MANAGED_BY}),
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+
+
+def allow_dns_manifest(namespace: str) -> dict[str, Any]:
+    """Egress to the cluster DNS only: kube-dns pods in kube-system, UDP and TCP 53."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": _meta("allow-dns", namespace, {MANAGED_BY_LABEL: MANAGED_BY}),
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [{
+                    "to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
+                            "podSelector": {"matchLabels": dict(DNS_POD_LABELS)}}],
+                    "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}],
+                }],
+            }}
+
+
+def resource_quota_manifest(namespace: str, cpu: str, memory: str, pods: int) -> dict[str, Any]:
+    """The team's ceiling. Limits equal requests: services run with limit = request, so the
+    limit ceiling is the request ceiling."""
+    return {"apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": _meta("quota", namespace, {MANAGED_BY_LABEL: MANAGED_BY}),
+            "spec": {"hard": {"requests.cpu": cpu, "requests.memory": memory,
+                              "limits.cpu": cpu, "limits.memory": memory, "pods": str(pods)}}}
+
+
+#: Defaults for a container that says nothing (a debug pod, a one-off job): small, and with
+#: limits, so that the quota's limits.* can admit it at all.
+LIMIT_RANGE_DEFAULT = {"cpu": "500m", "memory": "512Mi"}
+LIMIT_RANGE_DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
+
+
+def limit_range_manifest(namespace: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "LimitRange",
+            "metadata": _meta("defaults", namespace, {MANAGED_BY_LABEL: MANAGED_BY}),
+            "spec": {"limits": [{"type": "Container", "default": dict(LIMIT_RANGE_DEFAULT),
+                                 "defaultRequest": dict(LIMIT_RANGE_DEFAULT_REQUEST)}]}}
+
+
+def team_manifests(team: str, environment: str, cpu_quota: str, memory_quota: str, max_pods: int,
+                   tags: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every object of one team's namespace, namespace first."""
+    return [
+        namespace_manifest(team, environment, tags),
+        default_deny_manifest(team),
+        allow_dns_manifest(team),
+        resource_quota_manifest(team, cpu_quota, memory_quota, max_pods),
+        limit_range_manifest(team),
+    ]
+
+
+# -- retail services ---------------------------------------------------------------------------
+
+def selector_labels(service: str) -> dict[str, str]:
+    """The labels a Deployment selects its pods by: immutable, so only the name."""
+    return {NAME_LABEL: service}
+
+
+def service_labels(service: str, image: str) -> dict[str, str]:
+    return {NAME_LABEL: service, PART_OF_LABEL: PART_OF, MANAGED_BY_LABEL: MANAGED_BY,
+            VERSION_LABEL: image_version(image)}
+
+
+def service_account_manifest(service: str, namespace: str, image: str) -> dict[str, Any]:
+    """The workload's identity. No API token is mounted: the services never call the
+    Kubernetes API, and EKS Pod Identity brings its own projected token (audience
+    ``pods.eks.amazonaws.com``) in a separate volume that does not depend on automounting."""
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": _meta(service, namespace, service_labels(service, image)),
+            "automountServiceAccountToken": False}
+
+
+def _http_probe(path: str, *, period: int, failures: int, timeout: int = 2) -> dict[str, Any]:
+    return {"httpGet": {"path": path, "port": PORT_NAME, "scheme": "HTTP"}, "periodSeconds": period,
+            "timeoutSeconds": timeout, "failureThreshold": failures}
+
+
+def container_security_context() -> dict[str, Any]:
+    return {"allowPrivilegeEscalation": False, "privileged": False, "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
+
+
+def pod_security_context() -> dict[str, Any]:
+    return {"runAsNonRoot": True, "runAsUser": RUN_AS_USER, "runAsGroup": RUN_AS_GROUP, "fsGroup": FS_GROUP,
+            "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def topology_spread(service: str, replicas: int, zone_count: int) -> list[dict[str, Any]]:
+    """Spread over zones, then over nodes.
+
+    Zones are a hard rule once there is more than one replica and more than one zone: a lost
+    AZ must never take more than its share. ``nodeTaintsPolicy: Honor`` leaves tainted nodes
+    (an unreachable AZ's ``NotReady`` nodes, the system nodes) out of the count, so a dead zone
+    with no pods cannot pin the global minimum at zero and block scale-out in the live ones.
+    A single replica cannot be spread and must not stay Pending for it (dev). Nodes are a soft
+    rule: Karpenter adds nodes anyway, and a surge must not wait on it.
+    """
+    selector = {"matchLabels": selector_labels(service)}
+    hard = replicas > 1 and zone_count > 1
+    return [
+        {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+         "whenUnsatisfiable": "DoNotSchedule" if hard else "ScheduleAnyway",
+         "labelSelector": selector, "nodeTaintsPolicy": "Honor"},
+        {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+         "labelSelector": selector},
+    ]
+
+
+def secret_volume_name(secret: str) -> str:
+    return f"secret-{secret}"[:63].rstrip("-.")
+
+
+def deployment_manifest(*, service: str, namespace: str, image: str, port: int, cpu: str, memory: str,
+                        min_replicas: int, zone_count: int, env: Mapping[str, str] | None = None,
+                        secrets: Sequence[str] = ()) -> dict[str, Any]:
+    """The service's pods, PSS restricted.
+
+    ``replicas`` is left out: the HPA owns it, and a ``pulumi up`` during a peak must not
+    reset 150 pods to the minimum. Requests equal limits (Guaranteed QoS: last to be evicted
+    under node pressure; the HPA scales out long before the CPU limit throttles).
+    """
+    labels = service_labels(service, image)
+    resources = {"cpu": cpu, "memory": memory}
+    mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}]
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}]
+    for secret in secrets:
+        volume = secret_volume_name(secret)
+        mounts.append({"name": volume, "mountPath": f"{SECRETS_MOUNT_ROOT}/{secret}", "readOnly": True})
+        volumes.append({"name": volume, "secret": {"secretName": secret, "defaultMode": SECRET_FILE_MODE}})
+    container: dict[str, Any] = {
+        "name": CONTAINER_NAME,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": PORT_NAME, "containerPort": port, "protocol": "TCP"}],
+        "resources": {"requests": dict(resources), "limits": dict(resources)},
+        "securityContext": container_security_context(),
+        "startupProbe": _http_probe(LIVENESS_PATH, period=5, failures=30),
+        "livenessProbe": _http_probe(LIVENESS_PATH, period=10, failures=3),
+        "readinessProbe": _http_probe(READINESS_PATH, period=5, failures=2),
+        "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
+        "volumeMounts": mounts,
+    }
+    if env:
+        container["env"] = [{"name": key, "value": value} for key, value in sorted(env.items())]
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": _meta(service, namespace, labels),
+        "spec": {
+            "selector": {"matchLabels": selector_labels(service)},
+            "revisionHistoryLimit": REVISION_HISTORY_LIMIT,
+            "progressDeadlineSeconds": PROGRESS_DEADLINE_SECONDS,
+            "strategy": {"type": "RollingUpdate",
+                         "rollingUpdate": {"maxUnavailable": MAX_UNAVAILABLE, "maxSurge": MAX_SURGE}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "serviceAccountName": service,
+                    "automountServiceAccountToken": False,
+                    # Service links would put every Service of the namespace into env: noise,
+                    # and a startup cost that grows with the namespace.
+                    "enableServiceLinks": False,
+                    "securityContext": pod_security_context(),
+                    "terminationGracePeriodSeconds": TERMINATION_GRACE_PERIOD_SECONDS,
+                    "topologySpreadConstraints": topology_spread(service, min_replicas, zone_count),
+                    "containers": [container],
+                    "volumes": volumes,
+                },
+            },
+        },
+    }
+
+
+def service_manifest(service: str, namespace: str, image: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": _meta(service, namespace, service_labels(service, image)),
+            "spec": {"type": "ClusterIP", "selector": selector_labels(service),
+                     "ports": [{"name": PORT_NAME, "port": SERVICE_PORT, "targetPort": PORT_NAME,
+                                "protocol": "TCP"}]}}
+
+
+def hpa_manifest(*, service: str, namespace: str, image: str, min_replicas: int, max_replicas: int,
+                 target_cpu: int, requests_per_second_target: int | None = None) -> dict[str, Any]:
+    metrics: list[dict[str, Any]] = [{"type": "Resource", "resource": {
+        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": target_cpu}}}]
+    if requests_per_second_target is not None:
+        metrics.append({"type": "Pods", "pods": {
+            "metric": {"name": REQUESTS_PER_SECOND_METRIC},
+            "target": {"type": "AverageValue", "averageValue": str(requests_per_second_target)}}})
+    return {
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": _meta(service, namespace, service_labels(service, image)),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": service},
+            "minReplicas": min_replicas,
+            "maxReplicas": max_replicas,
+            "metrics": metrics,
+            "behavior": {
+                "scaleUp": {"stabilizationWindowSeconds": SCALE_UP_STABILIZATION_SECONDS, "selectPolicy": "Max",
+                            "policies": [
+                                {"type": "Percent", "value": SCALE_UP_PERCENT,
+                                 "periodSeconds": SCALE_UP_PERIOD_SECONDS},
+                                {"type": "Pods", "value": SCALE_UP_PODS, "periodSeconds": SCALE_UP_PERIOD_SECONDS},
+                            ]},
+                "scaleDown": {"stabilizationWindowSeconds": SCALE_DOWN_STABILIZATION_SECONDS,
+                              "policies": [{"type": "Percent", "value": SCALE_DOWN_PERCENT,
+                                            "periodSeconds": SCALE_DOWN_PERIOD_SECONDS}]},
+            },
+        },
+    }
+
+
+def pdb_manifest(service: str, namespace: str, image: str, min_replicas: int) -> dict[str, Any]:
+    """Half the pods stay through a drain when there are several. A single replica gets
+    ``maxUnavailable: 1``: ``minAvailable: 1`` would forbid evicting it at all, and every node
+    drain, Karpenter consolidation and node upgrade would hang on it; dev accepts the seconds a
+    reschedule takes. Unhealthy pods may always be evicted, so a crash-looping pod never blocks
+    a drain either."""
+    spec: dict[str, Any] = {"selector": {"matchLabels": selector_labels(service)},
+                            "unhealthyPodEvictionPolicy": "AlwaysAllow"}
+    if min_replicas > 1:
+        spec["minAvailable"] = MULTI_REPLICA_MIN_AVAILABLE
+    else:
+        spec["maxUnavailable"] = 1
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": _meta(service, namespace, service_labels(service, image)), "spec": spec}
+
+
+def _namespace_selector(namespace: str) -> dict[str, Any]:
+    return {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}}
+
+
+def ingress_policy_manifest(*, service: str, namespace: str, image: str, port: int,
+                            callers: Sequence[str], caller_namespaces: Mapping[str, str],
+                            alb_source_cidrs: Sequence[str] = ()) -> dict[str, Any]:
+    """Who may call the service: pods of the declared callers, each in its own namespace, and
+    (when exposed) the ALB. In IP mode the ALB connects to pod IPs from its own ENIs in the
+    public subnets; a NetworkPolicy cannot name a security group, so it admits those subnets'
+    CIDRs (not the whole VPC), on the container port only. Without callers and ALB, the policy
+    admits nobody."""
+    unknown = sorted(set(callers) - set(caller_namespaces))
+    if unknown:
+        raise ValueError(f"{service}: no namespace known for callers {', '.join(unknown)}")
+    by_namespace: dict[str, list[str]] = {}
+    for caller in sorted(set(callers)):
+        by_namespace.setdefault(caller_namespaces[caller], []).append(caller)
+    ports = [{"protocol": "TCP", "port": port}]
+    rules: list[dict[str, Any]] = [
+        {"from": [{"namespaceSelector": _namespace_selector(ns),
+                   "podSelector": {"matchExpressions": [{"key": NAME_LABEL, "operator": "In", "values": names}]}}],
+         "ports": ports}
+        for ns, names in sorted(by_namespace.items())
+    ]
+    if alb_source_cidrs:
+        rules.append({"from": [{"ipBlock": {"cidr": cidr}} for cidr in alb_source_cidrs], "ports": ports})
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": _meta(f"{service}-ingress", namespace, service_labels(service, image)),
+            "spec": {"podSelector": {"matchLabels": selector_labels(service)}, "policyTypes": ["Ingress"],
+                     "ingress": rules}}
+
+
+def egress_policy_manifest(*, service: str, namespace: str, image: str,
+                           callees: Sequence[tuple[str, str, int]] = (), data_cidrs: Sequence[str] = (),
+                           data_ports: Sequence[int] = ()) -> dict[str, Any]:
+    """Where the service may go, on top of the namespace's DNS allowance: the services it
+    calls (``(name, namespace, port)``), the Pod Identity agent, AWS APIs over TLS, and the
+    data tier's CIDRs on the data stores' ports."""
+    rules: list[dict[str, Any]] = [
+        {"to": [{"namespaceSelector": _namespace_selector(ns), "podSelector": {"matchLabels": selector_labels(name)}}],
+         "ports": [{"protocol": "TCP", "port": port}]}
+        for name, ns, port in sorted(set(callees))
+    ]
+    rules.append({"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT_CIDR}}],
+                  "ports": [{"protocol": "TCP", "port": POD_IDENTITY_AGENT_PORT}]})
+    rules.append({"to": [{"ipBlock": {"cidr": AWS_API_CIDR}}], "ports": [{"protocol": "TCP", "port": AWS_API_PORT}]})
+    if data_cidrs and data_ports:
+        rules.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in data_cidrs],
+                      "ports": [{"protocol": "TCP", "port": p} for p in sorted(set(data_ports))]})
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": _meta(f"{service}-egress", namespace, service_labels(service, image)),
+            "spec": {"podSelector": {"matchLabels": selector_labels(service)}, "policyTypes": ["Egress"],
+                     "egress": rules}}
+
+
+def target_group_binding_manifest(*, service: str, namespace: str, image: str, target_group_arn: str,
+                                  alb_security_group_id: str | None, port: int) -> dict[str, Any]:
+    """Registers the Service's pod IPs in the ALB's target group (AWS Load Balancer Controller).
+    With a security group, the controller also opens the pods' port to it."""
+    spec: dict[str, Any] = {
+        "serviceRef": {"name": service, "port": SERVICE_PORT},
+        "targetGroupARN": target_group_arn,
+        "targetType": "ip",
+    }
+    if alb_security_group_id is not None:
+        spec["networking"] = {"ingress": [{
+            "from": [{"securityGroup": {"groupID": alb_security_group_id}}],
+            "ports": [{"protocol": "TCP", "port": port}],
+        }]}
+    return {"apiVersion": TARGET_GROUP_BINDING_API_VERSION, "kind": TARGET_GROUP_BINDING_KIND,
+            "metadata": _meta(service, namespace, service_labels(service, image)), "spec": spec}
+
+
+_TGB_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[\w-]+/[0-9a-f]+$")
+
+
+def target_group_binding_problems(manifest: Mapping[str, Any]) -> list[str]:
+    """The TargetGroupBinding CRD has no upstream JSON schema: its shape, checked by hand
+    against the v1beta1 CRD of the AWS Load Balancer Controller (the fields used here)."""
+    problems: list[str] = []
+    if manifest.get("apiVersion") != TARGET_GROUP_BINDING_API_VERSION:
+        problems.append(f"apiVersion must be {TARGET_GROUP_BINDING_API_VERSION}")
+    if manifest.get("kind") != TARGET_GROUP_BINDING_KIND:
+        problems.append(f"kind must be {TARGET_GROUP_BINDING_KIND}")
+    extra = set(manifest) - {"apiVersion", "kind", "metadata", "spec"}
+    if extra:
+        problems.append(f"unknown top-level fields: {', '.join(sorted(extra))}")
+    meta = manifest.get("metadata") or {}
+    if not (isinstance(meta.get("name"), str) and _DNS_LABEL.match(meta["name"])):
+        problems.append("metadata.name must be a DNS label")
+    if not isinstance(meta.get("namespace"), str):
+        problems.append("metadata.namespace is required")
+    spec = manifest.get("spec")
+    if not isinstance(spec, Mapping):
+        return [*problems, "spec is required"]
+    extra = set(spec) - {"serviceRef", "targetGroupARN", "targetGroupName", "targetType", "networking",
+                         "nodeSelector", "ipAddressType", "vpcID", "multiClusterTargetGroup"}
+    if extra:
+        problems.append(f"spec: unknown fields {', '.join(sorted(extra))}")
+    ref = spec.get("serviceRef")
+    if not (isinstance(ref, Mapping) and isinstance(ref.get("name"), str)
+            and isinstance(ref.get("port"), (int, str)) and not isinstance(ref.get("port"), bool)
+            and set(ref) <= {"name", "port"}):
+        problems.append("spec.serviceRef needs name (string) and port (int or string), nothing else")
+    arn = spec.get("targetGroupARN")
+    if not (isinstance(arn, str) and _TGB_ARN.match(arn)):
+        problems.append(f"spec.targetGroupARN {arn!r} is not a target group ARN")
+    if spec.get("targetType") not in ("ip", "instance"):
+        problems.append("spec.targetType must be ip or instance")
+    networking = spec.get("networking")
+    if networking is not None:
+        rules = networking.get("ingress") if isinstance(networking, Mapping) else None
+        if not isinstance(rules, list) or set(networking) - {"ingress"}:
+            problems.append("spec.networking must hold an ingress list only")
+        else:
+            for i, rule in enumerate(rules):
+                peers, ports = rule.get("from"), rule.get("ports")
+                if not isinstance(peers, list) or not all(
+                        isinstance(p, Mapping) and len(p) == 1 and (
+                            (isinstance(p.get("securityGroup"), Mapping)
+                             and isinstance(p["securityGroup"].get("groupID"), str))
+                            or (isinstance(p.get("ipBlock"), Mapping) and isinstance(p["ipBlock"].get("cidr"), str)))
+                        for p in peers):
+                    problems.append(f"spec.networking.ingress[{i}].from: each peer is a securityGroup.groupID "
+                                    "or an ipBlock.cidr")
+                if not isinstance(ports, list) or not all(
+                        isinstance(p, Mapping) and p.get("protocol", "TCP") in ("TCP", "UDP")
+                        and isinstance(p.get("port", 0), (int, str)) for p in ports):
+                    problems.append(f"spec.networking.ingress[{i}].ports: protocol TCP/UDP and an int or named port")
+    return problems
+
+
+def service_manifests(*, service: str, namespace: str, image: str, port: int, cpu: str, memory: str,
+                      min_replicas: int, max_replicas: int, target_cpu: int, zone_count: int,
+                      callers: Sequence[str] = (), caller_namespaces: Mapping[str, str] | None = None,
+                      env: Mapping[str, str] | None = None, secrets: Sequence[str] = (),
+                      requests_per_second_target: int | None = None, alb_source_cidrs: Sequence[str] = (),
+                      callees: Sequence[tuple[str, str, int]] = (), data_cidrs: Sequence[str] = (),
+                      data_ports: Sequence[int] = ()) -> dict[str, dict[str, Any]]:
+    """Every object of one service that has an upstream schema, keyed by kind (the
+    TargetGroupBinding, which needs the target group's ARN, is built separately)."""
+    return {
+        "ServiceAccount": service_account_manifest(service, namespace, image),
+        "Deployment": deployment_manifest(service=service, namespace=namespace, image=image, port=port, cpu=cpu,
+                                          memory=memory, min_replicas=min_replicas, zone_count=zone_count,
+                                          env=env, secrets=secrets),
+        "Service": service_manifest(service, namespace, image),
+        "HorizontalPodAutoscaler": hpa_manifest(service=service, namespace=namespace, image=image,
+                                                min_replicas=min_replicas, max_replicas=max_replicas,
+                                                target_cpu=target_cpu,
+                                                requests_per_second_target=requests_per_second_target),
+        "PodDisruptionBudget": pdb_manifest(service, namespace, image, min_replicas),
+        "NetworkPolicy/ingress": ingress_policy_manifest(service=service, namespace=namespace, image=image,
+                                                         port=port, callers=callers,
+                                                         caller_namespaces=caller_namespaces or {},
+                                                         alb_source_cidrs=alb_source_cidrs),
+        "NetworkPolicy/egress": egress_policy_manifest(service=service, namespace=namespace, image=image,
+                                                       callees=callees, data_cidrs=data_cidrs,
+                                                       data_ports=data_ports),
+    }
+
+
+# -- Pod Security Standards: restricted ------------------------------------------------------
+
+#: Volume types PSS restricted allows.
+RESTRICTED_VOLUME_TYPES = frozenset({"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                                     "persistentVolumeClaim", "projected", "secret"})
+#: The only capability restricted lets a container add.
+RESTRICTED_ADD_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
+#: Sysctls baseline calls safe (namespaced, isolated from the node).
+SAFE_SYSCTLS = frozenset({
+    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+})
+_SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
+_CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+_VOLUME_META = frozenset({"name"})
+
+
+def pod_spec_of(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The pod spec inside a workload manifest (Pod, Deployment, StatefulSet, DaemonSet,
+    ReplicaSet, Job, CronJob), or None for anything that runs no pods."""
+    kind, spec = manifest.get("kind"), manifest.get("spec") or {}
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        return ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template", {}).get("spec")
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"):
+        return (spec.get("template") or {}).get("spec")
+    return None
+
+
+def _check_seccomp(where: str, context: Mapping[str, Any], problems: list[str]) -> None:
+    kind = (context.get("seccompProfile") or {}).get("type")
+    if kind is not None and kind not in ("RuntimeDefault", "Localhost"):
+        problems.append(f"{where}.seccompProfile.type is {kind!r}; must be RuntimeDefault or Localhost")
+
+
+def _check_selinux_apparmor(where: str, context: Mapping[str, Any], problems: list[str]) -> None:
+    selinux = context.get("seLinuxOptions") or {}
+    if selinux.get("type", "") not in _SELINUX_TYPES:
+        problems.append(f"{where}.seLinuxOptions.type {selinux['type']!r} is not an allowed container type")
+    for field in ("user", "role"):
+        if selinux.get(field):
+            problems.append(f"{where}.seLinuxOptions.{field} must not be set")
+    apparmor = (context.get("appArmorProfile") or {}).get("type")
+    if apparmor is not None and apparmor not in ("RuntimeDefault", "Localhost"):
+        problems.append(f"{where}.appArmorProfile.type is {apparmor!r}; must be RuntimeDefault or Localhost")
+    if (context.get("windowsOptions") or {}).get("hostProcess"):
+        problems.append(f"{where}.windowsOptions.hostProcess must not be true")
+
+
+def pss_restricted_violations(pod_spec: Mapping[str, Any]) -> list[str]:
+    """Every way ``pod_spec`` (camelCase, as in a manifest) breaks the Pod Security Standards
+    "restricted" profile, baseline included; an empty list means it is admitted.
+
+    Covers the pod spec only: the legacy AppArmor annotations live in the pod's metadata.
+    """
+    problems: list[str] = []
+    linux = (pod_spec.get("os") or {}).get("name") != "windows"
+    pod_context = pod_spec.get("securityContext") or {}
+
+    # Baseline: host namespaces, sysctls, pod-level SELinux/AppArmor/seccomp.
+    for field in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod_spec.get(field):
+            problems.append(f"spec.{field} must be false")
+    _check_selinux_apparmor("spec.securityContext", pod_context, problems)
+    for sysctl in pod_context.get("sysctls") or ():
+        if sysctl.get("name") not in SAFE_SYSCTLS:
+            problems.append(f"spec.securityContext.sysctls: {sysctl.get('name')!r} is not a safe sysctl")
+
+    # Restricted: volume types.
+    for volume in pod_spec.get("volumes") or ():
+        kinds = set(volume) - _VOLUME_META
+        bad = sorted(kinds - RESTRICTED_VOLUME_TYPES)
+        if bad:
+            problems.append(f"spec.volumes[{volume.get('name')}]: type {', '.join(bad)} is not allowed")
+
+    # Restricted: pod-level identity and seccomp.
+    pod_non_root = pod_context.get("runAsNonRoot")
+    if pod_non_root is False:
+        problems.append("spec.securityContext.runAsNonRoot must not be false")
+    if pod_context.get("runAsUser") == 0:
+        problems.append("spec.securityContext.runAsUser must not be 0")
+    pod_seccomp = (pod_context.get("seccompProfile") or {}).get("type")
+    if linux:
+        _check_seccomp("spec.securityContext", pod_context, problems)
+
+    for list_name in _CONTAINER_LISTS:
+        for container in pod_spec.get(list_name) or ():
+            where = f"spec.{list_name}[{container.get('name')}]"
+            context = container.get("securityContext") or {}
+            scx = f"{where}.securityContext"
+            if context.get("privileged"):
+                problems.append(f"{scx}.privileged must be false")
+            if context.get("procMount", "Default") != "Default":
+                problems.append(f"{scx}.procMount must be Default")
+            _check_selinux_apparmor(scx, context, problems)
+            for port in container.get("ports") or ():
+                if port.get("hostPort"):
+                    problems.append(f"{where}.ports: hostPort {port['hostPort']} is not allowed")
+            if context.get("runAsNonRoot") is False:
+                problems.append(f"{scx}.runAsNonRoot must not be false")
+            elif context.get("runAsNonRoot") is None and pod_non_root is not True:
+                problems.append(f"{scx}.runAsNonRoot must be true (or spec.securityContext.runAsNonRoot)")
+            if context.get("runAsUser") == 0:
+                problems.append(f"{scx}.runAsUser must not be 0")
+            if not linux:
+                continue
+            if context.get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{scx}.allowPrivilegeEscalation must be set to false")
+            _check_seccomp(scx, context, problems)
+            if (context.get("seccompProfile") or {}).get("type") is None and pod_seccomp is None:
+                problems.append(f"{scx}.seccompProfile must be set (or spec.securityContext.seccompProfile)")
+            capabilities = context.get("capabilities") or {}
+            if "ALL" not in (capabilities.get("drop") or ()):
+                problems.append(f"{scx}.capabilities.drop must include ALL")
+            added = sorted(set(capabilities.get("add") or ()) - RESTRICTED_ADD_CAPABILITIES)
+            if added:
+                problems.append(f"{scx}.capabilities.add may only hold NET_BIND_SERVICE, not {', '.join(added)}")
+    return problems
