@@ -40,7 +40,10 @@ from policies import (
     caches,
     control_exceptions,
     data_safety,
+    ec2,
+    edge,
     iam,
+    kubernetes,
     nosql_tables,
     object_storage,
     secrets_manager,
@@ -353,4 +356,7 @@ POLICIES: list[Policy] = [
     *control_exceptions.POLICIES,
     *data_safety.POLICIES,
     *iam.POLICIES,
+    *kubernetes.POLICIES,
+    *edge.POLICIES,
+    *ec2.POLICIES,
 ]
