@@ -39,6 +39,21 @@ def kms_via_service(sid: str, key_arn: str, actions: Sequence[str], service: str
                      condition={"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}})
 
 
+def service_trust_policy(service: str, account_id: str | None, actions: Sequence[str] = ("sts:AssumeRole",)
+                         ) -> dict[str, Any]:
+    """A role only ``service`` may assume, and (with ``account_id``) only when acting for this
+    account: ``aws:SourceAccount`` closes the confused-deputy hole, where another account's use
+    of the same service would borrow our role."""
+    trust: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": actions[0] if len(actions) == 1 else list(actions),
+    }
+    if account_id is not None:
+        trust["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return {"Version": POLICY_VERSION, "Statement": [trust]}
+
+
 def policy_document(*statements: dict[str, Any]) -> dict[str, Any]:
     sids = [s["Sid"] for s in statements]
     if len(sids) != len(set(sids)):

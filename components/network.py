@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from components.cidr import plan_subnets
 from components.config import NetworkConfig
 from components.conventions import Conventions
+from components.grants import service_trust_policy
 
 #: Interface endpoints that let nodes in private subnets pull images, fetch credentials and
 #: ship logs without crossing the NAT gateway (cheaper, and no internet path for them).
@@ -46,17 +47,7 @@ class NetworkArgs:
 
 
 def flow_log_trust_policy(account_id: str) -> dict:
-    # aws:SourceAccount stops another account's flow logs from using this role
-    # (the confused-deputy problem).
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        }],
-    }
+    return service_trust_policy("vpc-flow-logs.amazonaws.com", account_id)
 
 
 def flow_log_delivery_policy(log_group_arn: str) -> dict:

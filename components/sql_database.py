@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from components.config import RESERVED_DB_USERNAMES, SqlConfig
 from components.conventions import Conventions
-from components.grants import attach, policy_document, statement
+from components.grants import attach, policy_document, service_trust_policy, statement
 from components.network import admit_clients
 
 ENGINE = "aurora-postgresql"
@@ -85,16 +85,7 @@ def parameter_group_family(engine_version: str) -> str:
 
 
 def monitoring_trust_policy(account_id: str) -> dict[str, Any]:
-    # aws:SourceAccount: only RDS acting for this account may assume the role (confused deputy).
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        }],
-    }
+    return service_trust_policy("monitoring.rds.amazonaws.com", account_id)
 
 
 def enhanced_monitoring_policy_arn(partition: str) -> str:

@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig
 from components.conventions import Conventions
-from components.grants import attach, kms_via_service, policy_document, statement
+from components.grants import attach, kms_via_service, policy_document, service_trust_policy, statement
 
 #: EKS.8 asks for ``audit``; CIS EKS 2.1.1 and PCI DSS 10.2.1 ask for the rest: who
 #: authenticated, what the API served, and what the controllers and the scheduler decided.
@@ -91,42 +91,19 @@ def access_policy_arn(partition: str, name: str) -> str:
 
 
 def cluster_trust_policy(account_id: str) -> dict[str, Any]:
-    # aws:SourceAccount: only EKS acting for this account may assume the role (confused deputy).
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "eks.amazonaws.com"},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        }],
-    }
+    return service_trust_policy("eks.amazonaws.com", account_id, ("sts:AssumeRole", "sts:TagSession"))
 
 
 def node_trust_policy() -> dict[str, Any]:
-    """EC2 instances (the nodes) assume the node role through their instance profile."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "ec2.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }],
-    }
+    """EC2 instances (the nodes) assume the node role through their instance profile; EC2
+    sets no source account for instance profiles, so there is no condition to add."""
+    return service_trust_policy("ec2.amazonaws.com", None)
 
 
 def pod_identity_trust_policy(account_id: str) -> dict[str, Any]:
     """EKS Pod Identity: the agent assumes the role for one service account and tags the
     session with the pod's namespace, service account and cluster (hence sts:TagSession)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "pods.eks.amazonaws.com"},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        }],
-    }
+    return service_trust_policy("pods.eks.amazonaws.com", account_id, ("sts:AssumeRole", "sts:TagSession"))
 
 
 def ebs_csi_kms_policy(data_key_arn: str, region: str) -> dict[str, Any]:
