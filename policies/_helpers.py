@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
@@ -45,6 +46,7 @@ def resource_policy(
     description: str,
     resource_types: Collection[str] | None,
     validate: ResourceCheck,
+    config_schema: PolicyConfigSchema | None = None,
 ) -> ResourceValidationPolicy:
     """A mandatory resource policy that only looks at ``resource_types`` (None: every type).
 
@@ -64,6 +66,7 @@ def resource_policy(
         description=description,
         validate=validate_type,
         enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=config_schema,
     )
 
 

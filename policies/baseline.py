@@ -7,9 +7,9 @@ and ``control_exceptions`` holds the registry of accepted exceptions.
 
 Every policy is MANDATORY: the blueprint satisfies each control by default, so a violation
 means a regression or a hand edit, never an accepted risk (a deviation the design needs is
-a reasoned exception in ``control_exceptions.ACCEPTED_EXCEPTIONS``). The Python SDK has no
-per-type helper: the resource policies below compare ``args.resource_type`` themselves, and
-the area modules declare theirs with ``_helpers.resource_policy``, which filters by type.
+a reasoned exception in ``components.compliance.ACCEPTED_EXCEPTIONS``). The Python SDK has no
+per-type helper: every policy of the pack is declared with ``_helpers.resource_policy``, which
+filters by type, or ``_helpers.stack_policy``.
 
 Props are what pulumi-aws v7 hands a policy: camelCase inputs (``enableKeyRotation``),
 wrapped by the engine in read-only ``Mapping``/``Sequence`` proxies, so the checks below
@@ -24,14 +24,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     Policy,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from components.compliance import KMS_DELETION_WINDOW_DAYS, MIN_AUDIT_LOG_RETENTION_DAYS
@@ -54,6 +51,8 @@ from policies._helpers import (
     linked_urns,
     policy_document,
     public_grant,
+    resource_policy,
+    stack_policy,
     statement_id,
     statements,
     tag_map,
@@ -78,8 +77,6 @@ LOG_RETENTION_CONFIG_KEY = "minimumRetentionDays"
 
 
 def _kms_key_rotation(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != KMS_KEY:
-        return
     key_spec = args.props.get("customerMasterKeySpec") or args.props.get("keySpec")
     if key_spec not in (None, "SYMMETRIC_DEFAULT"):
         # AWS rotates only symmetric encryption keys (KMS.4 evaluates only those); asking
@@ -95,8 +92,6 @@ def _kms_key_rotation(args: ResourceValidationArgs, report_violation: ReportViol
 
 
 def _kms_key_not_public(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != KMS_KEY:
-        return
     policy = args.props.get("policy")
     if policy is None or policy == "":
         # Missing policy is compliant: AWS then attaches the default key policy, which
@@ -127,8 +122,6 @@ def _kms_key_not_public(args: ResourceValidationArgs, report_violation: ReportVi
 def _kms_key_deletion_window(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
-    if args.resource_type != KMS_KEY:
-        return
     window = args.props.get("deletionWindowInDays")
     # Missing is compliant: AWS's default waiting period is 30 days.
     if window is None:
@@ -162,8 +155,6 @@ def _vpc_flow_logs(args: StackValidationArgs, report_violation: ReportViolation)
 def _default_security_group_closed(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
-    if args.resource_type != DEFAULT_SECURITY_GROUP:
-        return
     # Missing ingress/egress is compliant: the provider then removes every rule.
     rules = {kind: args.props.get(kind) or () for kind in ("ingress", "egress")}
     open_kinds = [f"{len(found)} {kind}" for kind, found in rules.items() if len(found)]
@@ -195,8 +186,6 @@ def _default_security_group_managed(
 def _subnet_no_public_ip_on_launch(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
-    if args.resource_type != SUBNET:
-        return
     # Missing is compliant: AWS's default is false.
     if args.props.get("mapPublicIpOnLaunch") is True:
         report_violation(
@@ -218,8 +207,6 @@ def _minimum_retention_days(config: Mapping[str, Any]) -> int:
 
 
 def _log_retention_prod(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != LOG_GROUP:
-        return
     tags = args.props.get("tags")
     # An untagged log group is not applicable here; standard-tags reports the missing tag.
     if not isinstance(tags, Mapping) or tags.get("environment") != "prod":
@@ -269,58 +256,30 @@ def _standard_tags(args: ResourceValidationArgs, report_violation: ReportViolati
 
 #: Network, keys, logs and tags: the controls of the foundation layer.
 _FOUNDATION: list[Policy] = [
-    ResourceValidationPolicy(
-        name="kms-key-rotation",
-        description="KMS.4: customer-managed KMS keys rotate their key material",
-        validate=_kms_key_rotation,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="kms-key-not-public",
-        description="KMS.5: KMS key policies do not allow every AWS principal without a condition",
-        validate=_kms_key_not_public,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="kms-key-deletion-window",
-        description=(
-            f"KMS.3: KMS keys wait at least {MIN_KMS_DELETION_WINDOW_DAYS} days before deletion"
-        ),
-        validate=_kms_key_deletion_window,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    StackValidationPolicy(
-        name="vpc-flow-logs",
-        description="EC2.6: every VPC has a flow log",
-        validate=_vpc_flow_logs,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="default-security-group-closed",
-        description="EC2.2: managed default security groups have no ingress or egress rules",
-        validate=_default_security_group_closed,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    StackValidationPolicy(
-        name="default-security-group-managed",
-        description="EC2.2: every VPC's default security group is managed (and so closed)",
-        validate=_default_security_group_managed,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="subnet-no-public-ip-on-launch",
-        description="EC2.15: subnets do not assign public IPv4 addresses on launch",
-        validate=_subnet_no_public_ip_on_launch,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="log-retention-prod",
-        description=(
-            "PCI DSS 10.5.1: prod CloudWatch log groups keep events for at least "
-            f"{DEFAULT_MIN_LOG_RETENTION_DAYS} days (configurable) or forever"
-        ),
-        validate=_log_retention_prod,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    resource_policy("kms-key-rotation", "KMS.4: customer-managed KMS keys rotate their key material",
+                    [KMS_KEY], _kms_key_rotation),
+    resource_policy("kms-key-not-public",
+                    "KMS.5: KMS key policies do not allow every AWS principal without a condition",
+                    [KMS_KEY], _kms_key_not_public),
+    resource_policy("kms-key-deletion-window",
+                    f"KMS.3: KMS keys wait at least {MIN_KMS_DELETION_WINDOW_DAYS} days before deletion",
+                    [KMS_KEY], _kms_key_deletion_window),
+    stack_policy("vpc-flow-logs", "EC2.6: every VPC has a flow log", _vpc_flow_logs),
+    resource_policy("default-security-group-closed",
+                    "EC2.2: managed default security groups have no ingress or egress rules",
+                    [DEFAULT_SECURITY_GROUP], _default_security_group_closed),
+    stack_policy("default-security-group-managed",
+                 "EC2.2: every VPC's default security group is managed (and so closed)",
+                 _default_security_group_managed),
+    resource_policy("subnet-no-public-ip-on-launch",
+                    "EC2.15: subnets do not assign public IPv4 addresses on launch",
+                    [SUBNET], _subnet_no_public_ip_on_launch),
+    resource_policy(
+        "log-retention-prod",
+        "PCI DSS 10.5.1: prod CloudWatch log groups keep events for at least "
+        f"{DEFAULT_MIN_LOG_RETENTION_DAYS} days (configurable) or forever",
+        [LOG_GROUP],
+        _log_retention_prod,
         config_schema=PolicyConfigSchema(
             properties={
                 LOG_RETENTION_CONFIG_KEY: {
@@ -332,15 +291,9 @@ _FOUNDATION: list[Policy] = [
             },
         ),
     ),
-    ResourceValidationPolicy(
-        name="standard-tags",
-        description=(
-            "TAG.1: every taggable AWS resource carries the standard tags, "
-            f"with managed-by={MANAGED_BY}"
-        ),
-        validate=_standard_tags,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
+    resource_policy("standard-tags",
+                    f"TAG.1: every taggable AWS resource carries the standard tags, with managed-by={MANAGED_BY}",
+                    None, _standard_tags),
 ]
 
 #: The whole pack, in the order ``pulumi preview`` reports it. The pack's ``__main__.py``,
