@@ -1,7 +1,8 @@
 """``python -m blueprint plan <stack> [--json FILE]``: the offline plan of a stack.
 
-Exit codes: 0 the plan is clean; 1 a mandatory policy failed; 2 the stack config is
-invalid or the stack does not exist (the message says which key and how to fix it).
+Exit codes: 0 the plan is clean; 1 a mandatory policy failed (``diff``: the graphs differ);
+2 the stack config is invalid or the stack does not exist (the message says which key and
+how to fix it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 import pulumi
 
 from blueprint.checks import check
+from blueprint.diff import diff_graphs
+from blueprint.graph import ResourceGraph
 from blueprint.render import make_console, render_plan
 from blueprint.synth import Project, StackNotFoundError, synthesize
 
@@ -30,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="also write the resource graph as JSON (schema: blueprint/graph.schema.json)")
     plan.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     commands.add_parser("stacks", help="list the stacks")
+    diff = commands.add_parser("diff", help="what the engine would create, delete or change between a saved "
+                               "graph and a stack (or another saved graph); aliases count as the same resource")
+    diff.add_argument("old", type=Path, help="a graph written by `plan --json`")
+    diff.add_argument("new", help="a stack name, or a second graph file")
     return parser
 
 
@@ -42,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         for stack in project.stacks():
             console.print(stack, markup=False)
         return EXIT_OK
+
+    if args.command == "diff":
+        return _diff(args.old, args.new, project, console, errors)
 
     try:
         graph = synthesize(args.stack, project=project)
@@ -60,6 +70,30 @@ def main(argv: list[str] | None = None) -> int:
     if report is not None and report.mandatory_failed:
         return EXIT_POLICY_FAILED
     return EXIT_OK
+
+
+def _diff(old_path: Path, new: str, project: Project, console, errors) -> int:
+    try:
+        old = ResourceGraph.load(old_path)
+        if Path(new).is_file():
+            graph = ResourceGraph.load(new)
+        else:
+            graph = synthesize(new, project=project)
+    except (OSError, ValueError) as exc:
+        errors.print(f"error: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    except StackNotFoundError as exc:
+        errors.print(f"error: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    except pulumi.RunError as exc:
+        errors.print(f"error: stack {new}: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    result = diff_graphs(old, graph)
+    for line in result.lines():
+        console.print(line, markup=False)
+    console.print(f"{len(result.created)} to create, {len(result.deleted)} to delete, {len(result.changed)} to "
+                  f"change, {len(result.moved)} moved through aliases, of {len(graph)} resources", markup=False)
+    return EXIT_OK if result.empty else EXIT_POLICY_FAILED
 
 
 if __name__ == "__main__":

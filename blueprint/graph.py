@@ -31,6 +31,9 @@ class Resource:
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     protect: bool = False
+    aliases: tuple[str, ...] = ()
+    """Earlier URNs the engine matches this resource to (its aliases, resolved), so a move or
+    a rename updates the resource in place instead of replacing it."""
     region: str | None = None
     """Where the resource lives: its own ``region`` input, else the provider's region;
     ``"global"`` for global services (IAM, CloudFront, Route 53); ``None`` for what has no
@@ -50,6 +53,7 @@ class Resource:
             "parent": self.parent,
             "provider": self.provider,
             "protect": self.protect,
+            "aliases": list(self.aliases),
             "region": self.region,
             "dependencies": list(self.dependencies),
             "propertyDependencies": {k: list(v) for k, v in self.property_dependencies.items()},
@@ -67,6 +71,7 @@ class Resource:
             parent=data.get("parent"),
             provider=data.get("provider"),
             protect=data.get("protect", False),
+            aliases=tuple(data.get("aliases", ())),
             region=data.get("region"),
             dependencies=tuple(data.get("dependencies", ())),
             property_dependencies={k: tuple(v) for k, v in data.get("propertyDependencies", {}).items()},

@@ -63,6 +63,26 @@ class RegisteredResource:
     property_dependencies: dict[str, list[str]]
     protect: bool
     aliases: list[str] = field(default_factory=list)
+    """Every earlier URN the engine would match this resource to: its own alias specs and,
+    as the engine derives them, those inherited from its parent's aliases."""
+
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent: str | None, type_: str, name: str) -> str:
+    """The URN the Pulumi engine gives a resource: its parent's whole type chain, then its own
+    type (the root stack's type is left out, as the engine does for top-level resources).
+
+    Pulumi's own mock monitor keeps only the parent's last type, so two resources the engine
+    would tell apart could share a URN, and a re-parenting that changes every real URN below
+    it would look like no change at all offline.
+    """
+    if parent:
+        chain = parent.split("::")[2]
+        if chain != ROOT_STACK_TYPE:
+            type_ = f"{chain}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
 class RecordingMonitor(MockMonitor):
@@ -72,11 +92,42 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registrations: list[RegisteredResource] = []
+        self._aliases: dict[str, list[str]] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
+
+    def _resolve_aliases(self, request) -> list[str]:
+        """The earlier URNs of a resource, derived from alias specs as the engine does."""
+        stack, project = pulumi.get_stack(), pulumi.get_project()
+        parent_aliases = self._aliases.get(request.parent, []) if request.parent else []
+        found: list[str] = []
+        # Own alias specs, each under its stated parent (or the current one and its aliases).
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") == "urn":
+                found.append(alias.urn)
+                continue
+            spec = alias.spec
+            type_, name = spec.type or request.type, spec.name or request.name
+            if spec.noParent:
+                parents: list[str | None] = [None]
+            elif spec.parentUrn:
+                parents = [spec.parentUrn, *self._aliases.get(spec.parentUrn, [])]
+            else:
+                parents = [request.parent or None, *parent_aliases]
+            found += [engine_urn(spec.stack or stack, spec.project or project, p, type_, name) for p in parents]
+        found += list(request.aliasURNs)
+        # A child of an aliased parent keeps its name and type under each of the parent's
+        # earlier URNs.
+        found += [engine_urn(stack, project, p, request.type, request.name) for p in parent_aliases]
+        return list(dict.fromkeys(found))
 
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
+        if request.type == ROOT_STACK_TYPE:
             return response
+        aliases = self._resolve_aliases(request)
+        self._aliases[response.urn] = aliases
         provider = request.provider.split("::", 4)
         self.registrations.append(RegisteredResource(
             urn=response.urn,
@@ -94,7 +145,7 @@ class RecordingMonitor(MockMonitor):
                 if deps.urns
             },
             protect=bool(request.protect),
-            aliases=[alias for alias in request.aliasURNs],
+            aliases=aliases,
         ))
         return response
 

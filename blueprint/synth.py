@@ -187,7 +187,7 @@ def run_program(
             urn=r.urn, type=r.type, name=r.name, custom=r.custom, inputs=r.inputs, id=r.id,
             parent=r.parent, provider=r.provider, dependencies=tuple(r.dependencies),
             property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
-            protect=r.protect, region=_region_of(r.type, r.inputs, r.custom, region),
+            protect=r.protect, aliases=tuple(r.aliases), region=_region_of(r.type, r.inputs, r.custom, region),
         )
         for r in monitor.registrations
     ), key=lambda resource: resource.urn))
