@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.platform import RetailPlatform
+from components.platform.retail_platform import RetailPlatform
 from components.stack_config import load_stack_config
 
 # Validation comes first: an invalid config raises here, before any resource is registered.

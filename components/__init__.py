@@ -1,5 +1,5 @@
 """The retail platform's components.
 
 Importing this package is cheap on purpose: the policy pack imports
-``components.conventions`` without pulling in the AWS SDK.
+``components.common.conventions`` without pulling in the AWS SDK.
 """

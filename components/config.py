@@ -30,19 +30,21 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.cidr import AZ_SLOTS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
-from components.compliance import MIN_AUDIT_LOG_RETENTION_DAYS
-from components.conventions import Conventions
+from components.common.aws_limits import (
+    LOG_RETENTION_DAYS,
+    MIN_RATE_LIMIT,
+    PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+    POSTGRES_DEFAULT_PORT,
+    RESERVED_DB_USERNAMES,
+    SUPPORTED_KUBERNETES_VERSIONS,
+)
+from components.common.cidr import AZ_SLOTS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
+from components.common.compliance import MIN_AUDIT_LOG_RETENTION_DAYS
+from components.common.conventions import Conventions
 
 #: The project's config namespace: stack files say ``retail:network``.
 NAMESPACE = "retail"
 
-#: CloudWatch Logs accepts only these retention periods (days). "Never expire" is not
-#: offered: unbounded retention is a cost nobody decided on.
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-    2557, 2922, 3288, 3653,
-)
 
 PROD_MIN_LOG_RETENTION_DAYS = MIN_AUDIT_LOG_RETENTION_DAYS
 
@@ -151,12 +153,6 @@ _RDS_INSTANCE_CLASS = re.compile(r"^db\.(serverless|[a-z0-9]+\.[a-z0-9]+)$")
 _CACHE_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
-#: Aurora's default PostgreSQL port; RDS.23 asks for another one.
-POSTGRES_DEFAULT_PORT = 5432
-#: Names AWS or PostgreSQL reserve, or that RDS.24 flags as default admin names.
-RESERVED_DB_USERNAMES = ("postgres", "admin", "root", "rdsadmin", "rds_superuser")
-#: Performance Insights keeps 7 days free, or whole months (31 days each) up to two years.
-PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *range(31, 31 * 23 + 1, 31), 731)
 #: Prod keeps database backups at least a week (RDS.11 expects 7 or more).
 PROD_MIN_BACKUP_RETENTION_DAYS = 7
 
@@ -363,9 +359,6 @@ class CacheConfig(_Model):
 
 # -- compute and edge -----------------------------------------------------------------------
 
-#: EKS versions in standard support (EKS.2). Update as EKS moves: an unsupported version is
-#: refused at validation, before a cluster is built on it.
-SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35", "1.36")
 
 _INSTANCE_FAMILY = re.compile(r"^[a-z]+[0-9]+[a-z]*$")
 _INSTANCE_TYPE = re.compile(r"^[a-z]+[0-9]+[a-z]*\.[a-z0-9]+$")
@@ -590,9 +583,6 @@ class GeoRestrictionConfig(_Model):
         return values
 
 
-#: WAF rate-based rules count requests per client IP over a five-minute window; 10 is the
-#: lowest limit AWS accepts.
-MIN_RATE_LIMIT = 10
 
 
 class EdgeConfig(_Model):

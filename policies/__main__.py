@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 # The CLI puts only policies/ on sys.path; the pack imports `policies.*` and
-# `components.conventions` (one source of truth for the standard tags) from the repo root.
+# `components.common.conventions` (one source of truth for the standard tags) from the repo root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack

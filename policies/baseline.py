@@ -7,7 +7,7 @@ and ``control_exceptions`` holds the registry of accepted exceptions.
 
 Every policy is MANDATORY: the blueprint satisfies each control by default, so a violation
 means a regression or a hand edit, never an accepted risk (a deviation the design needs is
-a reasoned exception in ``components.compliance.ACCEPTED_EXCEPTIONS``). The Python SDK has no
+a reasoned exception in ``components.common.compliance.ACCEPTED_EXCEPTIONS``). The Python SDK has no
 per-type helper: every policy of the pack is declared with ``_helpers.resource_policy``, which
 filters by type, or ``_helpers.stack_policy``.
 
@@ -31,8 +31,8 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from components.compliance import KMS_DELETION_WINDOW_DAYS, MIN_AUDIT_LOG_RETENTION_DAYS
-from components.conventions import MANAGED_BY, STANDARD_TAG_KEYS
+from components.common.compliance import KMS_DELETION_WINDOW_DAYS, MIN_AUDIT_LOG_RETENTION_DAYS
+from components.common.conventions import MANAGED_BY, STANDARD_TAG_KEYS
 from policies import (
     caches,
     control_exceptions,

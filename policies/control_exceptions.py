@@ -27,7 +27,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 # One registry for the components that tag and the pack that checks: imported, never
 # redefined here, so a reason cannot differ between the two.
-from components.compliance import ACCEPTED_EXCEPTIONS, CONTROL_EXCEPTIONS_TAG
+from components.common.compliance import ACCEPTED_EXCEPTIONS, CONTROL_EXCEPTIONS_TAG
 from policies._helpers import resource_policy, tag_map
 
 __all__ = [

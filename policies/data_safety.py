@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from components.compliance import STATEFUL_TYPES
+from components.common.compliance import STATEFUL_TYPES
 from policies._helpers import is_prod, resource_policy
 
 

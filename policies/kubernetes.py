@@ -22,7 +22,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from components.config import SUPPORTED_KUBERNETES_VERSIONS
+from components.common.aws_limits import SUPPORTED_KUBERNETES_VERSIONS
 from policies._helpers import (
     check_each,
     companions_by_target,

@@ -19,7 +19,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from components.config import POSTGRES_DEFAULT_PORT, RESERVED_DB_USERNAMES
+from components.common.aws_limits import POSTGRES_DEFAULT_PORT, RESERVED_DB_USERNAMES
 from policies._helpers import (
     check_each,
     companions_by_target,

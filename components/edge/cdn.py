@@ -25,9 +25,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.compliance import CONTROL_EXCEPTIONS_TAG, DEFAULT_CERTIFICATE_EXCEPTIONS
+from components.common.compliance import CONTROL_EXCEPTIONS_TAG, DEFAULT_CERTIFICATE_EXCEPTIONS
+from components.common.conventions import Conventions
 from components.config import EdgeConfig, ServiceConfig
-from components.conventions import Conventions
 from components.edge.certificates import dns_validated_certificate
 from components.edge.firewall import CLOUDFRONT_REGION, shield_protection
 from components.edge.load_balancer import ORIGIN_SECRET_HEADER, exposed_services, is_root

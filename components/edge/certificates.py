@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.conventions import Conventions
+from components.common.conventions import Conventions
 
 #: Route 53 TTL of the validation CNAME. ACM re-checks it at every renewal, so it stays.
 VALIDATION_RECORD_TTL = 300

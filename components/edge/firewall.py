@@ -17,9 +17,9 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.compliance import CONTROL_EXCEPTIONS_TAG, WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION
+from components.common.compliance import CONTROL_EXCEPTIONS_TAG, WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION
+from components.common.conventions import Conventions
 from components.config import EdgeConfig
-from components.conventions import Conventions
 
 Scope = Literal["CLOUDFRONT", "REGIONAL"]
 

@@ -27,8 +27,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.common.conventions import Conventions
 from components.config import DomainConfig, ServiceConfig
-from components.conventions import Conventions
 from components.edge.certificates import dns_validated_certificate
 
 #: The header CloudFront adds to every origin request, with the origin secret as its value.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.compliance import STATEFUL_TYPES
+from components.common.compliance import STATEFUL_TYPES
 
 
 def stateful(graph):

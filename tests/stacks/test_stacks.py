@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from blueprint.checks import check
-from components.conventions import MANAGED_BY, STANDARD_TAG_KEYS
+from components.common.conventions import MANAGED_BY, STANDARD_TAG_KEYS
 from policies.baseline import POLICIES
 from tests.support import STACKS
 

@@ -1,0 +1,29 @@
+"""What AWS accepts: limits, allowed values and supported versions.
+
+Plain constants, importable without pydantic or Pulumi, so that the stack-config validation
+and the policy pack read the same facts and cannot drift apart.
+"""
+
+#: CloudWatch Logs accepts only these retention periods (days). "Never expire" is not
+#: offered: unbounded retention is a cost nobody decided on.
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+    2557, 2922, 3288, 3653,
+)
+
+#: Aurora's default PostgreSQL port; RDS.23 asks for another one.
+POSTGRES_DEFAULT_PORT = 5432
+
+#: Names AWS or PostgreSQL reserve, or that RDS.24 flags as default admin names.
+RESERVED_DB_USERNAMES: tuple[str, ...] = ("postgres", "admin", "root", "rdsadmin", "rds_superuser")
+
+#: Performance Insights keeps 7 days free, or whole months (31 days each) up to two years.
+PERFORMANCE_INSIGHTS_RETENTION_DAYS: tuple[int, ...] = (7, *range(31, 31 * 23 + 1, 31), 731)
+
+#: EKS versions in standard support (EKS.2). Update as EKS moves: an unsupported version is
+#: refused at validation, before a cluster is built on it, and by the pack.
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.34", "1.35", "1.36")
+
+#: WAF rate-based rules count requests per client IP over a five-minute window; 10 is the
+#: lowest limit AWS accepts.
+MIN_RATE_LIMIT = 10

@@ -1,0 +1,458 @@
+"""S3 object storage: one hardened bucket per purpose (assets, data lake, logs, backups).
+
+Every bucket gets the same baseline, each setting on its own pulumi-aws v7 resource, child of
+its bucket: SSE-KMS with the data key and bucket keys (S3.17), versioning (S3.14), ACLs off
+(S3.12), Block Public Access (S3.8), one bucket policy merged from named statements (TLS only,
+S3.5; uploads only with our encryption), server access logging to the logs bucket (S3.9) and a
+lifecycle configuration (S3.10, S3.13). Object Lock (S3.15) where the stack asks for it.
+
+The logs bucket is the one reasoned exception: see :data:`ACCESS_LOG_TARGET_EXCEPTION`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.common.compliance import ACCESS_LOG_TARGET_EXCEPTION, CONTROL_EXCEPTIONS_TAG
+from components.common.conventions import Conventions
+from components.common.grants import KMS_DECRYPT, KMS_ENCRYPT, attach, kms_via_service, policy_document, statement
+from components.config import BucketConfig, BucketsConfig, StorageConfig
+
+#: The purpose whose bucket receives access logs (of the other buckets, of itself, of ALBs).
+ACCESS_LOG_PURPOSE = "logs"
+
+#: Where S3 server access logs land in the logs bucket: ``s3-access/<purpose>/``.
+ACCESS_LOG_PREFIX = "s3-access/"
+
+#: The service principal that delivers S3 server access logs.
+S3_LOG_DELIVERY_PRINCIPAL = "logging.s3.amazonaws.com"
+
+#: Parts of an abandoned multipart upload are billed like objects but never show in a listing.
+ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
+
+#: S3 Glacier Flexible Retrieval.
+ARCHIVE_STORAGE_CLASS = "GLACIER"
+
+READ_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+READ_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketVersions")
+WRITE_OBJECT_ACTIONS = ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject")
+WRITE_BUCKET_ACTIONS = ("s3:ListBucketMultipartUploads",)
+
+_SSE_HEADER = "s3:x-amz-server-side-encryption"
+_SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+_SSE_C_HEADER = "s3:x-amz-server-side-encryption-customer-algorithm"
+
+#: Builds one extra bucket-policy statement from (bucket ARN, partition, account id).
+StatementBuilder = Callable[[str, str, str], dict[str, Any]]
+
+
+def purpose_slug(purpose: str) -> str:
+    """``dataLake`` -> ``data-lake``: the form used in names and log prefixes."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", purpose).lower()
+
+
+def bucket_configs(buckets: BucketsConfig) -> dict[str, BucketConfig]:
+    """Each purpose's settings keyed by its config key (``assets``, ``dataLake``, ...)."""
+    return {info.alias or name: getattr(buckets, name) for name, info in type(buckets).model_fields.items()}
+
+
+def uses_kms(purpose: str) -> bool:
+    """Whether the purpose's bucket is encrypted with the data key (all but the logs bucket)."""
+    return purpose != ACCESS_LOG_PURPOSE
+
+
+# -- bucket policy ------------------------------------------------------------------------
+
+def _for_principal(principal: Any, stmt: dict[str, Any]) -> dict[str, Any]:
+    return {"Sid": stmt["Sid"], "Effect": stmt["Effect"], "Principal": principal, **stmt}
+
+
+def _deny_everyone(sid: str, actions: Sequence[str], resources: Sequence[str],
+                   condition: dict[str, Any]) -> dict[str, Any]:
+    return _for_principal("*", statement(sid, actions, resources, effect="Deny", condition=condition))
+
+
+def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    """S3.5 and PCI DSS 4.2.1: refuse every request that does not come over TLS."""
+    return _deny_everyone("DenyInsecureTransport", ["s3:*"], [bucket_arn, f"{bucket_arn}/*"],
+                          {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def deny_unencrypted_uploads(bucket_arn: str, key_arn: str | None) -> list[dict[str, Any]]:
+    """Refuse uploads that ask for any encryption other than the bucket's own.
+
+    ``key_arn`` is the bucket's KMS key; ``None`` means the bucket uses SSE-S3 (the access-log
+    exception) and uploads may only ask for AES256.
+
+    Each condition pairs ``Null: false`` (the header is present) with ``StringNotEquals``: an
+    upload without the header is allowed and gets the bucket's default encryption. A bare
+    ``StringNotEqualsIfExists`` would not do: it is true when the header is absent, so it would
+    refuse exactly the uploads that rely on the default.
+    """
+    objects = [f"{bucket_arn}/*"]
+    algorithm = "aws:kms" if key_arn is not None else "AES256"
+    statements = [
+        _deny_everyone("DenyOtherEncryptionOnUpload", ["s3:PutObject"], objects,
+                       {"Null": {_SSE_HEADER: "false"}, "StringNotEquals": {_SSE_HEADER: algorithm}}),
+    ]
+    if key_arn is not None:
+        # S3 compares the header as sent; AWS documents that it must be the key's ARN.
+        statements.append(_deny_everyone(
+            "DenyOtherKmsKeysOnUpload", ["s3:PutObject"], objects,
+            {"Null": {_SSE_KEY_HEADER: "false"}, "StringNotEquals": {_SSE_KEY_HEADER: key_arn}}))
+        # An upload asking for aws:kms without naming a key is encrypted with the AWS managed
+        # key aws/s3, not the bucket's default: refuse it too (S3 PutObject, SSEKMSKeyId).
+        statements.append(_deny_everyone(
+            "DenyKmsUploadsNamingNoKey", ["s3:PutObject"], objects,
+            {"Null": {_SSE_HEADER: "false", _SSE_KEY_HEADER: "true"}}))
+    # SSE-C encrypts with a key we never see: data we hold but cannot read, the lever of the
+    # 2025 ransomware campaigns against S3. Not covered by the header above (it has its own).
+    statements.append(_deny_everyone("DenyCustomerProvidedKeysOnUpload", ["s3:PutObject"], objects,
+                                     {"Null": {_SSE_C_HEADER: "false"}}))
+    return statements
+
+
+def allow_access_log_delivery(bucket_arn: str, account_id: str, source_bucket_arns: Sequence[str]) -> dict[str, Any]:
+    """Let S3 deliver server access logs of ``source_bucket_arns`` under ``s3-access/``.
+
+    With ACLs disabled (BucketOwnerEnforced) the bucket policy is the only way to grant the
+    log delivery service. ``aws:SourceAccount`` and ``aws:SourceArn`` stop another account's
+    buckets from writing here through the same service (the confused-deputy problem).
+    """
+    return _for_principal(
+        {"Service": S3_LOG_DELIVERY_PRINCIPAL},
+        statement("AllowS3ServerAccessLogDelivery", ["s3:PutObject"], [f"{bucket_arn}/{ACCESS_LOG_PREFIX}*"],
+                  condition={"StringEquals": {"aws:SourceAccount": account_id},
+                             "ArnLike": {"aws:SourceArn": list(source_bucket_arns)}}),
+    )
+
+
+def merge_statements(statements: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One policy document from named statements; every statement needs a unique Sid."""
+    unnamed = [index for index, stmt in enumerate(statements) if not stmt.get("Sid")]
+    if unnamed:
+        raise ValueError(f"policy statements at positions {unnamed} have no Sid; name every statement")
+    sids = [stmt["Sid"] for stmt in statements]
+    duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
+    if duplicates:
+        raise ValueError(f"policy statement ids must be unique; repeated: {', '.join(duplicates)}")
+    return policy_document(*statements)
+
+
+def bucket_policy(bucket_arn: str, key_arn: str | None, *, account_id: str | None = None,
+                  access_log_sources: Sequence[str] = (),
+                  extra_statements: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The one policy of a bucket: TLS only, uploads only with the bucket's encryption, log
+    delivery from ``access_log_sources`` (the logs bucket), then the caller's statements."""
+    statements = [deny_insecure_transport(bucket_arn), *deny_unencrypted_uploads(bucket_arn, key_arn)]
+    if access_log_sources:
+        if account_id is None:
+            raise ValueError("access-log delivery needs the account id (aws:SourceAccount)")
+        statements.append(allow_access_log_delivery(bucket_arn, account_id, access_log_sources))
+    statements.extend(extra_statements)
+    return merge_statements(statements)
+
+
+# -- grants -------------------------------------------------------------------------------
+
+def _read_statements(bucket_arn: str) -> list[dict[str, Any]]:
+    return [statement("ReadObjects", READ_OBJECT_ACTIONS, [f"{bucket_arn}/*"]),
+            statement("ListBucket", READ_BUCKET_ACTIONS, [bucket_arn])]
+
+
+def _write_statements(bucket_arn: str) -> list[dict[str, Any]]:
+    return [statement("WriteObjects", WRITE_OBJECT_ACTIONS, [f"{bucket_arn}/*"]),
+            statement("ListMultipartUploads", WRITE_BUCKET_ACTIONS, [bucket_arn])]
+
+
+def _key_statements(sid: str, key_arn: str | None, actions: Sequence[str], region: str) -> list[dict[str, Any]]:
+    # SSE-S3 (the logs bucket) needs no key permission: S3 holds that key itself.
+    return [] if key_arn is None else [kms_via_service(sid, key_arn, actions, "s3", region)]
+
+
+def bucket_read_policy(bucket_arn: str, key_arn: str | None, region: str) -> dict[str, Any]:
+    """Read objects (any version) of one bucket and list it; decrypt with its key through S3."""
+    return policy_document(*_read_statements(bucket_arn),
+                           *_key_statements("DecryptThroughS3", key_arn, KMS_DECRYPT, region))
+
+
+def bucket_write_policy(bucket_arn: str, key_arn: str | None, region: str) -> dict[str, Any]:
+    """Put objects (multipart included) into one bucket; encrypt with its key through S3.
+
+    No ``s3:DeleteObject``: on a versioned bucket an overwrite keeps the old version, so a
+    writer can add but never destroy. Deleting is a separate, deliberate grant.
+    """
+    return policy_document(*_write_statements(bucket_arn),
+                           *_key_statements("EncryptThroughS3", key_arn, KMS_ENCRYPT, region))
+
+
+def bucket_read_write_policy(bucket_arn: str, key_arn: str | None, region: str) -> dict[str, Any]:
+    """Read and write (still no delete); one key statement, since KMS_ENCRYPT includes Decrypt."""
+    return policy_document(*_read_statements(bucket_arn), *_write_statements(bucket_arn),
+                           *_key_statements("EncryptThroughS3", key_arn, KMS_ENCRYPT, region))
+
+
+GrantBuilder = Callable[[str, str | None, str], dict[str, Any]]
+
+
+# -- component ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ObjectStoreArgs:
+    config: StorageConfig
+    conventions: Conventions
+    region: str
+    data_key_arn: pulumi.Input[str]
+    """The customer-managed key every bucket but the logs bucket is encrypted with."""
+    account_id: pulumi.Input[str]
+    """For the account-wide Block Public Access and the log-delivery policy's aws:SourceAccount."""
+    partition: pulumi.Input[str]
+    """Handed to extra statement builders (e.g. a principal ARN that names the partition)."""
+    protect: bool = False
+    """Prod: Pulumi protect on the buckets, and no force_destroy (objects block deletion)."""
+    extra_statements: Mapping[str, tuple[StatementBuilder, ...]] = field(default_factory=dict)
+    """More bucket-policy statements by purpose (e.g. ALB log delivery into ``logs``), each
+    built from (bucket ARN, partition, account id) and merged into the bucket's one policy."""
+
+
+class ObjectStore(pulumi.ComponentResource):
+    """One encrypted, versioned, private, logged bucket per purpose, with grants."""
+
+    buckets: dict[str, aws.s3.Bucket]
+    """Buckets by purpose, keyed as in the config (``assets``, ``dataLake``, ``logs``, ``backups``)."""
+
+    def __init__(self, name: str, args: ObjectStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("retail:storage:ObjectStore", name, None, opts)
+        self._name = name
+        self._region = args.region
+        self._key_arn = pulumi.Output.from_input(args.data_key_arn)
+        conv, region = args.conventions, args.region
+        configs = bucket_configs(args.config.buckets)
+        unknown = sorted(set(args.extra_statements) - set(configs))
+        if unknown:
+            raise ValueError(f"extra_statements for unknown purposes {', '.join(unknown)}; "
+                             f"purposes: {', '.join(configs)}")
+
+        self.buckets = {}
+        for purpose, config in configs.items():
+            slug = purpose_slug(purpose)
+            physical = conv.physical_name(slug)
+            extra_tags = {"purpose": slug}
+            if not uses_kms(purpose):
+                extra_tags[CONTROL_EXCEPTIONS_TAG] = ACCESS_LOG_TARGET_EXCEPTION.control
+            self.buckets[purpose] = aws.s3.Bucket(
+                f"{name}-{slug}",
+                # Bucket names are global across every AWS account: the account id keeps ours
+                # from colliding with another account's `retail-prod-logs`.
+                bucket=pulumi.Output.concat(physical, "-", args.account_id),
+                # Dev and staging can be torn down with their objects; prod cannot.
+                force_destroy=not args.protect,
+                # Object Lock can only be chosen when the bucket is created.
+                object_lock_enabled=config.object_lock,
+                region=region,
+                tags=conv.tags(physical, extra_tags),
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            )
+
+        logs = self.buckets[ACCESS_LOG_PURPOSE]
+        policies: dict[str, aws.s3.BucketPolicy] = {}
+        for purpose, bucket in self.buckets.items():
+            config = configs[purpose]
+            prefix = f"{name}-{purpose_slug(purpose)}"
+            child = pulumi.ResourceOptions(parent=bucket)
+            self._encryption(prefix, bucket, purpose, region, child)
+            versioning = aws.s3.BucketVersioning(
+                f"{prefix}-versioning",
+                bucket=bucket.id,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+                region=region,
+                opts=child,
+            )
+            aws.s3.BucketOwnershipControls(
+                f"{prefix}-ownership",
+                bucket=bucket.id,
+                # S3.12: ACLs off; the bucket policy and IAM decide every access.
+                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+                region=region,
+                opts=child,
+            )
+            public_access_block = aws.s3.BucketPublicAccessBlock(
+                f"{prefix}-public-access-block",
+                bucket=bucket.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+                region=region,
+                opts=child,
+            )
+            policies[purpose] = aws.s3.BucketPolicy(
+                f"{prefix}-policy",
+                bucket=bucket.id,
+                policy=self._policy_document(purpose, bucket, args),
+                region=region,
+                # S3 refuses a policy change while the access block is being written
+                # ("A conflicting conditional operation is currently in progress").
+                opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access_block]),
+            )
+            aws.s3.BucketLifecycleConfiguration(
+                f"{prefix}-lifecycle",
+                bucket=bucket.id,
+                rules=lifecycle_rules(config),
+                region=region,
+                # Noncurrent-version rules mean nothing until versioning is on.
+                opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
+            )
+            if config.object_lock:
+                aws.s3.BucketObjectLockConfiguration(
+                    f"{prefix}-object-lock",
+                    bucket=bucket.id,
+                    object_lock_enabled="Enabled",
+                    rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+                        default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                            mode=config.object_lock_mode, days=config.object_lock_retention_days)),
+                    region=region,
+                    opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
+                )
+
+        for purpose, bucket in self.buckets.items():
+            # S3.9 for every bucket, the logs bucket included: it logs to itself under
+            # s3-access/logs/. AWS advises against self-delivery because each delivery is itself
+            # logged, a steady trickle of small log objects; that trickle is bounded (one
+            # record per delivery batch), expires with the logs lifecycle, and the alternative,
+            # a second bucket for the logs bucket's logs, only moves the unlogged bucket one
+            # step along. A central log-archive account is the real fix.
+            aws.s3.BucketLogging(
+                f"{name}-{purpose_slug(purpose)}-logging",
+                bucket=bucket.id,
+                target_bucket=logs.bucket,
+                target_prefix=f"{ACCESS_LOG_PREFIX}{purpose_slug(purpose)}/",
+                region=region,
+                # Delivery works only once the logs bucket's policy lets the service in.
+                opts=pulumi.ResourceOptions(parent=bucket, depends_on=[policies[ACCESS_LOG_PURPOSE]]),
+            )
+
+        if args.config.account_public_access_block:
+            # S3.1. Account-wide, so a child of the store rather than of a bucket. Retained on
+            # delete: destroying one stack must not reopen public access for the whole account.
+            aws.s3.AccountPublicAccessBlock(
+                f"{name}-account-public-access-block",
+                account_id=args.account_id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+
+        self.register_outputs({"bucketNames": {purpose: bucket.bucket for purpose, bucket in self.buckets.items()}})
+
+    def _encryption(self, prefix: str, bucket: aws.s3.Bucket, purpose: str, region: str,
+                    opts: pulumi.ResourceOptions) -> aws.s3.BucketServerSideEncryptionConfiguration:
+        if uses_kms(purpose):
+            # S3.17 with our key; bucket keys cut KMS requests (and their cost) by orders of magnitude.
+            default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="aws:kms", kms_master_key_id=self._key_arn)
+            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=default, bucket_key_enabled=True)
+        else:
+            # ACCESS_LOG_TARGET_EXCEPTION: log delivery cannot write to an SSE-KMS bucket.
+            default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256")
+            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=default)
+        return aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{prefix}-encryption", bucket=bucket.id, rules=[rule], region=region, opts=opts)
+
+    def _policy_document(self, purpose: str, bucket: aws.s3.Bucket, args: ObjectStoreArgs) -> pulumi.Output[str]:
+        builders = args.extra_statements.get(purpose, ())
+        key_arn = self._key_arn if uses_kms(purpose) else None
+        sources = (pulumi.Output.all(*[b.arn for b in self.buckets.values()])
+                   if purpose == ACCESS_LOG_PURPOSE else [])
+
+        def render(values: list[Any]) -> str:
+            bucket_arn, key, partition, account_id, source_arns = values
+            document = bucket_policy(
+                bucket_arn, key, account_id=account_id, access_log_sources=source_arns,
+                extra_statements=[build(bucket_arn, partition, account_id) for build in builders])
+            return json.dumps(document, sort_keys=True)
+
+        return pulumi.Output.all(bucket.arn, key_arn, args.partition, args.account_id, sources).apply(render)
+
+    # -- lookups and grants -----------------------------------------------------------------
+
+    def bucket(self, purpose: str) -> aws.s3.Bucket:
+        try:
+            return self.buckets[purpose]
+        except KeyError:
+            raise KeyError(f"no bucket for purpose {purpose!r}; purposes: {', '.join(self.buckets)}") from None
+
+    def bucket_arn(self, purpose: str) -> pulumi.Output[str]:
+        return self.bucket(purpose).arn
+
+    def bucket_name(self, purpose: str) -> pulumi.Output[str]:
+        return self.bucket(purpose).bucket
+
+    def grant_read(self, role: aws.iam.Role, purpose: str) -> aws.iam.RolePolicy:
+        return self._grant(role, purpose, "read", bucket_read_policy)
+
+    def grant_write(self, role: aws.iam.Role, purpose: str) -> aws.iam.RolePolicy:
+        return self._grant(role, purpose, "write", bucket_write_policy)
+
+    def grant_read_write(self, role: aws.iam.Role, purpose: str) -> aws.iam.RolePolicy:
+        return self._grant(role, purpose, "read-write", bucket_read_write_policy)
+
+    def _grant(self, role: aws.iam.Role, purpose: str, access: str, build: GrantBuilder) -> aws.iam.RolePolicy:
+        bucket = self.bucket(purpose)
+        key_arn = self._key_arn if uses_kms(purpose) else None
+        document = pulumi.Output.all(bucket.arn, key_arn).apply(
+            lambda values: build(values[0], values[1], self._region))
+        # role._name is the role's logical name, as NoSqlTables names its grants.
+        return attach(f"{self._name}-{purpose_slug(purpose)}-{access}-{role._name}", role, document, self)
+
+
+def lifecycle_rules(config: BucketConfig) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """The purpose's lifecycle: every bucket drops old versions and abandoned uploads; current
+    objects move to Glacier and expire only where the config says so."""
+    every_object = aws.s3.BucketLifecycleConfigurationRuleFilterArgs()
+    rules = [
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="abort-incomplete-multipart-uploads",
+            status="Enabled",
+            filter=every_object,
+            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS),
+        ),
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="expire-noncurrent-versions",
+            status="Enabled",
+            filter=every_object,
+            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=config.noncurrent_version_expiration_days),
+            # A delete marker whose versions have all expired hides nothing; drop it too.
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True),
+        ),
+    ]
+    if config.glacier_transition_days is not None:
+        rules.append(aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="archive-current-objects",
+            status="Enabled",
+            filter=every_object,
+            transitions=[aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                storage_class=ARCHIVE_STORAGE_CLASS, days=config.glacier_transition_days)],
+        ))
+    if config.expiration_days is not None:
+        rules.append(aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="expire-current-objects",
+            status="Enabled",
+            filter=every_object,
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=config.expiration_days),
+        ))
+    return rules

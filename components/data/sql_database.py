@@ -1,0 +1,348 @@
+"""The relational store: Aurora PostgreSQL, private, encrypted with our keys, TLS only.
+
+Orders, customers and payments live here. The cluster sits in the isolated subnets behind a
+security group that admits only the client groups the caller names; storage, Performance
+Insights and the RDS-managed master secret are encrypted with the stack's own keys;
+applications sign in with IAM tokens (``grant_connect``), never with a shared password.
+Readers scale out for peaks on their own (Aurora Auto Scaling) where the stack asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.common.aws_limits import RESERVED_DB_USERNAMES
+from components.common.conventions import Conventions
+from components.common.grants import attach, policy_document, service_trust_policy, statement
+from components.config import SqlConfig
+from components.foundation.network import admit_clients
+
+ENGINE = "aurora-postgresql"
+
+#: RDS.37 / PCI DSS 10.2.1: the PostgreSQL log (connections, DDL, slow statements) goes to
+#: CloudWatch Logs, where it outlives the instance that wrote it.
+LOG_EXPORTS = ("postgresql",)
+
+#: Cluster parameters: (name, value, apply method). All five are dynamic in the
+#: aurora-postgresql families, so they apply without a reboot; a static parameter added here
+#: must say "pending-reboot" (RDS refuses "immediate" for it).
+CLUSTER_PARAMETERS: tuple[tuple[str, str, str], ...] = (
+    # RDS.38 / PCI DSS 4.2.1: refuse any connection that is not TLS.
+    ("rds.force_ssl", "1", "immediate"),
+    # PCI DSS 10.2.1: who changed the schema, and who signed in and out, and when.
+    ("log_statement", "ddl", "immediate"),
+    ("log_connections", "1", "immediate"),
+    ("log_disconnections", "1", "immediate"),
+    # Statements slower than a second: the ones that hurt at checkout during a peak.
+    ("log_min_duration_statement", "1000", "immediate"),
+)
+
+#: UTC, outside European and US shopping hours; the maintenance window follows the backup
+#: window without overlapping it (RDS refuses overlapping windows).
+BACKUP_WINDOW = "02:00-03:00"
+MAINTENANCE_WINDOW = "sun:03:30-sun:04:30"
+
+#: Promotion tiers: the writer first, then every reader alike (lower fails over first).
+WRITER_PROMOTION_TIER = 0
+READER_PROMOTION_TIER = 1
+
+#: Reader autoscaling. A surge arrives in minutes (a campaign e-mail, midnight on Black
+#: Friday) and a new reader needs several minutes to join the reader endpoint, so scale-out
+#: may follow scale-out after five minutes. Traffic leaves slowly and in waves: keeping a
+#: reader for half an hour after load drops costs little, while removing it just before the
+#: next wave costs the minutes it takes to add it back.
+READER_SCALE_OUT_COOLDOWN_SECONDS = 300
+READER_SCALE_IN_COOLDOWN_SECONDS = 1800
+READER_SCALING_METRIC = "RDSReaderAverageCPUUtilization"
+READER_SCALABLE_DIMENSION = "rds:cluster:ReadReplicaCount"
+
+#: The AWS-managed policy that lets RDS publish Enhanced Monitoring metrics (RDS.6).
+ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
+
+#: The IAM action for IAM database authentication.
+CONNECT_ACTION = "rds-db:connect"
+
+_DB_USER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_CLUSTER_RESOURCE_ID = re.compile(r"^cluster-[A-Z0-9]+$")
+#: Role-name prefixes PostgreSQL (``pg_``) and RDS (``rds_``: rds_superuser, rds_iam, ...) keep
+#: for their own roles.
+_RESERVED_ROLE_PREFIXES = ("pg_", "rds_")
+
+
+def parameter_group_family(engine_version: str) -> str:
+    """``16.4`` -> ``aurora-postgresql16``: parameter groups are per major version."""
+    major = engine_version.split(".", 1)[0]
+    if not major.isdigit():
+        raise ValueError(f"{engine_version!r} is not an Aurora PostgreSQL version (major.minor)")
+    return f"{ENGINE}{major}"
+
+
+def monitoring_trust_policy(account_id: str) -> dict[str, Any]:
+    return service_trust_policy("monitoring.rds.amazonaws.com", account_id)
+
+
+def enhanced_monitoring_policy_arn(partition: str) -> str:
+    return f"arn:{partition}:iam::aws:policy/{ENHANCED_MONITORING_POLICY}"
+
+
+def check_db_user(db_user: str, master_username: str | None = None) -> str:
+    """``db_user`` if IAM tokens may be granted for it, else a ValueError saying why.
+
+    The name goes into an IAM resource ARN, so anything but a plain lower-case PostgreSQL
+    identifier is refused: ``*`` or ``?`` there would be a wildcard over every database user,
+    the master user included. The master user is refused too: it signs in with the password
+    RDS keeps and rotates in Secrets Manager, for break-glass administration; IAM tokens are
+    for application users, each created with ``GRANT rds_iam`` and only the rights it needs.
+    """
+    if not isinstance(db_user, str) or not _DB_USER.match(db_user):
+        raise ValueError(f"database user {db_user!r} must start with a lower-case letter and hold only lower-case "
+                         "letters, digits and underscores (at most 63): a PostgreSQL identifier, no wildcards")
+    if db_user in RESERVED_DB_USERNAMES or db_user.startswith(_RESERVED_ROLE_PREFIXES):
+        raise ValueError(f"database user {db_user!r} is a default or reserved PostgreSQL/RDS role; grant an "
+                         "application user instead")
+    if master_username is not None and db_user == master_username:
+        raise ValueError(f"database user {db_user!r} is the master user: it signs in with its Secrets Manager "
+                         "password, not IAM tokens; grant an application user instead")
+    return db_user
+
+
+def connect_policy(partition: str, region: str, account_id: str, cluster_resource_id: str,
+                   db_user: str) -> dict[str, Any]:
+    """IAM database authentication to one cluster as one database user, nothing more."""
+    check_db_user(db_user)
+    if not _ACCOUNT_ID.match(account_id):
+        raise ValueError(f"account id {account_id!r} must be twelve digits")
+    if not _CLUSTER_RESOURCE_ID.match(cluster_resource_id):
+        raise ValueError(f"{cluster_resource_id!r} is not a cluster resource id (cluster-XXXX); the ARN takes the "
+                         "resource id, not the cluster's name")
+    resource = f"arn:{partition}:rds-db:{region}:{account_id}:dbuser:{cluster_resource_id}/{db_user}"
+    return policy_document(statement("ConnectAsDbUser", [CONNECT_ACTION], [resource]))
+
+
+@dataclass(frozen=True)
+class SqlDatabaseArgs:
+    config: SqlConfig
+    conventions: Conventions
+    region: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    """The isolated (data) tier; Aurora spreads the instances over these subnets' AZs."""
+    data_key_arn: pulumi.Input[str]
+    """Encrypts storage, snapshots and Performance Insights."""
+    secrets_key_arn: pulumi.Input[str]
+    """Encrypts the master user's secret in Secrets Manager."""
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    client_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    """Groups allowed to connect. The component writes both sides: ingress on its own group and
+    egress on each client group, to the database port only."""
+    protect: bool = False
+    """Prod: Pulumi protect on the cluster and instances, deletion protection, a final
+    snapshot and automated backups kept after deletion."""
+
+
+class SqlDatabase(pulumi.ComponentResource):
+    """An Aurora PostgreSQL cluster: a writer and readers in the isolated subnets."""
+
+    cluster: aws.rds.Cluster
+    instances: list[aws.rds.ClusterInstance]
+    security_group: aws.ec2.SecurityGroup
+    endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    port: pulumi.Output[int]
+    master_secret_arn: pulumi.Output[str]
+    reader_scaling: aws.appautoscaling.Target | None
+
+    def __init__(self, name: str, args: SqlDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("retail:data:SqlDatabase", name, None, opts)
+        self._name = name
+        self._args = args
+        config, conv, region = args.config, args.conventions, args.region
+        child = pulumi.ResourceOptions(parent=self)
+        physical = conv.physical_name(name)
+        family = parameter_group_family(config.engine_version)
+
+        self.subnet_group = aws.rds.SubnetGroup(
+            name, name=physical, description=f"{physical}: isolated subnets", subnet_ids=list(args.subnet_ids),
+            region=region, tags=conv.tags(physical), opts=child)
+
+        # No inline rules: ingress and egress are separate rule resources, so no rule is ever
+        # dropped by a second owner. Without an egress rule the group answers only replies.
+        self.security_group = aws.ec2.SecurityGroup(
+            name, vpc_id=args.vpc_id, description=f"{physical}: database clients only", region=region,
+            tags=conv.tags(physical), opts=child)
+        admit_clients(name, security_group=self.security_group,
+                      client_security_group_ids=args.client_security_group_ids, port=config.port,
+                      service="postgresql", region=region, conventions=conv, parent=self.security_group)
+
+        # Named after the family: a major upgrade creates the new group before the old one
+        # goes, which a fixed name would make collide.
+        group_name = conv.physical_name(name, family)
+        self.parameter_group = aws.rds.ClusterParameterGroup(
+            name,
+            name=group_name,
+            family=family,
+            description=f"{physical}: TLS only, connection and DDL logging",
+            parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=p, value=v, apply_method=m)
+                        for p, v, m in CLUSTER_PARAMETERS],
+            region=region,
+            tags=conv.tags(group_name),
+            opts=child,
+        )
+
+        self.monitoring_role = aws.iam.Role(
+            f"{name}-monitoring",
+            description=f"Enhanced Monitoring of {physical} publishes OS metrics to CloudWatch Logs",
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: json.dumps(monitoring_trust_policy(account))),
+            tags=conv.tags(conv.physical_name(name, "monitoring")),
+            opts=child,
+        )
+        monitoring_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring",
+            role=self.monitoring_role.name,
+            policy_arn=pulumi.Output.from_input(args.partition).apply(enhanced_monitoring_policy_arn),
+            opts=pulumi.ResourceOptions(parent=self.monitoring_role),
+        )
+
+        serverless = (aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
+            min_capacity=config.min_acu, max_capacity=config.max_acu) if config.serverless else None)
+        self.cluster = aws.rds.Cluster(
+            name,
+            cluster_identifier=physical,
+            engine=ENGINE,
+            # Auto minor upgrades move the running version past this one; bump it in the
+            # preset when they do, or the next `pulumi up` would ask for a downgrade.
+            engine_version=config.engine_version,
+            database_name=config.database_name,
+            master_username=config.master_username,
+            # RDS creates and rotates the password in Secrets Manager: it is never in the
+            # program, the state or a stack file (PCI DSS 8.3).
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=args.secrets_key_arn,
+            port=config.port,
+            storage_encrypted=True,
+            kms_key_id=args.data_key_arn,
+            iam_database_authentication_enabled=True,
+            db_subnet_group_name=self.subnet_group.name,
+            vpc_security_group_ids=[self.security_group.id],
+            db_cluster_parameter_group_name=self.parameter_group.name,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            backup_retention_period=config.backup_retention_days,
+            preferred_backup_window=BACKUP_WINDOW,
+            preferred_maintenance_window=MAINTENANCE_WINDOW,
+            copy_tags_to_snapshot=True,
+            # RDS.35: the cluster-level setting Aurora needs besides the instances' own.
+            auto_minor_version_upgrade=True,
+            deletion_protection=args.protect,
+            skip_final_snapshot=not args.protect,
+            final_snapshot_identifier=conv.physical_name(name, "final") if args.protect else None,
+            delete_automated_backups=not args.protect,
+            serverlessv2_scaling_configuration=serverless,
+            # Performance Insights and Enhanced Monitoring are set on the instances, where
+            # Aurora has always taken them; setting them on the cluster as well would give
+            # two places that must agree.
+            region=region,
+            tags=conv.tags(physical),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+
+        # Instance 0 is the writer: the first instance Aurora creates in a cluster writes, so
+        # the readers wait for it. Aurora places each in an AZ of the subnet group.
+        self.instances = []
+        for index in range(config.instances):
+            writer = index == 0
+            identifier = conv.physical_name(name, str(index + 1))
+            self.instances.append(aws.rds.ClusterInstance(
+                f"{name}-{index + 1}",
+                identifier=identifier,
+                cluster_identifier=self.cluster.id,
+                engine=ENGINE,
+                instance_class=config.instance_class,
+                db_subnet_group_name=self.subnet_group.name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                copy_tags_to_snapshot=True,
+                promotion_tier=WRITER_PROMOTION_TIER if writer else READER_PROMOTION_TIER,
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=args.data_key_arn,
+                performance_insights_retention_period=config.performance_insights_retention_days,
+                monitoring_interval=config.monitoring_interval_seconds,
+                monitoring_role_arn=self.monitoring_role.arn,
+                region=region,
+                tags=conv.tags(identifier, {"role": "writer" if writer else "reader"}),
+                opts=pulumi.ResourceOptions(
+                    parent=self, protect=args.protect,
+                    # RDS checks the role's permissions when the instance is created.
+                    depends_on=[monitoring_policy] + ([] if writer else [self.instances[0]])),
+            ))
+
+        self.reader_scaling = None
+        self.reader_scaling_policy: aws.appautoscaling.Policy | None = None
+        if config.max_readers is not None:
+            # Aurora Auto Scaling counts every reader, ours included, and removes only those it
+            # added: the floor is the readers this component creates.
+            self.reader_scaling = aws.appautoscaling.Target(
+                f"{name}-readers",
+                service_namespace="rds",
+                scalable_dimension=READER_SCALABLE_DIMENSION,
+                resource_id=self.cluster.cluster_identifier.apply(lambda cluster: f"cluster:{cluster}"),
+                min_capacity=max(config.instances - 1, 1),
+                max_capacity=config.max_readers,
+                region=region,
+                tags=conv.tags(conv.physical_name(name, "readers")),
+                # Registering needs a cluster with a running writer.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=self.instances),
+            )
+            metric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                predefined_metric_type=READER_SCALING_METRIC)
+            self.reader_scaling_policy = aws.appautoscaling.Policy(
+                f"{name}-readers-cpu",
+                name=conv.physical_name(name, "readers-cpu"),
+                policy_type="TargetTrackingScaling",
+                service_namespace=self.reader_scaling.service_namespace,
+                scalable_dimension=self.reader_scaling.scalable_dimension,
+                resource_id=self.reader_scaling.resource_id,
+                target_tracking_scaling_policy_configuration=(
+                    aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                        target_value=config.reader_target_cpu,
+                        predefined_metric_specification=metric,
+                        scale_out_cooldown=READER_SCALE_OUT_COOLDOWN_SECONDS,
+                        scale_in_cooldown=READER_SCALE_IN_COOLDOWN_SECONDS,
+                    )),
+                region=region,
+                opts=pulumi.ResourceOptions(parent=self.reader_scaling),
+            )
+
+        self.endpoint = self.cluster.endpoint
+        self.reader_endpoint = self.cluster.reader_endpoint
+        self.port = self.cluster.port
+        self.master_secret_arn = self.cluster.master_user_secrets[0].secret_arn
+        self.register_outputs({
+            "endpoint": self.endpoint,
+            "readerEndpoint": self.reader_endpoint,
+            "port": self.port,
+            "masterSecretArn": self.master_secret_arn,
+            "securityGroupId": self.security_group.id,
+        })
+
+    def grant_connect(self, role: aws.iam.Role, db_user: str) -> aws.iam.RolePolicy:
+        """Let ``role`` sign in to this cluster as ``db_user`` with an IAM auth token.
+
+        The database side is the application's: ``CREATE USER <db_user>; GRANT rds_iam TO
+        <db_user>;`` plus the table rights it needs.
+        """
+        check_db_user(db_user, self._args.config.master_username)
+        document = pulumi.Output.all(self._args.partition, self._args.account_id,
+                                     self.cluster.cluster_resource_id).apply(
+            lambda values: connect_policy(values[0], self._args.region, values[1], values[2], db_user))
+        return attach(f"{self._name}-connect-{role.pulumi_resource_name}-{db_user}",
+                      role, document, self)

@@ -1,0 +1,181 @@
+"""Customer-managed KMS keys, one per data domain.
+
+One key per domain (customer data, logs, secrets) so that a grant to read logs never
+lets anyone decrypt customer data, and so that each key's policy names only the services
+that domain needs (PCI DSS 3.6.1: keys restricted to the fewest custodians).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.common.compliance import KMS_DELETION_WINDOW_DAYS
+from components.common.conventions import Conventions
+
+DELETION_WINDOW_DAYS = KMS_DELETION_WINDOW_DAYS
+
+#: PCI DSS 3.7.4 asks for a defined cryptoperiod; yearly is AWS's default and the CIS benchmark's.
+ROTATION_PERIOD_DAYS = 365
+
+_KEY_USE_ACTIONS = [
+    "kms:Encrypt*",
+    "kms:Decrypt*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:Describe*",
+]
+
+
+def _account_root_statement(partition: str, account_id: str) -> dict[str, Any]:
+    # Delegates the key to the account's IAM policies: without it only this key policy could
+    # ever grant access, and a mistake in it would lock the key out for good.
+    return {
+        "Sid": "EnableIamPoliciesOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def _cloudwatch_logs_statement(partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    # CloudWatch Logs encrypts as itself, not as the caller, so it needs a key-policy grant;
+    # the encryption-context condition limits it to this account's log groups.
+    return {
+        "Sid": "AllowCloudWatchLogsOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": [f"logs.{region}.amazonaws.com" for region in regions]},
+        "Action": _KEY_USE_ACTIONS,
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": [
+                    f"arn:{partition}:logs:{region}:{account_id}:log-group:*" for region in regions
+                ]
+            }
+        },
+    }
+
+
+#: The service-linked roles that launch instances for EKS managed node groups and Karpenter
+#: (EC2 Fleet). Their volumes are encrypted with the data key, and a service-linked role can
+#: be given no IAM policy: only the key policy can let them use it.
+_INSTANCE_LAUNCH_ROLES = (
+    "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+    "role/aws-service-role/ec2fleet.amazonaws.com/AWSServiceRoleForEC2Fleet",
+)
+
+
+def _instance_launch_statement(partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    # Named by aws:PrincipalArn rather than as principals: KMS refuses a key policy whose
+    # principal does not exist yet, and a new account has these roles only after its first
+    # Auto Scaling group or fleet. The conditions keep it to those roles, in this account,
+    # through EC2.
+    return {
+        "Sid": "AllowInstanceLaunchRolesToEncryptVolumes",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey",
+                   "kms:CreateGrant"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:CallerAccount": account_id,
+                             "kms:ViaService": [f"ec2.{region}.amazonaws.com" for region in regions]},
+            "ArnLike": {"aws:PrincipalArn": [f"arn:{partition}:iam::{account_id}:{role}"
+                                             for role in _INSTANCE_LAUNCH_ROLES]},
+        },
+    }
+
+
+StatementBuilder = Callable[[str, str, Sequence[str]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class KeyDomain:
+    name: str
+    description: str
+    service_statements: tuple[StatementBuilder, ...] = field(default=())
+
+
+#: The domains every stack gets. Services that use a key with the caller's own credentials
+#: (S3, RDS, DynamoDB, Secrets Manager) need no key-policy statement: grants to the caller's
+#: role cover them.
+KEY_DOMAINS: tuple[KeyDomain, ...] = (
+    KeyDomain("data", "Customer and business data at rest: buckets, databases, tables, cache, volumes.",
+              (_instance_launch_statement,)),
+    KeyDomain("logs", "Audit and operational logs: flow logs, CloudWatch Logs, trails.",
+              (_cloudwatch_logs_statement,)),
+    KeyDomain("secrets", "Secrets Manager secrets: database credentials, tokens."),
+)
+
+
+def key_policy(domain: KeyDomain, *, partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    """The key policy document for a domain: the account root plus the domain's services."""
+    statements = [_account_root_statement(partition, account_id)]
+    statements.extend(build(partition, account_id, regions) for build in domain.service_statements)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@dataclass(frozen=True)
+class KeyRingArgs:
+    conventions: Conventions
+    region: str
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    dr_region: str | None = None
+    """When set, keys are multi-Region so that replicas in the DR region decrypt the same data."""
+    protect: bool = False
+    domains: tuple[KeyDomain, ...] = KEY_DOMAINS
+
+
+class KeyRing(pulumi.ComponentResource):
+    """A customer-managed key and alias per domain."""
+
+    keys: dict[str, aws.kms.Key]
+    aliases: dict[str, aws.kms.Alias]
+
+    def __init__(self, name: str, args: KeyRingArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("retail:security:KeyRing", name, None, opts)
+        regions = [args.region] + ([args.dr_region] if args.dr_region else [])
+        self.keys = {}
+        self.aliases = {}
+        for domain in args.domains:
+            policy = pulumi.Output.all(args.partition, args.account_id).apply(
+                lambda values, domain=domain: json.dumps(
+                    key_policy(domain, partition=values[0], account_id=values[1], regions=regions)
+                )
+            )
+            key = aws.kms.Key(
+                f"{name}-{domain.name}",
+                description=f"{args.conventions.physical_name(domain.name)}: {domain.description}",
+                enable_key_rotation=True,
+                rotation_period_in_days=ROTATION_PERIOD_DAYS,
+                deletion_window_in_days=DELETION_WINDOW_DAYS,
+                multi_region=args.dr_region is not None,
+                policy=policy,
+                region=args.region,
+                tags=args.conventions.tags(args.conventions.physical_name(domain.name),
+                                           {"key-domain": domain.name}),
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            )
+            self.keys[domain.name] = key
+            self.aliases[domain.name] = aws.kms.Alias(
+                f"{name}-{domain.name}",
+                name=f"alias/{args.conventions.physical_name(domain.name)}",
+                target_key_id=key.key_id,
+                region=args.region,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({f"{domain}KeyArn": key.arn for domain, key in self.keys.items()})
+
+    def arn(self, domain: str) -> pulumi.Output[str]:
+        try:
+            return self.keys[domain].arn
+        except KeyError:
+            raise KeyError(f"no key for domain {domain!r}; domains: {', '.join(self.keys)}") from None
