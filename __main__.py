@@ -3,7 +3,7 @@
 import pulumi
 
 from components.platform.retail_platform import RetailPlatform
-from components.stack_config import load_stack_config
+from config.loader import load_stack_config
 
 # Validation comes first: an invalid config raises here, before any resource is registered.
 config = load_stack_config()

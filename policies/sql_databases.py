@@ -2,7 +2,7 @@
 IAM authentication, patched, spread over AZs in prod, off the default port and admin name,
 logging to CloudWatch, and TLS enforced by the cluster parameter group.
 
-The default port and the reserved admin names come from ``components.config``, the same
+The default port and the reserved admin names come from ``components.common.aws_limits``, the same
 constants the stack config validates against, so the components and the pack cannot drift.
 Prod-only checks read the resource's ``environment`` tag, as ``log-retention-prod`` does.
 """

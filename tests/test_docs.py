@@ -9,7 +9,8 @@ import typing
 from pydantic import BaseModel
 
 from blueprint.synth import REPO_ROOT
-from components.config import NAMESPACE, StackConfig
+from config.loader import NAMESPACE
+from config.stack import StackConfig
 
 README = (REPO_ROOT / "README.md").read_text()
 

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from blueprint.synth import REPO_ROOT
-from components.config import NAMESPACE, StackConfig
+from config.loader import NAMESPACE
+from config.stack import StackConfig
 
 # The CLI's own project schema ships in the team's shared folder beside the checkout; a fork
 # without it skips this check rather than guessing the schema.
@@ -56,7 +57,7 @@ def test_pulumi_new_prompts_for_region_environment_and_owner(project):
 
 
 def test_the_template_prompts_for_every_required_key(project):
-    from components.config import PRESETS
+    from config.presets import PRESETS
 
     from_presets = set().union(*PRESETS.values())
     required = {f"{NAMESPACE}:{field.alias}" for name, field in StackConfig.model_fields.items()

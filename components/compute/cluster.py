@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components.common.conventions import Conventions
 from components.common.grants import attach, kms_via_service, policy_document, service_trust_policy, statement
-from components.config import KubernetesConfig
+from components.compute.settings import KubernetesConfig
 
 #: EKS.8 asks for ``audit``; CIS EKS 2.1.1 and PCI DSS 10.2.1 ask for the rest: who
 #: authenticated, what the API served, and what the controllers and the scheduler decided.

@@ -36,7 +36,7 @@ from components.compute.cluster import (
     node_trust_policy,
     pod_identity_trust_policy,
 )
-from components.config import KarpenterConfig
+from components.compute.settings import KarpenterConfig
 
 CHART = "oci://public.ecr.aws/karpenter/karpenter"
 NAMESPACE = "kube-system"

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from components.common.conventions import Conventions
 from components.compute.manifests import team_manifests
-from components.config import TeamConfig
+from components.compute.settings import TeamConfig
 
 _CLASSES: dict[str, Any] = {
     "Namespace": k8s.core.v1.Namespace,

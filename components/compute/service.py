@@ -27,7 +27,7 @@ from components.compute.manifests import (
     service_manifests,
     target_group_binding_manifest,
 )
-from components.config import ServiceConfig
+from components.compute.settings import ServiceConfig
 
 
 def workload_trust_policy(account_id: str, cluster_name: str, namespace: str, service_account: str) -> dict[str, Any]:

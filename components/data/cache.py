@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from components.common.conventions import Conventions
 from components.common.grants import attach, policy_document, statement
-from components.config import CacheConfig
+from components.data.settings import CacheConfig
 from components.foundation.network import admit_clients
 
 CACHE_PORT = 6379

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components.common.conventions import Conventions
 from components.common.grants import KMS_DECRYPT, KMS_ENCRYPT, attach, kms_via_service, policy_document, statement
-from components.config import KeyAttribute, NoSqlConfig, TableConfig
+from components.data.settings import KeyAttribute, NoSqlConfig, TableConfig
 
 READ_ACTIONS = (
     "dynamodb:BatchGetItem",

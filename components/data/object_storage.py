@@ -23,7 +23,7 @@ import pulumi_aws as aws
 from components.common.compliance import ACCESS_LOG_TARGET_EXCEPTION, CONTROL_EXCEPTIONS_TAG
 from components.common.conventions import Conventions
 from components.common.grants import KMS_DECRYPT, KMS_ENCRYPT, attach, kms_via_service, policy_document, statement
-from components.config import BucketConfig, BucketsConfig, StorageConfig
+from components.data.settings import BucketConfig, BucketsConfig, StorageConfig
 
 #: The purpose whose bucket receives access logs (of the other buckets, of itself, of ALBs).
 ACCESS_LOG_PURPOSE = "logs"

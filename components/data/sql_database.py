@@ -21,7 +21,7 @@ import pulumi_aws as aws
 from components.common.aws_limits import RESERVED_DB_USERNAMES
 from components.common.conventions import Conventions
 from components.common.grants import attach, policy_document, service_trust_policy, statement
-from components.config import SqlConfig
+from components.data.settings import SqlConfig
 from components.foundation.network import admit_clients
 
 ENGINE = "aurora-postgresql"

@@ -27,10 +27,11 @@ import pulumi_aws as aws
 
 from components.common.compliance import CONTROL_EXCEPTIONS_TAG, DEFAULT_CERTIFICATE_EXCEPTIONS
 from components.common.conventions import Conventions
-from components.config import EdgeConfig, ServiceConfig
+from components.compute.settings import ServiceConfig
 from components.edge.certificates import dns_validated_certificate
 from components.edge.firewall import CLOUDFRONT_REGION, shield_protection
 from components.edge.load_balancer import ORIGIN_SECRET_HEADER, exposed_services, is_root
+from components.edge.settings import EdgeConfig
 
 ASSETS_ORIGIN_ID = "assets"
 ALB_ORIGIN_ID = "alb"

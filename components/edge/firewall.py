@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from components.common.compliance import CONTROL_EXCEPTIONS_TAG, WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION
 from components.common.conventions import Conventions
-from components.config import EdgeConfig
+from components.edge.settings import EdgeConfig
 
 Scope = Literal["CLOUDFRONT", "REGIONAL"]
 

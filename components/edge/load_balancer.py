@@ -28,8 +28,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common.conventions import Conventions
-from components.config import DomainConfig, ServiceConfig
+from components.compute.settings import ServiceConfig
 from components.edge.certificates import dns_validated_certificate
+from components.edge.settings import DomainConfig
 
 #: The header CloudFront adds to every origin request, with the origin secret as its value.
 #: ALB header conditions compare case-insensitively and treat ``*`` and ``?`` as wildcards,

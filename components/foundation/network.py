@@ -12,7 +12,7 @@ import pulumi_aws as aws
 from components.common.cidr import plan_subnets
 from components.common.conventions import Conventions
 from components.common.grants import service_trust_policy
-from components.config import NetworkConfig
+from components.foundation.settings import NetworkConfig
 
 #: Interface endpoints that let nodes in private subnets pull images, fetch credentials and
 #: ship logs without crossing the NAT gateway (cheaper, and no internet path for them).

@@ -12,7 +12,6 @@ from components.compute.cluster import KubernetesCluster, KubernetesClusterArgs
 from components.compute.karpenter import Karpenter, KarpenterArgs
 from components.compute.namespaces import TeamNamespaces, TeamNamespacesArgs
 from components.compute.service import RetailService, RetailServiceArgs, callees_of, caller_namespaces
-from components.config import StackConfig
 from components.data.cache import CACHE_PORT, Cache, CacheArgs
 from components.data.nosql_tables import NoSqlTables, NoSqlTablesArgs
 from components.data.object_storage import ObjectStore, ObjectStoreArgs
@@ -28,6 +27,8 @@ from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs, alb_log_delivery_statement
 from components.foundation.keys import KeyRing, KeyRingArgs
 from components.foundation.network import Network, NetworkArgs
+from config.rules import loosened_defaults
+from config.stack import StackConfig
 
 #: The CloudFront-scope web ACL and CloudFront's viewer certificate live here, whatever the
 #: stack's region (AWS requires it).
@@ -45,7 +46,7 @@ class RetailPlatform(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:platform:RetailPlatform", name, None, opts)
         conventions = config.conventions(stack)
-        for note in config.loosened_defaults():
+        for note in loosened_defaults(config):
             pulumi.log.warn(note, resource=self)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition

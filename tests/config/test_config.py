@@ -18,14 +18,10 @@ from hypothesis import strategies as st
 from pulumi.runtime.config import CONFIG
 
 from blueprint.synth import config_text
-from components.config import (
-    LOG_RETENTION_DAYS,
-    ConfigError,
-    Environment,
-    StackConfig,
-    parse_stack_config,
-)
-from components.stack_config import load_stack_config
+from components.common.aws_limits import LOG_RETENTION_DAYS
+from components.common.settings import Environment
+from config.loader import ConfigError, load_stack_config, parse_stack_config
+from config.stack import StackConfig
 from tests.support import PROJECT, STACKS
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import SUPPORTED_KUBERNETES_VERSIONS, ConfigError, parse_stack_config
+from components.common.aws_limits import SUPPORTED_KUBERNETES_VERSIONS
+from config.loader import ConfigError, parse_stack_config
+from config.rules import loosened_defaults
 from tests.support import config_with
 
 
@@ -87,7 +89,7 @@ def test_a_public_endpoint_needs_cidrs_and_cidrs_need_it():
 def test_opening_the_prod_api_endpoint_is_a_warning():
     config = parse_stack_config(config_with("prod", kubernetes={"publicEndpoint": True,
                                                                  "publicAccessCidrs": ["198.51.100.0/24"]}))
-    assert any("publicEndpoint is on in prod" in note for note in config.loosened_defaults())
+    assert any("publicEndpoint is on in prod" in note for note in loosened_defaults(config))
 
 
 def test_a_domain_must_hold_its_record():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from components.config import parse_stack_config
+from config.loader import parse_stack_config
 from tests.support import PROJECT
 
 #: Rendered by Helm (its own chart tests) or custom resources checked below.

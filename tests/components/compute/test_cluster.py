@@ -34,7 +34,9 @@ from components.compute.cluster import (
     node_trust_policy,
     pod_identity_trust_policy,
 )
-from components.config import KubernetesConfig, StackConfig, parse_stack_config
+from components.compute.settings import KubernetesConfig
+from config.loader import parse_stack_config
+from config.stack import StackConfig
 from policies._taggable import is_taggable
 from tests.support import PROJECT
 

@@ -25,7 +25,9 @@ from components.compute.karpenter import (
     node_pool_manifest,
     queue_policy,
 )
-from components.config import KarpenterConfig, StackConfig, parse_stack_config
+from components.compute.settings import KarpenterConfig
+from config.loader import parse_stack_config
+from config.stack import StackConfig
 from policies._taggable import is_taggable
 from tests.support import PROJECT
 

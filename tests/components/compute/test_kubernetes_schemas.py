@@ -16,6 +16,7 @@ import kubernetes_validate
 import pytest
 
 from components.common.cidr import plan_subnets
+from components.common.settings import Environment
 from components.compute.manifests import (
     deployment_manifest,
     pod_spec_of,
@@ -26,7 +27,8 @@ from components.compute.manifests import (
     team_manifests,
 )
 from components.compute.service import callees_of, caller_namespaces
-from components.config import Environment, StackConfig, parse_stack_config
+from config.loader import parse_stack_config
+from config.stack import StackConfig
 from tests.support import PROJECT, STACKS
 
 TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/retail-cart/0123456789abcdef"

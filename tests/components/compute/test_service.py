@@ -35,7 +35,9 @@ from components.compute.service import (
     caller_namespaces,
     workload_trust_policy,
 )
-from components.config import ServiceConfig, StackConfig, parse_stack_config
+from components.compute.settings import ServiceConfig
+from config.loader import parse_stack_config
+from config.stack import StackConfig
 from tests.support import PROJECT, STACKS
 
 COMPONENT = "retail:compute:RetailService"

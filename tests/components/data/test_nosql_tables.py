@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import DEFAULT_TABLES, NoSqlConfig
 from components.data.nosql_tables import (
     PITR_RECOVERY_DAYS,
     READ_ACTIONS,
@@ -14,6 +13,8 @@ from components.data.nosql_tables import (
     table_read_write_policy,
     table_stream_read_policy,
 )
+from components.data.settings import NoSqlConfig
+from config.presets import DEFAULT_TABLES
 
 TABLE = "aws:dynamodb/table:Table"
 TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/retail-prod-carts"

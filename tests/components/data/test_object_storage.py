@@ -16,7 +16,6 @@ from blueprint.graph import Resource
 from blueprint.synth import run_program
 from components.common.conventions import MANAGED_BY, STANDARD_TAG_KEYS
 from components.common.grants import KMS_DECRYPT, KMS_ENCRYPT
-from components.config import BUCKET_PURPOSES, parse_stack_config
 from components.data.object_storage import (
     ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS,
     ACCESS_LOG_TARGET_EXCEPTION,
@@ -33,6 +32,8 @@ from components.data.object_storage import (
     merge_statements,
     purpose_slug,
 )
+from components.data.settings import BUCKET_PURPOSES
+from config.loader import parse_stack_config
 from policies._taggable import is_taggable
 from tests.support import PROJECT
 

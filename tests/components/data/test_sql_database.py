@@ -17,8 +17,9 @@ from blueprint import ResourceGraph
 from blueprint.graph import Resource
 from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
+from components.common.aws_limits import RESERVED_DB_USERNAMES
 from components.common.conventions import STANDARD_TAG_KEYS
-from components.config import RESERVED_DB_USERNAMES, SqlConfig, StackConfig, parse_stack_config
+from components.data.settings import SqlConfig
 from components.data.sql_database import (
     BACKUP_WINDOW,
     MAINTENANCE_WINDOW,
@@ -30,6 +31,8 @@ from components.data.sql_database import (
     monitoring_trust_policy,
     parameter_group_family,
 )
+from config.loader import parse_stack_config
+from config.stack import StackConfig
 from policies._taggable import is_taggable
 from tests.support import PROJECT
 

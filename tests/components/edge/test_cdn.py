@@ -11,7 +11,6 @@ from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
 from components.common.compliance import CONTROL_EXCEPTIONS_TAG
 from components.common.conventions import STANDARD_TAG_KEYS
-from components.config import StackConfig, parse_stack_config
 from components.edge.cdn import (
     ASSETS_PATH_PATTERN,
     AssetsBucket,
@@ -23,6 +22,8 @@ from components.edge.cdn import (
     cloudfront_log_delivery_acl_check_statement,
     cloudfront_log_delivery_write_statement,
 )
+from config.loader import parse_stack_config
+from config.stack import StackConfig
 from tests.support import PROJECT
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"

@@ -13,13 +13,15 @@ from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
 from components.common.compliance import CONTROL_EXCEPTIONS_TAG
 from components.common.conventions import STANDARD_TAG_KEYS
-from components.config import EdgeConfig, StackConfig, parse_stack_config
 from components.edge.firewall import (
     WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION,
     WebFirewall,
     WebFirewallArgs,
     managed_rule_groups,
 )
+from components.edge.settings import EdgeConfig
+from config.loader import parse_stack_config
+from config.stack import StackConfig
 from tests.support import PROJECT
 
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"

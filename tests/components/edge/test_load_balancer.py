@@ -12,7 +12,6 @@ from blueprint.graph import Resource
 from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
 from components.common.conventions import STANDARD_TAG_KEYS
-from components.config import StackConfig, parse_stack_config
 from components.edge.load_balancer import (
     ACCESS_LOG_PREFIX,
     CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST,
@@ -27,6 +26,8 @@ from components.edge.load_balancer import (
     path_patterns,
     rule_priorities,
 )
+from config.loader import parse_stack_config
+from config.stack import StackConfig
 from policies._taggable import is_taggable
 from tests.support import PROJECT
 

@@ -8,8 +8,9 @@ import pytest
 
 from blueprint import ResourceGraph
 from components.common.cidr import subnet_cidr
-from components.config import PRESETS, Environment
+from components.common.settings import Environment
 from components.foundation.network import GATEWAY_ENDPOINT_SERVICES, INTERFACE_ENDPOINT_SERVICES
+from config.presets import PRESETS
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"

@@ -1,0 +1,136 @@
+"""Environment presets: what every dev, staging and prod stack starts from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.common.settings import Environment
+
+#: The retail tables every environment starts with.
+DEFAULT_TABLES: list[dict[str, Any]] = [
+    # Carts and sessions expire on their own: abandoned carts must not pile up for ever.
+    {"name": "carts", "partitionKey": {"name": "cartId", "type": "S"}, "ttlAttribute": "expiresAt"},
+    {"name": "sessions", "partitionKey": {"name": "sessionId", "type": "S"}, "ttlAttribute": "expiresAt"},
+    # Stock changes stream out to the warehouse and to cache invalidation.
+    {"name": "inventory", "partitionKey": {"name": "sku", "type": "S"},
+     "sortKey": {"name": "warehouseId", "type": "S"}, "stream": "NEW_AND_OLD_IMAGES"},
+    {"name": "orders", "partitionKey": {"name": "orderId", "type": "S"},
+     "globalSecondaryIndexes": [{"name": "byCustomer", "partitionKey": {"name": "customerId", "type": "S"},
+                                 "sortKey": {"name": "createdAt", "type": "S"}}]},
+]
+
+
+def _buckets(noncurrent_days: int, logs: dict[str, Any], backups: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "assets": {"noncurrentVersionExpirationDays": noncurrent_days},
+        "dataLake": {"noncurrentVersionExpirationDays": noncurrent_days},
+        "logs": {"noncurrentVersionExpirationDays": noncurrent_days, **logs},
+        "backups": {"noncurrentVersionExpirationDays": noncurrent_days, **backups},
+    }
+
+
+def _kubernetes(nodes: tuple[str, int, int, int], families: list[str], capacity: list[str], cpu: int,
+                memory: int, quotas: dict[str, tuple[str, str, int]]) -> dict[str, Any]:
+    instance_type, low, desired, high = nodes
+    return {
+        "version": "1.35",
+        # Private by default: kubectl from inside the VPC (VPN, SSM); a stack opens the public
+        # endpoint to named CIDRs only.
+        "publicEndpoint": False,
+        "systemNodes": {"instanceType": instance_type, "minSize": low, "desiredSize": desired, "maxSize": high},
+        "karpenter": {"version": "1.8.1", "instanceFamilies": families, "capacityTypes": capacity,
+                      "cpuLimit": cpu, "memoryLimitGi": memory},
+        # Quotas cover every service of the team at maxReplicas plus a 25% rollout surge.
+        "teams": [{"name": team, "cpuQuota": cpu_quota, "memoryQuota": memory_quota, "maxPods": pods}
+                  for team, (cpu_quota, memory_quota, pods) in quotas.items()],
+    }
+
+
+def _services(replicas: dict[str, tuple[int, int]], cpu: str, memory: str) -> list[dict[str, Any]]:
+    registry = "registry.example.com/retail"
+    shape = {
+        # name: (team, path, callers)
+        "storefront": ("storefront", "/", []),
+        "catalog": ("storefront", "/catalog", ["storefront"]),
+        "cart": ("storefront", "/cart", ["storefront", "checkout"]),
+        "checkout": ("checkout", "/checkout", ["storefront"]),
+    }
+    return [
+        {"name": name, "team": team, "image": f"{registry}/{name}:1.0.0", "cpu": cpu, "memory": memory,
+         "minReplicas": replicas[name][0], "maxReplicas": replicas[name][1], "path": path, "callers": callers}
+        for name, (team, path, callers) in shape.items()
+    ]
+
+
+#: Environment presets: a stack file overrides only what differs. (``dataClassification``
+#: defaults in Pulumi.yaml, where the CLI applies it, so it is not repeated here.)
+PRESETS: dict[Environment, dict[str, Any]] = {
+    Environment.dev: {
+        "network": {
+            "cidr": "10.10.0.0/16",
+            "azCount": 2,
+            "natStrategy": "single",
+            "interfaceEndpoints": False,
+            "flowLogRetentionDays": 30,
+        },
+        "storage": {"buckets": _buckets(30, logs={"expirationDays": 90}, backups={})},
+        "sql": {"engineVersion": "16.4", "instanceClass": "db.serverless", "minAcu": 0.5, "maxAcu": 4,
+                "instances": 1, "backupRetentionDays": 7},
+        "nosql": {"tables": DEFAULT_TABLES},
+        "cache": {"engineVersion": "8.0", "nodeType": "cache.t4g.small", "nodes": 1, "snapshotRetentionDays": 1},
+        "kubernetes": _kubernetes(("t4g.medium", 2, 2, 3), ["t4g", "m7g"], ["spot"], 32, 64,
+                                  {"storefront": ("8", "16Gi", 50), "checkout": ("4", "8Gi", 20)}),
+        "services": _services({"storefront": (1, 2), "catalog": (1, 2), "cart": (1, 2), "checkout": (1, 2)},
+                              "250m", "256Mi"),
+        "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100"},
+    },
+    Environment.staging: {
+        "network": {
+            "cidr": "10.20.0.0/16",
+            "azCount": 3,
+            "natStrategy": "single",
+            "interfaceEndpoints": True,
+            "flowLogRetentionDays": 90,
+        },
+        "storage": {"buckets": _buckets(30, logs={"expirationDays": 180}, backups={})},
+        "sql": {"engineVersion": "16.4", "instanceClass": "db.serverless", "minAcu": 0.5, "maxAcu": 16,
+                "instances": 2, "backupRetentionDays": 14, "maxReaders": 3},
+        "nosql": {"tables": DEFAULT_TABLES},
+        "cache": {"engineVersion": "8.0", "nodeType": "cache.t4g.medium", "nodes": 2, "snapshotRetentionDays": 3},
+        "kubernetes": _kubernetes(("m7g.large", 2, 2, 4), ["m7g", "c7g"], ["spot", "on-demand"], 128, 256,
+                                  {"storefront": ("40", "80Gi", 100), "checkout": ("20", "40Gi", 50)}),
+        "services": _services({"storefront": (2, 6), "catalog": (2, 6), "cart": (2, 6), "checkout": (2, 6)},
+                              "500m", "512Mi"),
+        "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100", "botControl": True},
+    },
+    Environment.prod: {
+        "network": {
+            "cidr": "10.30.0.0/16",
+            "azCount": 3,
+            "natStrategy": "perAz",
+            "interfaceEndpoints": True,
+            "flowLogRetentionDays": 365,
+        },
+        # Logs stay in S3 Standard for a year (PCI DSS 10.5.1: immediately available), then
+        # Glacier until seven years; backups are write-once.
+        "storage": {"buckets": _buckets(
+            90,
+            logs={"glacierTransitionDays": 365, "expirationDays": 2557},
+            backups={"objectLock": True, "objectLockRetentionDays": 35},
+        )},
+        # A writer and two readers, one per AZ; readers scale out for peaks.
+        "sql": {"engineVersion": "16.4", "instanceClass": "db.serverless", "minAcu": 2, "maxAcu": 64,
+                "instances": 3, "backupRetentionDays": 35, "maxReaders": 8,
+                "performanceInsightsRetentionDays": 31},
+        "nosql": {"tables": DEFAULT_TABLES},
+        "cache": {"engineVersion": "8.0", "nodeType": "cache.r7g.large", "nodes": 3, "snapshotRetentionDays": 7},
+        # Karpenter may grow to 1,000 vCPUs for a Black Friday peak; on-demand first, spot for
+        # the surge.
+        "kubernetes": _kubernetes(("m7g.large", 3, 3, 6), ["m7g", "c7g", "r7g"], ["on-demand", "spot"], 1000, 2000,
+                                  {"storefront": ("500", "500Gi", 500), "checkout": ("80", "80Gi", 100)}),
+        "services": _services({"storefront": (6, 200), "catalog": (3, 100), "cart": (3, 100),
+                               "checkout": (3, 60)}, "1", "1Gi"),
+        "edge": {"rateLimit": 2000, "priceClass": "PriceClass_200", "botControl": True, "anonymousIp": True},
+    },
+}
+

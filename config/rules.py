@@ -1,0 +1,159 @@
+"""Rules that span several keys, and the floors some environments impose.
+
+They work on the raw, merged (camelCase, possibly ill-typed) data so that they are reported
+together with field errors in one message, and they run once, from the loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from components.common.compliance import MIN_AUDIT_LOG_RETENTION_DAYS
+from components.common.settings import DataClassification, Environment
+from components.foundation.settings import PROD_MIN_AZ_COUNT
+
+if TYPE_CHECKING:
+    from config.stack import StackConfig
+
+PROD_MIN_LOG_RETENTION_DAYS = MIN_AUDIT_LOG_RETENTION_DAYS
+
+#: Prod keeps database backups at least a week (RDS.11 expects 7 or more).
+PROD_MIN_BACKUP_RETENTION_DAYS = 7
+
+#: Prod holds customer data: anything less than confidential would mislabel it.
+PROD_CLASSIFICATIONS = ("confidential", "restricted")
+
+
+def _as_int(value: Any) -> int | None:
+    """The whole number pydantic would read from ``value`` ("2", 2.0, "2.0"), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+@dataclass(frozen=True)
+class _Floor:
+    """A minimum some environments impose on a numeric key."""
+
+    environments: tuple[Environment, ...]
+    path: tuple[str, ...]
+    minimum: int
+    what: str
+    why: str
+
+    def check(self, data: Mapping[str, Any]) -> tuple[str, str] | None:
+        if data.get("environment") not in {env.value for env in self.environments}:
+            return None
+        value: Any = data
+        for part in self.path:
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(part)
+        number = _as_int(value)
+        if number is None or number >= self.minimum:
+            return None
+        where = " and ".join(env.value for env in self.environments)
+        verb = "needs" if len(self.environments) == 1 else "need"
+        return ".".join(self.path), f"{where} {verb} at least {self.minimum} {self.what} ({self.why}), got {number}"
+
+
+_PROD = (Environment.prod,)
+_FLOORS = (
+    _Floor(_PROD, ("network", "azCount"), PROD_MIN_AZ_COUNT, "AZs", "losing one still leaves a majority"),
+    _Floor(_PROD, ("network", "flowLogRetentionDays"), PROD_MIN_LOG_RETENTION_DAYS, "days of flow logs",
+           "PCI DSS 10.5.1"),
+    _Floor(_PROD, ("storage", "buckets", "logs", "expirationDays"), MIN_AUDIT_LOG_RETENTION_DAYS,
+           "days before access logs expire", "PCI DSS 10.5.1"),
+    _Floor(_PROD, ("sql", "instances"), 2, "database instances", "a writer and a reader in another AZ"),
+    _Floor(_PROD, ("sql", "backupRetentionDays"), PROD_MIN_BACKUP_RETENTION_DAYS, "days of database backups",
+           "RDS.11"),
+    _Floor((Environment.staging, Environment.prod), ("cache", "nodes"), 2, "cache nodes",
+           "a replica takes over when the primary fails"),
+)
+
+
+def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Rules that span several keys, as (key path, message) pairs.
+
+    Works on raw (camelCase, possibly ill-typed) data so that these problems are reported
+    together with field errors rather than only once every field is valid. A value of the
+    wrong type is skipped here: field validation reports it.
+    """
+    problems: list[tuple[str, str]] = []
+    region, dr_region = data.get("region"), data.get("drRegion")
+    if dr_region is not None and dr_region == region:
+        problems.append((
+            "drRegion",
+            f"{dr_region!r} is the primary region; a DR region must be a different region",
+        ))
+    is_prod = data.get("environment") == Environment.prod.value
+    classification = data.get("dataClassification")
+    if is_prod and isinstance(classification, str) and classification not in PROD_CLASSIFICATIONS \
+            and classification in {c.value for c in DataClassification}:
+        problems.append((
+            "dataClassification",
+            f"prod holds customer data: classify it {' or '.join(PROD_CLASSIFICATIONS)}, not {classification!r}",
+        ))
+    problems.extend(problem for floor in _FLOORS if (problem := floor.check(data)) is not None)
+    kubernetes = data.get("kubernetes")
+    teams = kubernetes.get("teams") if isinstance(kubernetes, Mapping) else None
+    services = data.get("services")
+    if isinstance(teams, list) and isinstance(services, list):
+        known = {team.get("name") for team in teams if isinstance(team, Mapping)}
+        for index, team in enumerate(teams):
+            if not isinstance(team, Mapping):
+                continue
+            peak = sum(_as_int(s.get("maxReplicas")) or 0 for s in services
+                       if isinstance(s, Mapping) and s.get("team") == team.get("name"))
+            pods = _as_int(team.get("maxPods", 100))
+            # A rollout at peak adds maxSurge (25%) on top of maxReplicas.
+            if pods is not None and peak and pods < peak * 5 // 4:
+                problems.append((f"kubernetes.teams[{index}].maxPods",
+                                 f"{pods} pods cannot hold the team's services at maxReplicas ({peak}) plus a 25% "
+                                 f"rollout surge; raise it to at least {peak * 5 // 4}"))
+        for index, service in enumerate(services):
+            team = service.get("team") if isinstance(service, Mapping) else None
+            if isinstance(team, str) and team not in known:
+                problems.append((f"services[{index}].team", f"{team!r} is not a team in retail:kubernetes.teams "
+                                 f"({', '.join(sorted(filter(None, known))) or 'none'})"))
+    return problems
+
+
+def loosened_defaults(config: StackConfig) -> list[str]:
+    """Allowed but weaker-than-preset choices in prod, each with what it costs: the
+    platform logs them as warnings so a loosening is always said out loud."""
+    notes = account_wide_loosenings(config)
+    if not config.is_prod:
+        return notes
+    if config.network.nat_strategy == "single":
+        notes.append("retail:network.natStrategy is 'single' in prod: an outage of that NAT "
+                     "gateway's AZ cuts internet egress for every AZ")
+    if not config.network.interface_endpoints:
+        notes.append("retail:network.interfaceEndpoints is off in prod: image pulls, STS and "
+                     "log shipping cross the NAT gateway instead of staying on private endpoints")
+    if not config.storage.buckets.backups.object_lock:
+        notes.append("retail:storage.buckets.backups.objectLock is off in prod: backups can be "
+                     "deleted or overwritten by anyone allowed to write them (ransomware)")
+    if config.kubernetes.public_endpoint:
+        notes.append("retail:kubernetes.publicEndpoint is on in prod: the API server is reachable from "
+                     f"{', '.join(config.kubernetes.public_access_cidrs)} (EKS.1)")
+    if config.sql.max_readers is None:
+        notes.append("retail:sql.maxReaders is unset in prod: readers do not scale out for a peak")
+    return notes
+
+def account_wide_loosenings(config: StackConfig) -> list[str]:
+    """Loosenings that matter in every environment."""
+    notes = []
+    if not config.storage.account_public_access_block:
+        notes.append("retail:storage.accountPublicAccessBlock is off: a bucket elsewhere in the account "
+                     "can be made public (S3.1)")
+    if any(cidr.endswith("/0") for cidr in config.kubernetes.public_access_cidrs):
+        notes.append("retail:kubernetes.publicAccessCidrs opens the API server endpoint to the whole "
+                     "internet")
+    return notes

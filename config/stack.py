@@ -1,0 +1,84 @@
+"""The stack file's schema: every layer's settings, composed, plus the stack-wide keys."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+
+from components.common.conventions import Conventions
+from components.common.settings import DataClassification, Environment, SettingsModel
+from components.compute.settings import KubernetesConfig, ServiceConfig
+from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig, StorageConfig
+from components.edge.settings import EdgeConfig
+from components.foundation.settings import NetworkConfig
+
+_REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+
+
+class StackConfig(SettingsModel):
+    """The whole, validated stack configuration."""
+
+    environment: Environment = Field(description="Which preset the stack starts from.")
+    owner: str = Field(min_length=1, description="Team or address accountable for the stack (tag `owner`).")
+    cost_center: str = Field(min_length=1, description="Cost centre billed for the stack (tag `cost-center`).")
+    data_classification: DataClassification = Field(
+        description="The most sensitive data the stack holds (tag `data-classification`).",
+    )
+    region: str = Field(description="Primary region, from `aws:region`.")
+    dr_region: str | None = Field(
+        default=None,
+        description="Disaster-recovery region. When set, KMS keys are multi-Region.",
+    )
+    network: NetworkConfig
+    storage: StorageConfig
+    sql: SqlConfig
+    nosql: NoSqlConfig
+    cache: CacheConfig
+    kubernetes: KubernetesConfig
+    services: list[ServiceConfig] = Field(description="The storefront's services; a stack's list replaces the "
+                                          "preset's.")
+    edge: EdgeConfig
+
+    @field_validator("services")
+    @classmethod
+    def _services_consistent(cls, services: list[ServiceConfig]) -> list[ServiceConfig]:
+        names = [s.name for s in services]
+        problems = []
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            problems.append(f"service names must be unique: {', '.join(duplicates)}")
+        paths: dict[str, str] = {}
+        for service in services:
+            if service.path is not None and service.path in paths:
+                problems.append(f"path {service.path!r} of {service.name!r} is already used by "
+                                f"{paths[service.path]!r}; give each exposed service its own path")
+            if service.path is not None:
+                paths.setdefault(service.path, service.name)
+            unknown = sorted(set(service.callers) - set(names))
+            if unknown:
+                problems.append(f"{service.name!r} names unknown callers: {', '.join(unknown)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return services
+
+    @field_validator("region", "dr_region")
+    @classmethod
+    def _region_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _REGION_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not an AWS region name (expected e.g. 'eu-west-1')")
+        return value
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment is Environment.prod
+
+    def conventions(self, stack: str) -> Conventions:
+        return Conventions(
+            environment=self.environment.value,
+            owner=self.owner,
+            cost_center=self.cost_center,
+            data_classification=self.data_classification.value,
+            stack=stack,
+        )
+
