@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from blueprint import Project
+from blueprint.mocks import ACCOUNT_ID
+from components.common.context import StackContext
+from components.common.conventions import Conventions
 
 PROJECT = Project.load()
 STACKS = PROJECT.stacks()
@@ -29,3 +32,10 @@ def config_with(stack: str, **overrides: Any) -> dict[str, str]:
         else:
             config[full_key] = str(value)
     return config
+
+
+def stack_context(conventions: Conventions, region: str = "eu-west-1", account_id: str = ACCOUNT_ID,
+                  partition: str = "aws", protect: bool = False) -> StackContext:
+    """The stack context a component gets, for building one component alone under mocks."""
+    return StackContext(conventions=conventions, region=region, account_id=account_id, partition=partition,
+                        protect=protect)

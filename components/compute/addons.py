@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 from components.common.grants import attach, policy_document, statement
 from components.compute.cluster import SYSTEM_LABELS, SYSTEM_TOLERATION, pod_identity_trust_policy
 from components.compute.karpenter import cluster_tag
@@ -110,12 +110,8 @@ def load_balancer_controller_values(*, cluster_name: str, region: str, vpc_id: s
 
 @dataclass(frozen=True)
 class ClusterAddonsArgs:
-    conventions: Conventions
-    region: str
     cluster_name: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
     provider: k8s.Provider
     depends_on: Sequence[pulumi.Resource] = ()
     """What the controllers need running first: the system node group, CoreDNS."""
@@ -130,11 +126,12 @@ class ClusterAddons(pulumi.ComponentResource):
     load_balancer_controller: k8s.helm.v3.Release
     load_balancer_controller_role: aws.iam.Role
 
-    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: ClusterAddonsArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:compute:ClusterAddons", name, None, opts)
-        conv, region = args.conventions, args.region
+        conv, region = context.conventions, context.region
         child = pulumi.ResourceOptions(parent=self)
-        account_id = pulumi.Output.from_input(args.account_id)
+        account_id = pulumi.Output.from_input(context.account_id)
 
         self.metrics_server = k8s.helm.v3.Release(
             f"{name}-metrics-server",
@@ -155,7 +152,7 @@ class ClusterAddons(pulumi.ComponentResource):
             tags=conv.tags(role_name),
             opts=child,
         )
-        document = pulumi.Output.all(args.partition, account_id, args.cluster_name).apply(
+        document = pulumi.Output.all(context.partition, account_id, args.cluster_name).apply(
             lambda v: load_balancer_controller_policy(partition=v[0], region=region, account_id=v[1],
                                                       cluster_name=v[2]))
         grant = attach(f"{name}-load-balancer-controller", self.load_balancer_controller_role, document,

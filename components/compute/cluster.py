@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.common.context import StackContext
 from components.common.conventions import Conventions
 from components.common.grants import attach, kms_via_service, policy_document, service_trust_policy, statement
 from components.compute.settings import KubernetesConfig
@@ -164,9 +165,7 @@ def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, reg
 
 @dataclass(frozen=True)
 class KubernetesClusterArgs:
-    config: KubernetesConfig
-    conventions: Conventions
-    region: str
+    settings: KubernetesConfig
     vpc_id: pulumi.Input[str]
     private_subnet_ids: Sequence[pulumi.Input[str]]
     """The control plane's ENIs and the system nodes go here; nothing of the cluster is public."""
@@ -177,10 +176,6 @@ class KubernetesClusterArgs:
     logs_key_arn: pulumi.Input[str]
     """Encrypts the control-plane log group."""
     log_retention_days: int
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    protect: bool = False
-    """Prod: Pulumi protect and EKS deletion protection on the cluster, protect on its logs."""
 
 
 class KubernetesCluster(pulumi.ComponentResource):
@@ -196,13 +191,14 @@ class KubernetesCluster(pulumi.ComponentResource):
     provider: k8s.Provider
     addons: dict[str, aws.eks.Addon]
 
-    def __init__(self, name: str, args: KubernetesClusterArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: KubernetesClusterArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:compute:KubernetesCluster", name, None, opts)
-        config, conv, region = args.config, args.conventions, args.region
+        config, conv, region = args.settings, context.conventions, context.region
         child = pulumi.ResourceOptions(parent=self)
         cluster_name = conv.physical_name(name)
-        partition = pulumi.Output.from_input(args.partition)
-        account_id = pulumi.Output.from_input(args.account_id)
+        partition = pulumi.Output.from_input(context.partition)
+        account_id = pulumi.Output.from_input(context.account_id)
 
         if config.public_endpoint:
             pulumi.log.warn(f"{cluster_name}: the API server endpoint is public, reachable from "
@@ -234,10 +230,10 @@ class KubernetesCluster(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn,
             # Audit evidence (PCI DSS 10.3): in prod nobody deletes it, Pulumi or console.
-            deletion_protection_enabled=args.protect,
+            deletion_protection_enabled=context.protect,
             region=region,
             tags=conv.tags(cluster_name),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
         )
 
         self.cluster = aws.eks.Cluster(
@@ -267,10 +263,10 @@ class KubernetesCluster(pulumi.ComponentResource):
             # EKS.2: at the end of standard support EKS upgrades the cluster rather than
             # running it on (paid) extended support.
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
-            deletion_protection=args.protect,
+            deletion_protection=context.protect,
             region=region,
             tags=conv.tags(cluster_name),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect,
                                         depends_on=[self.log_group, *cluster_policies]),
         )
 

@@ -23,7 +23,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 from components.common.grants import attach, kms_via_service, policy_document, statement
 from components.compute.cluster import (
     EBS_KMS_ACTIONS,
@@ -277,9 +277,7 @@ def helm_values(*, cluster_name: str, cluster_endpoint: str, queue_name: str) ->
 
 @dataclass(frozen=True)
 class KarpenterArgs:
-    config: KarpenterConfig
-    conventions: Conventions
-    region: str
+    settings: KarpenterConfig
     cluster_name: pulumi.Input[str]
     cluster_endpoint: pulumi.Input[str]
     cluster_security_group_id: pulumi.Input[str]
@@ -287,8 +285,6 @@ class KarpenterArgs:
     private_subnet_ids: Sequence[pulumi.Input[str]]
     data_key_arn: pulumi.Input[str]
     """Encrypts the nodes' volumes."""
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
     provider: k8s.Provider
     depends_on: Sequence[pulumi.Resource] = ()
     """What the controller needs running first: the system node group, CoreDNS."""
@@ -304,12 +300,13 @@ class Karpenter(pulumi.ComponentResource):
     node_pool: k8s.apiextensions.CustomResource
     node_class: k8s.apiextensions.CustomResource
 
-    def __init__(self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: KarpenterArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:compute:Karpenter", name, None, opts)
-        config, conv, region = args.config, args.conventions, args.region
+        config, conv, region = args.settings, context.conventions, context.region
         child = pulumi.ResourceOptions(parent=self)
-        partition = pulumi.Output.from_input(args.partition)
-        account_id = pulumi.Output.from_input(args.account_id)
+        partition = pulumi.Output.from_input(context.partition)
+        account_id = pulumi.Output.from_input(context.account_id)
 
         # -- nodes -------------------------------------------------------------------------
         self.node_role = aws.iam.Role(

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 from components.compute.manifests import team_manifests
 from components.compute.settings import TeamConfig
 
@@ -34,8 +34,6 @@ class TeamNamespacesArgs:
     """One namespace per team; the team's name is the namespace's."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
-    conventions: Conventions
-    """Environment label and the standard tags (as namespace annotations)."""
 
 
 class TeamNamespaces(pulumi.ComponentResource):
@@ -49,9 +47,10 @@ class TeamNamespaces(pulumi.ComponentResource):
     manifests: dict[str, list[dict[str, Any]]]
     """The manifests registered, by team (plain dicts, for checks and reports)."""
 
-    def __init__(self, name: str, args: TeamNamespacesArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: TeamNamespacesArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:compute:TeamNamespaces", name, None, opts)
-        conv = args.conventions
+        conv = context.conventions
         self.namespaces, self.network_policies, self.quotas, self.limit_ranges = {}, {}, {}, {}
         self.manifests = {}
         for team in args.teams:

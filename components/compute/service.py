@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 from components.compute.manifests import (
     TARGET_GROUP_BINDING_API_VERSION,
     TARGET_GROUP_BINDING_KIND,
@@ -72,10 +72,6 @@ class RetailServiceArgs:
     """The team namespace (``TeamNamespaces``); depend on it through ``opts``."""
     cluster_name: pulumi.Input[str]
     provider: k8s.Provider
-    conventions: Conventions
-    region: str
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
     zones: Sequence[str]
     """The stack's AZs: more than one makes the zone spread a hard rule for multi-replica services."""
     caller_namespaces: Mapping[str, str] = field(default_factory=dict)
@@ -110,9 +106,10 @@ class RetailService(pulumi.ComponentResource):
     """The manifests registered, by kind (plain dicts; without the TargetGroupBinding)."""
     exposed: bool
 
-    def __init__(self, name: str, args: RetailServiceArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: RetailServiceArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:compute:RetailService", name, None, opts)
-        spec, conv, namespace = args.spec, args.conventions, args.namespace
+        spec, conv, namespace = args.spec, context.conventions, args.namespace
         self.exposed = args.target_group_arn is not None
         if self.exposed and not args.alb_source_cidrs:
             raise ValueError(f"service {spec.name!r} is exposed but no alb_source_cidrs were given: its "
@@ -121,7 +118,7 @@ class RetailService(pulumi.ComponentResource):
         physical = conv.physical_name(spec.name, "workload")
         tags = conv.tags(physical, extra={"service": spec.name, "team": spec.team})
 
-        trust = pulumi.Output.all(args.account_id, args.cluster_name).apply(
+        trust = pulumi.Output.all(context.account_id, args.cluster_name).apply(
             lambda values: json.dumps(workload_trust_policy(values[0], values[1], namespace, spec.name),
                                       sort_keys=True))
         self.role = aws.iam.Role(
@@ -145,7 +142,7 @@ class RetailService(pulumi.ComponentResource):
             automount_service_account_token=docs["ServiceAccount"]["automountServiceAccountToken"], opts=k8s_child)
         self.pod_identity = aws.eks.PodIdentityAssociation(
             f"{name}-pod-identity", cluster_name=args.cluster_name, namespace=namespace,
-            service_account=spec.name, role_arn=self.role.arn, region=args.region,
+            service_account=spec.name, role_arn=self.role.arn, region=context.region,
             tags=conv.tags(physical), opts=aws_child)
         # The Pod Identity webhook injects credentials when a pod is created, and only if the
         # association exists by then: pods created earlier run without AWS credentials.

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 from components.common.grants import attach, policy_document, statement
 from components.data.settings import CacheConfig
 from components.foundation.network import admit_clients
@@ -34,25 +34,23 @@ def connect_policy(replication_group_arn: str, user_arn: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CacheArgs:
-    config: CacheConfig
-    conventions: Conventions
-    region: str
+    settings: CacheConfig
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
     """The isolated (data) tier."""
     data_key_arn: pulumi.Input[str]
     client_security_group_ids: Sequence[pulumi.Input[str]] = ()
-    protect: bool = False
 
 
 class Cache(pulumi.ComponentResource):
     """A multi-AZ replication group with automatic failover, TLS, at-rest encryption with our
     key, and IAM authentication through an RBAC user group (no shared password to leak)."""
 
-    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: CacheArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:data:Cache", name, None, opts)
         self._name = name
-        config, conv, region = args.config, args.conventions, args.region
+        config, conv, region = args.settings, context.conventions, context.region
         child = pulumi.ResourceOptions(parent=self)
         physical = conv.physical_name(name, max_length=MAX_REPLICATION_GROUP_ID)
 
@@ -106,10 +104,10 @@ class Cache(pulumi.ComponentResource):
             snapshot_window="03:00-05:00",
             maintenance_window="tue:05:30-tue:07:30",
             auto_minor_version_upgrade=True,
-            final_snapshot_identifier=f"{physical}-final" if args.protect else None,
+            final_snapshot_identifier=f"{physical}-final" if context.protect else None,
             region=region,
             tags=conv.tags(physical),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
         )
         self.primary_endpoint = self.replication_group.primary_endpoint_address
         self.reader_endpoint = self.replication_group.reader_endpoint_address

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 from components.common.grants import KMS_DECRYPT, KMS_ENCRYPT, attach, kms_via_service, policy_document, statement
 from components.data.settings import KeyAttribute, NoSqlConfig, TableConfig
 
@@ -81,13 +81,9 @@ def _attributes(table: TableConfig) -> list[KeyAttribute]:
 
 @dataclass(frozen=True)
 class NoSqlTablesArgs:
-    config: NoSqlConfig
-    conventions: Conventions
-    region: str
+    settings: NoSqlConfig
     data_key_arn: pulumi.Input[str]
     """The customer-managed key every table is encrypted with."""
-    protect: bool = False
-    """Prod: Pulumi protect plus DynamoDB deletion protection."""
 
 
 class NoSqlTables(pulumi.ComponentResource):
@@ -95,15 +91,16 @@ class NoSqlTables(pulumi.ComponentResource):
 
     tables: dict[str, aws.dynamodb.Table]
 
-    def __init__(self, name: str, args: NoSqlTablesArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: NoSqlTablesArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:data:NoSqlTables", name, None, opts)
         self._name = name
-        self._region = args.region
+        self._region = context.region
         self._key_arn = pulumi.Output.from_input(args.data_key_arn)
-        conv = args.conventions
+        conv = context.conventions
         self.tables = {}
-        self._configs = {table.name: table for table in args.config.tables}
-        for table in args.config.tables:
+        self._configs = {table.name: table for table in args.settings.tables}
+        for table in args.settings.tables:
             self.tables[table.name] = aws.dynamodb.Table(
                 f"{name}-{table.name}",
                 name=conv.physical_name(table.name, max_length=255),
@@ -133,10 +130,10 @@ class NoSqlTables(pulumi.ComponentResource):
                     enabled=True, recovery_period_in_days=PITR_RECOVERY_DAYS),
                 server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
                     enabled=True, kms_key_arn=args.data_key_arn),
-                deletion_protection_enabled=args.protect,
-                region=args.region,
+                deletion_protection_enabled=context.protect,
+                region=context.region,
                 tags=conv.tags(conv.physical_name(table.name, max_length=255), {"table": table.name}),
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
             )
         self.register_outputs({"tableNames": {k: t.name for k, t in self.tables.items()}})
 

@@ -15,13 +15,13 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
 from components.common.compliance import ACCESS_LOG_TARGET_EXCEPTION, CONTROL_EXCEPTIONS_TAG
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 from components.common.grants import KMS_DECRYPT, KMS_ENCRYPT, attach, kms_via_service, policy_document, statement
 from components.data.settings import BucketConfig, BucketsConfig, StorageConfig
 
@@ -206,17 +206,9 @@ GrantBuilder = Callable[[str, str | None, str], dict[str, Any]]
 
 @dataclass(frozen=True)
 class ObjectStoreArgs:
-    config: StorageConfig
-    conventions: Conventions
-    region: str
+    settings: StorageConfig
     data_key_arn: pulumi.Input[str]
     """The customer-managed key every bucket but the logs bucket is encrypted with."""
-    account_id: pulumi.Input[str]
-    """For the account-wide Block Public Access and the log-delivery policy's aws:SourceAccount."""
-    partition: pulumi.Input[str]
-    """Handed to extra statement builders (e.g. a principal ARN that names the partition)."""
-    protect: bool = False
-    """Prod: Pulumi protect on the buckets, and no force_destroy (objects block deletion)."""
     extra_statements: Mapping[str, tuple[StatementBuilder, ...]] = field(default_factory=dict)
     """More bucket-policy statements by purpose (e.g. ALB log delivery into ``logs``), each
     built from (bucket ARN, partition, account id) and merged into the bucket's one policy."""
@@ -225,16 +217,20 @@ class ObjectStoreArgs:
 class ObjectStore(pulumi.ComponentResource):
     """One encrypted, versioned, private, logged bucket per purpose, with grants."""
 
+    #: The type token before the layers were named consistently (see RegionalPlatform).
+    PREVIOUS_TYPE: ClassVar[str] = "retail:storage:ObjectStore"
+
     buckets: dict[str, aws.s3.Bucket]
     """Buckets by purpose, keyed as in the config (``assets``, ``dataLake``, ``logs``, ``backups``)."""
 
-    def __init__(self, name: str, args: ObjectStoreArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("retail:storage:ObjectStore", name, None, opts)
+    def __init__(self, name: str, context: StackContext, args: ObjectStoreArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("retail:data:ObjectStore", name, None, opts)
         self._name = name
-        self._region = args.region
+        self._region = context.region
         self._key_arn = pulumi.Output.from_input(args.data_key_arn)
-        conv, region = args.conventions, args.region
-        configs = bucket_configs(args.config.buckets)
+        conv, region = context.conventions, context.region
+        configs = bucket_configs(args.settings.buckets)
         unknown = sorted(set(args.extra_statements) - set(configs))
         if unknown:
             raise ValueError(f"extra_statements for unknown purposes {', '.join(unknown)}; "
@@ -251,14 +247,14 @@ class ObjectStore(pulumi.ComponentResource):
                 f"{name}-{slug}",
                 # Bucket names are global across every AWS account: the account id keeps ours
                 # from colliding with another account's `retail-prod-logs`.
-                bucket=pulumi.Output.concat(physical, "-", args.account_id),
+                bucket=pulumi.Output.concat(physical, "-", context.account_id),
                 # Dev and staging can be torn down with their objects; prod cannot.
-                force_destroy=not args.protect,
+                force_destroy=not context.protect,
                 # Object Lock can only be chosen when the bucket is created.
                 object_lock_enabled=config.object_lock,
                 region=region,
                 tags=conv.tags(physical, extra_tags),
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
             )
 
         logs = self.buckets[ACCESS_LOG_PURPOSE]
@@ -296,7 +292,7 @@ class ObjectStore(pulumi.ComponentResource):
             policies[purpose] = aws.s3.BucketPolicy(
                 f"{prefix}-policy",
                 bucket=bucket.id,
-                policy=self._policy_document(purpose, bucket, args),
+                policy=self._policy_document(purpose, bucket, context, args),
                 region=region,
                 # S3 refuses a policy change while the access block is being written
                 # ("A conflicting conditional operation is currently in progress").
@@ -339,12 +335,12 @@ class ObjectStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=bucket, depends_on=[policies[ACCESS_LOG_PURPOSE]]),
             )
 
-        if args.config.account_public_access_block:
+        if args.settings.account_public_access_block:
             # S3.1. Account-wide, so a child of the store rather than of a bucket. Retained on
             # delete: destroying one stack must not reopen public access for the whole account.
             aws.s3.AccountPublicAccessBlock(
                 f"{name}-account-public-access-block",
-                account_id=args.account_id,
+                account_id=context.account_id,
                 block_public_acls=True,
                 block_public_policy=True,
                 ignore_public_acls=True,
@@ -371,7 +367,8 @@ class ObjectStore(pulumi.ComponentResource):
         return aws.s3.BucketServerSideEncryptionConfiguration(
             f"{prefix}-encryption", bucket=bucket.id, rules=[rule], region=region, opts=opts)
 
-    def _policy_document(self, purpose: str, bucket: aws.s3.Bucket, args: ObjectStoreArgs) -> pulumi.Output[str]:
+    def _policy_document(self, purpose: str, bucket: aws.s3.Bucket, context: StackContext,
+                         args: ObjectStoreArgs) -> pulumi.Output[str]:
         builders = args.extra_statements.get(purpose, ())
         key_arn = self._key_arn if uses_kms(purpose) else None
         sources = (pulumi.Output.all(*[b.arn for b in self.buckets.values()])
@@ -384,7 +381,7 @@ class ObjectStore(pulumi.ComponentResource):
                 extra_statements=[build(bucket_arn, partition, account_id) for build in builders])
             return json.dumps(document, sort_keys=True)
 
-        return pulumi.Output.all(bucket.arn, key_arn, args.partition, args.account_id, sources).apply(render)
+        return pulumi.Output.all(bucket.arn, key_arn, context.partition, context.account_id, sources).apply(render)
 
     # -- lookups and grants -----------------------------------------------------------------
 

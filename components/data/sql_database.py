@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common.aws_limits import RESERVED_DB_USERNAMES
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 from components.common.grants import attach, policy_document, service_trust_policy, statement
 from components.data.settings import SqlConfig
 from components.foundation.network import admit_clients
@@ -129,9 +129,7 @@ def connect_policy(partition: str, region: str, account_id: str, cluster_resourc
 
 @dataclass(frozen=True)
 class SqlDatabaseArgs:
-    config: SqlConfig
-    conventions: Conventions
-    region: str
+    settings: SqlConfig
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
     """The isolated (data) tier; Aurora spreads the instances over these subnets' AZs."""
@@ -139,14 +137,9 @@ class SqlDatabaseArgs:
     """Encrypts storage, snapshots and Performance Insights."""
     secrets_key_arn: pulumi.Input[str]
     """Encrypts the master user's secret in Secrets Manager."""
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
     client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     """Groups allowed to connect. The component writes both sides: ingress on its own group and
     egress on each client group, to the database port only."""
-    protect: bool = False
-    """Prod: Pulumi protect on the cluster and instances, deletion protection, a final
-    snapshot and automated backups kept after deletion."""
 
 
 class SqlDatabase(pulumi.ComponentResource):
@@ -161,11 +154,12 @@ class SqlDatabase(pulumi.ComponentResource):
     master_secret_arn: pulumi.Output[str]
     reader_scaling: aws.appautoscaling.Target | None
 
-    def __init__(self, name: str, args: SqlDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: SqlDatabaseArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:data:SqlDatabase", name, None, opts)
         self._name = name
-        self._args = args
-        config, conv, region = args.config, args.conventions, args.region
+        self._context, self._args = context, args
+        config, conv, region = args.settings, context.conventions, context.region
         child = pulumi.ResourceOptions(parent=self)
         physical = conv.physical_name(name)
         family = parameter_group_family(config.engine_version)
@@ -201,7 +195,7 @@ class SqlDatabase(pulumi.ComponentResource):
         self.monitoring_role = aws.iam.Role(
             f"{name}-monitoring",
             description=f"Enhanced Monitoring of {physical} publishes OS metrics to CloudWatch Logs",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+            assume_role_policy=pulumi.Output.from_input(context.account_id).apply(
                 lambda account: json.dumps(monitoring_trust_policy(account))),
             tags=conv.tags(conv.physical_name(name, "monitoring")),
             opts=child,
@@ -209,7 +203,7 @@ class SqlDatabase(pulumi.ComponentResource):
         monitoring_policy = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring",
             role=self.monitoring_role.name,
-            policy_arn=pulumi.Output.from_input(args.partition).apply(enhanced_monitoring_policy_arn),
+            policy_arn=pulumi.Output.from_input(context.partition).apply(enhanced_monitoring_policy_arn),
             opts=pulumi.ResourceOptions(parent=self.monitoring_role),
         )
 
@@ -242,17 +236,17 @@ class SqlDatabase(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             # RDS.35: the cluster-level setting Aurora needs besides the instances' own.
             auto_minor_version_upgrade=True,
-            deletion_protection=args.protect,
-            skip_final_snapshot=not args.protect,
-            final_snapshot_identifier=conv.physical_name(name, "final") if args.protect else None,
-            delete_automated_backups=not args.protect,
+            deletion_protection=context.protect,
+            skip_final_snapshot=not context.protect,
+            final_snapshot_identifier=conv.physical_name(name, "final") if context.protect else None,
+            delete_automated_backups=not context.protect,
             serverlessv2_scaling_configuration=serverless,
             # Performance Insights and Enhanced Monitoring are set on the instances, where
             # Aurora has always taken them; setting them on the cluster as well would give
             # two places that must agree.
             region=region,
             tags=conv.tags(physical),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
         )
 
         # Instance 0 is the writer: the first instance Aurora creates in a cluster writes, so
@@ -280,7 +274,7 @@ class SqlDatabase(pulumi.ComponentResource):
                 region=region,
                 tags=conv.tags(identifier, {"role": "writer" if writer else "reader"}),
                 opts=pulumi.ResourceOptions(
-                    parent=self, protect=args.protect,
+                    parent=self, protect=context.protect,
                     # RDS checks the role's permissions when the instance is created.
                     depends_on=[monitoring_policy] + ([] if writer else [self.instances[0]])),
             ))
@@ -340,9 +334,9 @@ class SqlDatabase(pulumi.ComponentResource):
         The database side is the application's: ``CREATE USER <db_user>; GRANT rds_iam TO
         <db_user>;`` plus the table rights it needs.
         """
-        check_db_user(db_user, self._args.config.master_username)
-        document = pulumi.Output.all(self._args.partition, self._args.account_id,
+        check_db_user(db_user, self._args.settings.master_username)
+        document = pulumi.Output.all(self._context.partition, self._context.account_id,
                                      self.cluster.cluster_resource_id).apply(
-            lambda values: connect_policy(values[0], self._args.region, values[1], values[2], db_user))
+            lambda values: connect_policy(values[0], self._context.region, values[1], values[2], db_user))
         return attach(f"{self._name}-connect-{role.pulumi_resource_name}-{db_user}",
                       role, document, self)

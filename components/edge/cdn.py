@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common.compliance import CONTROL_EXCEPTIONS_TAG, DEFAULT_CERTIFICATE_EXCEPTIONS
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 from components.compute.settings import ServiceConfig
 from components.edge.certificates import dns_validated_certificate
 from components.edge.firewall import CLOUDFRONT_REGION, shield_protection
@@ -179,15 +179,12 @@ class AssetsBucket:
 
 @dataclass(frozen=True)
 class CdnArgs:
-    conventions: Conventions
-    config: EdgeConfig
+    settings: EdgeConfig
     assets_bucket: AssetsBucket
     web_acl_arn: pulumi.Input[str]
     """The CLOUDFRONT-scope ACL (WebFirewall in us-east-1)."""
     logs_bucket_arn: pulumi.Input[str]
     """Standard logging v2 target; its policy needs :data:`CLOUDFRONT_LOG_DELIVERY_STATEMENTS`."""
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
     origin_domain_name: pulumi.Input[str] | None = None
     """The ALB's HTTPS name (``LoadBalancer.origin_domain_name``); None when it has no HTTPS
     listener, and then only the assets are served."""
@@ -207,9 +204,10 @@ class Cdn(pulumi.ComponentResource):
     origin_access_control: aws.cloudfront.OriginAccessControl
     shop_url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: CdnArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: CdnArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:edge:Cdn", name, None, opts)
-        conv, config = args.conventions, args.config
+        conv, config = context.conventions, args.settings
         if args.origin_domain_name is not None and args.origin_secret is None:
             raise ValueError("origin_secret is required with an ALB origin: the ALB answers 403 without it")
         child = pulumi.ResourceOptions(parent=self)
@@ -353,16 +351,16 @@ class Cdn(pulumi.ComponentResource):
         else:
             self.shop_url = self.distribution.domain_name.apply(lambda host: f"https://{host}")
 
-        self._logging(name, args, physical)
+        self._logging(name, context, args, physical)
         if config.shield_advanced:
             shield_protection(f"{name}-shield", self.distribution.arn, conv, self)
 
         self.register_outputs({"arn": self.arn, "domainName": self.domain_name, "shopUrl": self.shop_url})
 
-    def _logging(self, name: str, args: CdnArgs, physical: str) -> None:
+    def _logging(self, name: str, context: StackContext, args: CdnArgs, physical: str) -> None:
         """CloudFront.5 through standard logging v2: the legacy logging_config writes with S3
         ACLs, which the logs bucket has switched off (BucketOwnerEnforced, S3.12)."""
-        conv = args.conventions
+        conv = context.conventions
         log_opts = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         source = aws.cloudwatch.LogDeliverySource(
             f"{name}-access-logs",

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common.compliance import CONTROL_EXCEPTIONS_TAG, WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION
+from components.common.context import StackContext
 from components.common.conventions import Conventions
 from components.edge.settings import EdgeConfig
 
@@ -114,19 +115,14 @@ def web_acl_rules(config: EdgeConfig, metric_prefix: str) -> list[aws.wafv2.WebA
 
 @dataclass(frozen=True)
 class WebFirewallArgs:
-    conventions: Conventions
     scope: Scope
-    region: str
-    """The stack's primary region; ignored for CLOUDFRONT, whose ACL lives in us-east-1."""
-    config: EdgeConfig
+    settings: EdgeConfig
     log_retention_days: int
     logs_key_arn: pulumi.Input[str] | None = None
     """KMS key for the WAF log group, in the ACL's region. None: CloudWatch Logs' own
     encryption, declared as :data:`WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION` on the log group."""
     associate_with: pulumi.Input[str] | None = None
     """REGIONAL only: the ALB ARN (ELB.16). CloudFront takes its ACL by ``web_acl_id`` instead."""
-    protect: bool = False
-    """Prod: the log group is protected and has deletion protection."""
 
 
 class WebFirewall(pulumi.ComponentResource):
@@ -137,15 +133,16 @@ class WebFirewall(pulumi.ComponentResource):
     log_group: aws.cloudwatch.LogGroup
     region: str
 
-    def __init__(self, name: str, args: WebFirewallArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: WebFirewallArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:edge:WebFirewall", name, None, opts)
-        conv = args.conventions
+        conv = context.conventions
         if args.scope not in ("CLOUDFRONT", "REGIONAL"):
             raise ValueError(f"scope {args.scope!r} must be 'CLOUDFRONT' or 'REGIONAL'")
         if args.scope == "CLOUDFRONT" and args.associate_with is not None:
             raise ValueError("a CLOUDFRONT web ACL is attached by the distribution's web_acl_id, not by an "
                              "association; leave associate_with unset")
-        self.region = region = acl_region(args.scope, args.region)
+        self.region = region = acl_region(args.scope, context.region)
         if isinstance(args.logs_key_arn, str) and _region_of_arn(args.logs_key_arn) not in (None, region):
             raise ValueError(f"logs_key_arn {args.logs_key_arn!r} is not in {region}, where the {args.scope} web "
                              "ACL and its log group live; a log group can only use a key of its own region")
@@ -158,7 +155,7 @@ class WebFirewall(pulumi.ComponentResource):
             description=f"{physical}: managed rules and a per-IP rate limit",
             scope=args.scope,
             default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
-            rules=web_acl_rules(args.config, physical),
+            rules=web_acl_rules(args.settings, physical),
             visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
                 cloudwatch_metrics_enabled=True, sampled_requests_enabled=True, metric_name=physical),
             region=region,
@@ -179,10 +176,10 @@ class WebFirewall(pulumi.ComponentResource):
             name=log_name,
             retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn,
-            deletion_protection_enabled=args.protect,
+            deletion_protection_enabled=context.protect,
             region=region,
             tags=conv.tags(log_name, log_tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
         )
         # WAF.11. WAF adds the log group's resource policy for delivery.logs.amazonaws.com itself
         # (the deployer needs logs:PutResourcePolicy and logs:DescribeResourcePolicies).
@@ -203,7 +200,7 @@ class WebFirewall(pulumi.ComponentResource):
         if args.associate_with is not None:
             aws.wafv2.WebAclAssociation(  # ELB.16
                 name, resource_arn=args.associate_with, web_acl_arn=self.web_acl.arn, region=region, opts=child)
-            if args.config.shield_advanced:
+            if args.settings.shield_advanced:
                 self.protected.append(shield_protection(f"{name}-shield", args.associate_with, conv, self))
 
         self.register_outputs({"arn": self.arn, "logGroupName": self.log_group.name, "region": region})

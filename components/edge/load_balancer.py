@@ -27,6 +27,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.common.context import StackContext
 from components.common.conventions import Conventions
 from components.compute.settings import ServiceConfig
 from components.edge.certificates import dns_validated_certificate
@@ -175,8 +176,6 @@ def alb_log_delivery_statement(region: str) -> StatementBuilder:
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
-    conventions: Conventions
-    region: str
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     """The VPC's CIDR: the ALB may reach targets (pod IPs) in it on the service ports only."""
@@ -190,8 +189,6 @@ class LoadBalancerArgs:
     """Services with a ``path`` get a target group and a listener rule."""
     domain: DomainConfig | None = None
     """Without a domain: no certificate, so no listener (see the module docstring)."""
-    protect: bool = False
-    """Prod: deletion protection (ELB.6) and Pulumi protect on the ALB."""
     target_group_tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags on every target group, e.g. the cluster tag the AWS Load Balancer Controller
     requires before it registers pods there."""
@@ -216,9 +213,10 @@ class LoadBalancer(pulumi.ComponentResource):
     origin_domain_name: str | None
     """``origin.<recordName>``: what the Cdn's origin points at; None without a domain."""
 
-    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, context: StackContext, args: LoadBalancerArgs,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:edge:LoadBalancer", name, None, opts)
-        conv, region = args.conventions, args.region
+        conv, region = context.conventions, context.region
         if len(args.public_subnet_ids) < 2:
             raise ValueError(f"an ALB needs public subnets in at least two AZs (ELB.13); got "
                              f"{len(args.public_subnet_ids)}")
@@ -261,13 +259,13 @@ class LoadBalancer(pulumi.ComponentResource):
             security_groups=[self.security_group.id],
             drop_invalid_header_fields=True,  # ELB.4
             desync_mitigation_mode="defensive",  # ELB.12
-            enable_deletion_protection=args.protect,  # ELB.6
+            enable_deletion_protection=context.protect,  # ELB.6
             idle_timeout=IDLE_TIMEOUT_SECONDS,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(  # ELB.5
                 bucket=args.logs_bucket_name, prefix=ACCESS_LOG_PREFIX, enabled=True),
             region=region,
             tags=conv.tags(physical),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect, depends_on=list(args.depends_on)),
         )
         self.arn = self.alb.arn
         self.dns_name = self.alb.dns_name
@@ -305,7 +303,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 "Set retail:edge.domain (zoneName, recordName of a Route 53 public zone) to enable the shop.",
                 resource=self)
         else:
-            self._https(name, args, exposed)
+            self._https(name, context, args, exposed)
 
         self.register_outputs({
             "arn": self.arn,
@@ -317,9 +315,10 @@ class LoadBalancer(pulumi.ComponentResource):
             "originDomainName": self.origin_domain_name,
         })
 
-    def _https(self, name: str, args: LoadBalancerArgs, exposed: list[ServiceConfig]) -> None:
+    def _https(self, name: str, context: StackContext, args: LoadBalancerArgs,
+               exposed: list[ServiceConfig]) -> None:
         assert args.domain is not None
-        conv, region = args.conventions, args.region
+        conv, region = context.conventions, context.region
         child = pulumi.ResourceOptions(parent=self)
         zone = aws.route53.get_zone_output(name=args.domain.zone_name, private_zone=False)
         self.origin_domain_name = origin_domain_name(args.domain)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
 from components.common.compliance import KMS_DELETION_WINDOW_DAYS
-from components.common.conventions import Conventions
+from components.common.context import StackContext
 
 DELETION_WINDOW_DAYS = KMS_DELETION_WINDOW_DAYS
 
@@ -124,52 +124,51 @@ def key_policy(domain: KeyDomain, *, partition: str, account_id: str, regions: S
 
 @dataclass(frozen=True)
 class KeyRingArgs:
-    conventions: Conventions
-    region: str
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
     dr_region: str | None = None
     """When set, keys are multi-Region so that replicas in the DR region decrypt the same data."""
-    protect: bool = False
     domains: tuple[KeyDomain, ...] = KEY_DOMAINS
 
 
 class KeyRing(pulumi.ComponentResource):
     """A customer-managed key and alias per domain."""
 
+    #: The type token before the layers were named consistently (see RegionalPlatform).
+    PREVIOUS_TYPE: ClassVar[str] = "retail:security:KeyRing"
+
     keys: dict[str, aws.kms.Key]
     aliases: dict[str, aws.kms.Alias]
 
-    def __init__(self, name: str, args: KeyRingArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("retail:security:KeyRing", name, None, opts)
-        regions = [args.region] + ([args.dr_region] if args.dr_region else [])
+    def __init__(self, name: str, context: StackContext, args: KeyRingArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("retail:foundation:KeyRing", name, None, opts)
+        regions = [context.region] + ([args.dr_region] if args.dr_region else [])
         self.keys = {}
         self.aliases = {}
         for domain in args.domains:
-            policy = pulumi.Output.all(args.partition, args.account_id).apply(
+            policy = pulumi.Output.all(context.partition, context.account_id).apply(
                 lambda values, domain=domain: json.dumps(
                     key_policy(domain, partition=values[0], account_id=values[1], regions=regions)
                 )
             )
             key = aws.kms.Key(
                 f"{name}-{domain.name}",
-                description=f"{args.conventions.physical_name(domain.name)}: {domain.description}",
+                description=f"{context.conventions.physical_name(domain.name)}: {domain.description}",
                 enable_key_rotation=True,
                 rotation_period_in_days=ROTATION_PERIOD_DAYS,
                 deletion_window_in_days=DELETION_WINDOW_DAYS,
                 multi_region=args.dr_region is not None,
                 policy=policy,
-                region=args.region,
-                tags=args.conventions.tags(args.conventions.physical_name(domain.name),
+                region=context.region,
+                tags=context.conventions.tags(context.conventions.physical_name(domain.name),
                                            {"key-domain": domain.name}),
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
             )
             self.keys[domain.name] = key
             self.aliases[domain.name] = aws.kms.Alias(
                 f"{name}-{domain.name}",
-                name=f"alias/{args.conventions.physical_name(domain.name)}",
+                name=f"alias/{context.conventions.physical_name(domain.name)}",
                 target_key_id=key.key_id,
-                region=args.region,
+                region=context.region,
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs({f"{domain}KeyArn": key.arn for domain, key in self.keys.items()})

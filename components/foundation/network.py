@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
 from components.common.cidr import plan_subnets
+from components.common.context import StackContext
 from components.common.conventions import Conventions
 from components.common.grants import service_trust_policy
 from components.foundation.settings import NetworkConfig
@@ -35,15 +37,9 @@ FLOW_LOG_AGGREGATION_SECONDS = 60
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    config: NetworkConfig
-    conventions: Conventions
-    region: str
+    settings: NetworkConfig
     logs_key_arn: pulumi.Input[str]
     """The customer-managed key that encrypts the flow-log group."""
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    protect: bool = False
-    """Protect the flow-log group (audit evidence) from deletion."""
 
 
 def flow_log_trust_policy(account_id: str) -> dict:
@@ -76,13 +72,17 @@ def flow_log_delivery_policy(log_group_arn: str) -> dict:
 class Network(pulumi.ComponentResource):
     """A VPC with public, private (workload) and isolated (data) subnets in each AZ."""
 
+    #: The type token before the layers were named consistently (see RegionalPlatform).
+    PREVIOUS_TYPE: ClassVar[str] = "retail:network:Network"
+
     vpc: aws.ec2.Vpc
     subnet_ids: dict[str, list[pulumi.Output[str]]]
     """Subnet ids by tier (``public``, ``private``, ``isolated``), in AZ order."""
 
-    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("retail:network:Network", name, None, opts)
-        config, conv, region = args.config, args.conventions, args.region
+    def __init__(self, name: str, context: StackContext, args: NetworkArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("retail:foundation:Network", name, None, opts)
+        config, conv, region = args.settings, context.conventions, context.region
         child = pulumi.ResourceOptions(parent=self)
 
         def tags(resource_name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -254,15 +254,15 @@ class Network(pulumi.ComponentResource):
             name=f"/retail/{conv.stack}/vpc-flow-logs",
             retention_in_days=config.flow_log_retention_days,
             kms_key_id=args.logs_key_arn,
-            deletion_protection_enabled=args.protect,
+            deletion_protection_enabled=context.protect,
             region=region,
             tags=tags("flow-logs"),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
         )
         flow_role = aws.iam.Role(
             f"{name}-flow-logs",
             description=f"VPC flow logs of {conv.physical_name('vpc')} deliver to CloudWatch Logs",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+            assume_role_policy=pulumi.Output.from_input(context.account_id).apply(
                 lambda account: json.dumps(flow_log_trust_policy(account))),
             tags=tags("flow-logs"),
             opts=child,

@@ -20,15 +20,18 @@ def test_components_parent_their_children(graph_of):
     graph = graph_of("prod")
     platform = graph.one("retail:platform:RetailPlatform")
     assert platform.parent == graph.stack_urn
-    assert {c.type for c in graph.children(platform.urn)} >= {
-        "retail:network:Network", "retail:security:KeyRing", "retail:data:SqlDatabase", "retail:data:NoSqlTables",
+    primary = graph.one("retail:platform:RegionalPlatform", "primary")
+    assert primary.parent == platform.urn
+    assert {c.type for c in graph.children(primary.urn)} >= {
+        "retail:foundation:Network", "retail:foundation:KeyRing", "retail:data:SqlDatabase", "retail:data:NoSqlTables",
         "retail:data:Cache"}
-    network = graph.one("retail:network:Network")
+    network = graph.one("retail:foundation:Network")
     vpc = graph.one("aws:ec2/vpc:Vpc")
     assert vpc.parent == network.urn
     assert [a.type for a in graph.ancestors(graph.one("aws:ec2/subnet:Subnet", "network-private-0").urn)] == [
-        "aws:ec2/vpc:Vpc", "retail:network:Network", "retail:platform:RetailPlatform"]
-    keyring = graph.one("retail:security:KeyRing")
+        "aws:ec2/vpc:Vpc", "retail:foundation:Network", "retail:platform:RegionalPlatform",
+        "retail:platform:RetailPlatform"]
+    keyring = graph.one("retail:foundation:KeyRing")
     assert {r.type for r in graph.children(keyring.urn)} == {"aws:kms/key:Key", "aws:kms/alias:Alias"}
     # Every AWS resource sits under a component: nothing hangs loose off the stack.
     assert all(graph.ancestors(r.urn) for r in graph if r.custom)
@@ -46,7 +49,7 @@ def test_dependencies_come_from_the_registration_requests(graph_of):
     assert graph.depends_on(flow_log.urn, logs_key.urn)
     data_key = graph.one("aws:kms/key:Key", "keys-data")
     assert not any(graph.depends_on(r.urn, data_key.urn) for r in graph.descendants(
-        graph.one("retail:network:Network").urn))
+        graph.one("retail:foundation:Network").urn))
 
 
 def test_nat_gateways_wait_for_the_internet_gateway(graph_of):

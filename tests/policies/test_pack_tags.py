@@ -39,7 +39,7 @@ def test_taggable_types(token):
         "aws:ec2/noSuchThing:NoSuchThing",
         "aws:ec2/getVpc:getVpc",
         "aws:os.path/join:join",
-        "retail:network:Network",
+        "retail:foundation:Network",
         "not a token",
     ],
 )
@@ -98,7 +98,7 @@ def test_untaggable_and_non_aws_resources_are_skipped(snap, run_policy):
         [
             snap("aws:kms/alias:Alias", "data", {}),
             snap("pulumi:providers:aws", "eu-west-1", {"region": "eu-west-1"}),
-            snap("retail:network:Network", "net", {}),
+            snap("retail:foundation:Network", "net", {}),
         ],
     )
     assert report.violations == []

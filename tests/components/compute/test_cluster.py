@@ -38,7 +38,7 @@ from components.compute.settings import KubernetesConfig
 from config.loader import parse_stack_config
 from config.stack import StackConfig
 from policies._taggable import is_taggable
-from tests.support import PROJECT
+from tests.support import PROJECT, stack_context
 
 CLUSTER = "aws:eks/cluster:Cluster"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -93,30 +93,25 @@ def build(stack: str, *, kubernetes: KubernetesConfig | None = None) -> Built:
     assert config.region == REGION  # The fake ARNs above name this region.
 
     def program() -> None:
-        cluster = KubernetesCluster("eks", KubernetesClusterArgs(
-            config=kubernetes or config.kubernetes,
-            conventions=config.conventions(stack),
-            region=config.region,
-            vpc_id=VPC_ID,
-            private_subnet_ids=list(PRIVATE_SUBNETS),
-            secrets_key_arn=SECRETS_KEY,
-            data_key_arn=DATA_KEY,
-            logs_key_arn=LOGS_KEY,
-            log_retention_days=config.network.flow_log_retention_days,
-            account_id=ACCOUNT_ID,
-            partition="aws",
-            protect=config.is_prod,
-        ))
-        ClusterAddons("addons", ClusterAddonsArgs(
-            conventions=config.conventions(stack),
-            region=config.region,
-            cluster_name=cluster.name,
-            vpc_id=VPC_ID,
-            account_id=ACCOUNT_ID,
-            partition="aws",
-            provider=cluster.provider,
-            depends_on=[cluster.node_group, cluster.addons["coredns"]],
-        ))
+        cluster = KubernetesCluster("eks",
+            stack_context(conventions=config.conventions(stack), region=config.region, protect=config.is_prod),
+            KubernetesClusterArgs(
+                settings=kubernetes or config.kubernetes,
+                vpc_id=VPC_ID,
+                private_subnet_ids=list(PRIVATE_SUBNETS),
+                secrets_key_arn=SECRETS_KEY,
+                data_key_arn=DATA_KEY,
+                logs_key_arn=LOGS_KEY,
+                log_retention_days=config.network.flow_log_retention_days,
+            ))
+        ClusterAddons("addons",
+            stack_context(conventions=config.conventions(stack), region=config.region),
+            ClusterAddonsArgs(
+                cluster_name=cluster.name,
+                vpc_id=VPC_ID,
+                provider=cluster.provider,
+                depends_on=[cluster.node_group, cluster.addons["coredns"]],
+            ))
         pulumi.export("name", cluster.name)
         pulumi.export("endpoint", cluster.endpoint)
         pulumi.export("securityGroupId", cluster.security_group_id)

@@ -29,7 +29,7 @@ from components.compute.settings import KarpenterConfig
 from config.loader import parse_stack_config
 from config.stack import StackConfig
 from policies._taggable import is_taggable
-from tests.support import PROJECT
+from tests.support import PROJECT, stack_context
 
 ROLE = "aws:iam/role:Role"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -85,25 +85,29 @@ def build(stack: str) -> Built:
     assert config.region == REGION
 
     def program() -> None:
-        cluster = KubernetesCluster("eks", KubernetesClusterArgs(
-            config=config.kubernetes, conventions=config.conventions(stack), region=config.region,
-            vpc_id=VPC_ID, private_subnet_ids=list(PRIVATE_SUBNETS), secrets_key_arn=SECRETS_KEY,
-            data_key_arn=DATA_KEY, logs_key_arn=LOGS_KEY, log_retention_days=365, account_id=ACCOUNT_ID,
-            partition="aws", protect=config.is_prod))
-        Karpenter("karpenter", KarpenterArgs(
-            config=config.kubernetes.karpenter,
-            conventions=config.conventions(stack),
-            region=config.region,
-            cluster_name=cluster.name,
-            cluster_endpoint=cluster.endpoint,
-            cluster_security_group_id=cluster.security_group_id,
-            private_subnet_ids=list(PRIVATE_SUBNETS),
-            data_key_arn=DATA_KEY,
-            account_id=ACCOUNT_ID,
-            partition="aws",
-            provider=cluster.provider,
-            depends_on=[cluster.node_group, cluster.addons["coredns"]],
-        ))
+        cluster = KubernetesCluster("eks",
+            stack_context(conventions=config.conventions(stack), region=config.region, protect=config.is_prod),
+            KubernetesClusterArgs(
+                settings=config.kubernetes,
+                vpc_id=VPC_ID,
+                private_subnet_ids=list(PRIVATE_SUBNETS),
+                secrets_key_arn=SECRETS_KEY,
+                data_key_arn=DATA_KEY,
+                logs_key_arn=LOGS_KEY,
+                log_retention_days=365,
+            ))
+        Karpenter("karpenter",
+            stack_context(conventions=config.conventions(stack), region=config.region),
+            KarpenterArgs(
+                settings=config.kubernetes.karpenter,
+                cluster_name=cluster.name,
+                cluster_endpoint=cluster.endpoint,
+                cluster_security_group_id=cluster.security_group_id,
+                private_subnet_ids=list(PRIVATE_SUBNETS),
+                data_key_arn=DATA_KEY,
+                provider=cluster.provider,
+                depends_on=[cluster.node_group, cluster.addons["coredns"]],
+            ))
 
     graph = run_program(program, project="retail", stack=stack, config={"aws:region": config.region})
     return Built(graph, config)

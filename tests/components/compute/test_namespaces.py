@@ -15,7 +15,7 @@ from components.compute.manifests import LIMIT_RANGE_DEFAULT, LIMIT_RANGE_DEFAUL
 from components.compute.namespaces import TeamNamespaces, TeamNamespacesArgs
 from config.loader import parse_stack_config
 from config.stack import StackConfig
-from tests.support import PROJECT, STACKS
+from tests.support import PROJECT, STACKS, stack_context
 
 COMPONENT = "retail:compute:TeamNamespaces"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -43,8 +43,12 @@ def built(stack: str) -> Built:
 
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}")
-        TeamNamespaces("teams", TeamNamespacesArgs(teams=config.kubernetes.teams, provider=provider,
-                                                   conventions=config.conventions(stack)))
+        TeamNamespaces("teams",
+            stack_context(conventions=config.conventions(stack)),
+            TeamNamespacesArgs(
+                teams=config.kubernetes.teams,
+                provider=provider,
+            ))
 
     return Built(run_program(program, project="retail", stack=stack, config={"aws:region": config.region}), config)
 

@@ -38,7 +38,7 @@ from components.compute.service import (
 from components.compute.settings import ServiceConfig
 from config.loader import parse_stack_config
 from config.stack import StackConfig
-from tests.support import PROJECT, STACKS
+from tests.support import PROJECT, STACKS, stack_context
 
 COMPONENT = "retail:compute:RetailService"
 ROLE = "aws:iam/role:Role"
@@ -103,13 +103,22 @@ def build(stack: str, services: Sequence[ServiceConfig] | None = None) -> Built:
         provider = k8s.Provider("k8s", kubeconfig="{}")
         for spec in services:
             exposed = spec.path is not None
-            component = RetailService(spec.name, RetailServiceArgs(
-                spec=spec, namespace=spec.team, cluster_name=CLUSTER, provider=provider, conventions=conv,
-                region=config.region, account_id=ACCOUNT_ID, partition="aws", zones=zones,
-                caller_namespaces=namespaces, callees=callees_of(spec.name, services),
-                target_group_arn=target_group_arn(spec.name) if exposed else None,
-                alb_security_group_id=ALB_SG if exposed else None,
-                alb_source_cidrs=public if exposed else (), data_cidrs=isolated, data_ports=DATA_PORTS))
+            component = RetailService(spec.name,
+                stack_context(conventions=conv, region=config.region),
+                RetailServiceArgs(
+                    spec=spec,
+                    namespace=spec.team,
+                    cluster_name=CLUSTER,
+                    provider=provider,
+                    zones=zones,
+                    caller_namespaces=namespaces,
+                    callees=callees_of(spec.name, services),
+                    target_group_arn=target_group_arn(spec.name) if exposed else None,
+                    alb_security_group_id=ALB_SG if exposed else None,
+                    alb_source_cidrs=public if exposed else (),
+                    data_cidrs=isolated,
+                    data_ports=DATA_PORTS,
+                ))
             manifests[spec.name] = component.manifests
             pulumi.export(f"{spec.name}RoleArn", component.role.arn)
 
@@ -432,10 +441,16 @@ def test_exposed_service_without_alb_cidrs_is_refused():
     spec = config.services[0]
 
     def program() -> None:
-        RetailService(spec.name, RetailServiceArgs(
-            spec=spec, namespace=spec.team, cluster_name=CLUSTER, provider=k8s.Provider("k8s", kubeconfig="{}"),
-            conventions=config.conventions("dev"), region=config.region, account_id=ACCOUNT_ID, partition="aws",
-            zones=["eu-west-1a", "eu-west-1b"], target_group_arn=target_group_arn(spec.name)))
+        RetailService(spec.name,
+            stack_context(conventions=config.conventions("dev"), region=config.region),
+            RetailServiceArgs(
+                spec=spec,
+                namespace=spec.team,
+                cluster_name=CLUSTER,
+                provider=k8s.Provider("k8s", kubeconfig="{}"),
+                zones=["eu-west-1a", "eu-west-1b"],
+                target_group_arn=target_group_arn(spec.name),
+            ))
 
     with pytest.raises(Exception, match="alb_source_cidrs"):
         run_program(program, project="retail", stack="dev", config={"aws:region": config.region})

@@ -15,6 +15,7 @@ from components.data.nosql_tables import (
 )
 from components.data.settings import NoSqlConfig
 from config.presets import DEFAULT_TABLES
+from tests.support import stack_context
 
 TABLE = "aws:dynamodb/table:Table"
 TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/retail-prod-carts"
@@ -115,9 +116,12 @@ def test_unknown_table_and_streamless_table_grants_fail_clearly():
     def program() -> None:
         import pulumi_aws as aws
 
-        component = NoSqlTables("tables", NoSqlTablesArgs(
-            config=NoSqlConfig.model_validate({"tables": DEFAULT_TABLES}),
-            conventions=Conventions("dev", "o", "c", "internal", "dev"), region="eu-west-1", data_key_arn=KEY_ARN))
+        component = NoSqlTables("tables",
+            stack_context(conventions=Conventions("dev", "o", "c", "internal", "dev"), region="eu-west-1"),
+            NoSqlTablesArgs(
+                settings=NoSqlConfig.model_validate({"tables": DEFAULT_TABLES}),
+                data_key_arn=KEY_ARN,
+            ))
         role = aws.iam.Role("reader", assume_role_policy="{}")
         for grant in (lambda: component.grant_read(role, "basket"),
                       lambda: component.grant_stream_read(role, "carts")):

@@ -35,7 +35,7 @@ from components.data.object_storage import (
 from components.data.settings import BUCKET_PURPOSES
 from config.loader import parse_stack_config
 from policies._taggable import is_taggable
-from tests.support import PROJECT
+from tests.support import PROJECT, stack_context
 
 REGION = "eu-west-1"
 # Not the mocks' account: proves the component uses the account it is given.
@@ -56,7 +56,7 @@ LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
 ACCOUNT_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-STORE = "retail:storage:ObjectStore"
+STORE = "retail:data:ObjectStore"
 EVERY_BUCKET = (ENCRYPTION, VERSIONING, OWNERSHIP, PUBLIC_ACCESS_BLOCK, POLICY, LOGGING, LIFECYCLE)
 
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -79,16 +79,14 @@ def build(stack: str = "prod", *, protect: bool = False, account_block: bool = T
     storage = config.storage.model_copy(update={"account_public_access_block": account_block})
 
     def program() -> None:
-        store = ObjectStore("storage", ObjectStoreArgs(
-            config=storage,
-            conventions=config.conventions(stack),
-            region=config.region,
-            data_key_arn=KEY_ARN,
-            account_id=ACCOUNT_ID,
-            partition="aws",
-            protect=protect,
-            extra_statements={"logs": (alb_log_delivery,)} if extra else {},
-        ))
+        store = ObjectStore("storage",
+            stack_context(conventions=config.conventions(stack), region=config.region, account_id=ACCOUNT_ID,
+                          protect=protect),
+            ObjectStoreArgs(
+                settings=storage,
+                data_key_arn=KEY_ARN,
+                extra_statements={"logs": (alb_log_delivery,)} if extra else {},
+            ))
         role = aws.iam.Role("app", assume_role_policy=json.dumps(TRUST), tags=config.conventions(stack).tags("app"))
         for purpose in ("dataLake", "logs"):
             store.grant_read(role, purpose)
@@ -434,9 +432,12 @@ def test_unknown_purpose_is_a_key_error_listing_the_purposes():
     errors: list[Exception] = []
 
     def program() -> None:
-        store = ObjectStore("storage", ObjectStoreArgs(
-            config=config.storage, conventions=config.conventions("dev"), region=config.region,
-            data_key_arn=KEY_ARN, account_id=ACCOUNT_ID, partition="aws"))
+        store = ObjectStore("storage",
+            stack_context(conventions=config.conventions("dev"), region=config.region, account_id=ACCOUNT_ID),
+            ObjectStoreArgs(
+                settings=config.storage,
+                data_key_arn=KEY_ARN,
+            ))
         role = aws.iam.Role("app", assume_role_policy=json.dumps(TRUST))
         for call in (lambda: store.grant_read(role, "media"), lambda: store.bucket_arn("data-lake")):
             try:
@@ -458,10 +459,13 @@ def test_extra_statements_for_an_unknown_purpose_are_refused():
 
     def program() -> None:
         try:
-            ObjectStore("storage", ObjectStoreArgs(
-                config=config.storage, conventions=config.conventions("dev"), region=config.region,
-                data_key_arn=KEY_ARN, account_id=ACCOUNT_ID, partition="aws",
-                extra_statements={"albLogs": (alb_log_delivery,)}))
+            ObjectStore("storage",
+                stack_context(conventions=config.conventions("dev"), region=config.region, account_id=ACCOUNT_ID),
+                ObjectStoreArgs(
+                    settings=config.storage,
+                    data_key_arn=KEY_ARN,
+                    extra_statements={"albLogs": (alb_log_delivery,)},
+                ))
         except ValueError as error:
             errors.append(error)
 

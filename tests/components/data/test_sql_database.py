@@ -34,7 +34,7 @@ from components.data.sql_database import (
 from config.loader import parse_stack_config
 from config.stack import StackConfig
 from policies._taggable import is_taggable
-from tests.support import PROJECT
+from tests.support import PROJECT, stack_context
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -89,19 +89,16 @@ def build(stack: str, *, sql: SqlConfig | None = None, clients: Sequence[str] = 
     assert config.region == REGION  # The fake ARNs above name this region.
 
     def program() -> None:
-        database = SqlDatabase("sql", SqlDatabaseArgs(
-            config=sql or config.sql,
-            conventions=config.conventions(stack),
-            region=config.region,
-            vpc_id=VPC_ID,
-            subnet_ids=list(ISOLATED_SUBNETS),
-            data_key_arn=DATA_KEY,
-            secrets_key_arn=SECRETS_KEY,
-            client_security_group_ids=list(clients),
-            account_id=ACCOUNT_ID,
-            partition="aws",
-            protect=config.is_prod,
-        ))
+        database = SqlDatabase("sql",
+            stack_context(conventions=config.conventions(stack), region=config.region, protect=config.is_prod),
+            SqlDatabaseArgs(
+                settings=sql or config.sql,
+                vpc_id=VPC_ID,
+                subnet_ids=list(ISOLATED_SUBNETS),
+                data_key_arn=DATA_KEY,
+                secrets_key_arn=SECRETS_KEY,
+                client_security_group_ids=list(clients),
+            ))
         app = aws.iam.Role("checkout", assume_role_policy="{}")
         database.grant_connect(app, APP_USER)
         pulumi.export("clusterResourceId", database.cluster.cluster_resource_id)

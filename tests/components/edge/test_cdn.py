@@ -24,7 +24,7 @@ from components.edge.cdn import (
 )
 from config.loader import parse_stack_config
 from config.stack import StackConfig
-from tests.support import PROJECT
+from tests.support import PROJECT, stack_context
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 OAC = "aws:cloudfront/originAccessControl:OriginAccessControl"
@@ -72,11 +72,17 @@ def built(stack: str = "prod", with_domain: bool = True, geo: bool = False, shie
     config = stack_config(stack, **overrides)
 
     def program() -> None:
-        Cdn("cdn", CdnArgs(
-            conventions=config.conventions(stack), config=config.edge, assets_bucket=ASSETS, web_acl_arn=WEB_ACL,
-            logs_bucket_arn=LOGS_ARN, account_id=ACCOUNT_ID, partition="aws",
-            origin_domain_name=ORIGIN if with_domain else None, origin_secret=SECRET if with_domain else None,
-            services=config.services))
+        Cdn("cdn",
+            stack_context(conventions=config.conventions(stack)),
+            CdnArgs(
+                settings=config.edge,
+                assets_bucket=ASSETS,
+                web_acl_arn=WEB_ACL,
+                logs_bucket_arn=LOGS_ARN,
+                origin_domain_name=ORIGIN if with_domain else None,
+                origin_secret=SECRET if with_domain else None,
+                services=config.services,
+            ))
 
     return run_program(program, project="retail", stack=stack, config={"aws:region": config.region})
 

@@ -22,7 +22,7 @@ from components.edge.firewall import (
 from components.edge.settings import EdgeConfig
 from config.loader import parse_stack_config
 from config.stack import StackConfig
-from tests.support import PROJECT
+from tests.support import PROJECT, stack_context
 
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
@@ -51,11 +51,15 @@ def build(stack: str, scope: str, *, edge: EdgeConfig | None = None, key: str | 
     regional = scope == "REGIONAL"
 
     def program() -> None:
-        WebFirewall("waf", WebFirewallArgs(
-            conventions=config.conventions(stack), scope=scope, region=config.region, config=edge or config.edge,
-            log_retention_days=365, logs_key_arn=key if key is not None else (LOGS_KEY if regional else None),
-            associate_with=ALB_ARN if (associate if associate is not None else regional) else None,
-            protect=config.is_prod))
+        WebFirewall("waf",
+            stack_context(conventions=config.conventions(stack), region=config.region, protect=config.is_prod),
+            WebFirewallArgs(
+                scope=scope,
+                settings=edge or config.edge,
+                log_retention_days=365,
+                logs_key_arn=key if key is not None else (LOGS_KEY if regional else None),
+                associate_with=ALB_ARN if (associate if associate is not None else regional) else None,
+            ))
 
     return run_program(program, project="retail", stack=stack, config={"aws:region": config.region})
 

@@ -29,7 +29,7 @@ from components.edge.load_balancer import (
 from config.loader import parse_stack_config
 from config.stack import StackConfig
 from policies._taggable import is_taggable
-from tests.support import PROJECT
+from tests.support import PROJECT, stack_context
 
 ALB = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
@@ -65,10 +65,17 @@ def built(stack: str = "prod", with_domain: bool = True) -> tuple[ResourceGraph,
     assert config.region == REGION
 
     def program() -> None:
-        LoadBalancer("edge", LoadBalancerArgs(
-            conventions=config.conventions(stack), region=config.region, vpc_id=VPC_ID, vpc_cidr=VPC_CIDR,
-            public_subnet_ids=list(PUBLIC_SUBNETS), logs_bucket_name=LOGS_BUCKET, origin_secret=SECRET,
-            services=config.services, domain=config.edge.domain, protect=config.is_prod))
+        LoadBalancer("edge",
+            stack_context(conventions=config.conventions(stack), region=config.region, protect=config.is_prod),
+            LoadBalancerArgs(
+                vpc_id=VPC_ID,
+                vpc_cidr=VPC_CIDR,
+                public_subnet_ids=list(PUBLIC_SUBNETS),
+                logs_bucket_name=LOGS_BUCKET,
+                origin_secret=SECRET,
+                services=config.services,
+                domain=config.edge.domain,
+            ))
 
     return run_program(program, project="retail", stack=stack, config={"aws:region": config.region}), config
 
@@ -122,9 +129,15 @@ def test_dev_alb_can_be_deleted():
 def test_an_alb_needs_two_subnets():
     config = stack_config("dev")
     with pytest.raises(ValueError, match="at least two AZs"):
-        run_program(lambda: LoadBalancer("edge", LoadBalancerArgs(
-            conventions=config.conventions("dev"), region=REGION, vpc_id=VPC_ID, vpc_cidr=VPC_CIDR,
-            public_subnet_ids=[PUBLIC_SUBNETS[0]], logs_bucket_name=LOGS_BUCKET, origin_secret=SECRET)),
+        run_program(lambda: LoadBalancer("edge",
+            stack_context(conventions=config.conventions("dev"), region=REGION),
+            LoadBalancerArgs(
+                vpc_id=VPC_ID,
+                vpc_cidr=VPC_CIDR,
+                public_subnet_ids=[PUBLIC_SUBNETS[0]],
+                logs_bucket_name=LOGS_BUCKET,
+                origin_secret=SECRET,
+            )),
             project="retail", stack="dev", config={"aws:region": REGION})
 
 

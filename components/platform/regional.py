@@ -1,0 +1,199 @@
+"""RegionalPlatform: everything that lives in one region, built for the primary region and
+(with the DR strategy) again for the DR region.
+
+Keys, network, the data stores, the cluster with its autoscaling and add-ons, team
+namespaces, the services, the ALB and its web firewall. What is global (the CDN and its
+us-east-1 web ACL) is built once by :class:`~components.platform.retail_platform.RetailPlatform`,
+which hands each slice the few values they share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.common.cidr import plan_subnets
+from components.common.context import StackContext
+from components.compute.addons import TARGET_GROUP_CLUSTER_TAG, ClusterAddons, ClusterAddonsArgs
+from components.compute.cluster import KubernetesCluster, KubernetesClusterArgs
+from components.compute.karpenter import Karpenter, KarpenterArgs
+from components.compute.namespaces import TeamNamespaces, TeamNamespacesArgs
+from components.compute.service import RetailService, RetailServiceArgs, callees_of, caller_namespaces
+from components.compute.settings import KubernetesConfig, ServiceConfig
+from components.data.cache import CACHE_PORT, Cache, CacheArgs
+from components.data.nosql_tables import NoSqlTables, NoSqlTablesArgs
+from components.data.object_storage import ObjectStore, ObjectStoreArgs
+from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig, StorageConfig
+from components.data.sql_database import SqlDatabase, SqlDatabaseArgs
+from components.edge.cdn import CLOUDFRONT_LOG_DELIVERY_STATEMENTS, assets_bucket_policy_statement_for_account
+from components.edge.firewall import WebFirewall, WebFirewallArgs
+from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs, alb_log_delivery_statement
+from components.edge.settings import EdgeConfig
+from components.foundation.keys import KeyRing, KeyRingArgs
+from components.foundation.network import Network, NetworkArgs
+from components.foundation.settings import NetworkConfig
+
+
+@dataclass(frozen=True)
+class RegionalPlatformArgs:
+    network: NetworkConfig
+    storage: StorageConfig
+    sql: SqlConfig
+    nosql: NoSqlConfig
+    cache: CacheConfig
+    kubernetes: KubernetesConfig
+    services: Sequence[ServiceConfig]
+    edge: EdgeConfig
+    origin_secret: pulumi.Input[str]
+    """The header value only the CDN sends; the ALB forwards nothing without it."""
+    key_replica_region: str | None = None
+    """A second region whose replicas must decrypt this region's data: keys are then
+    multi-Region (the DR region, from the primary's point of view)."""
+    name_prefix: str = ""
+    """Prefix of every child's logical name. The primary keeps none, so its resources keep the
+    names they had before the slice existed; a second slice needs one (URNs carry no parent
+    name, so two slices with equal child names would collide)."""
+    moved_from: pulumi.Resource | None = None
+    """The component this slice's children were registered under before the slice existed.
+    Each child then carries an alias to its earlier URN (and its children inherit it), so an
+    existing stack updates in place instead of replacing its data stores. Only the primary."""
+
+
+class RegionalPlatform(pulumi.ComponentResource):
+    """Keys, network, data, compute and the regional edge of one region, wired together."""
+
+    def __init__(self, name: str, context: StackContext, args: RegionalPlatformArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("retail:platform:RegionalPlatform", name, None, opts)
+        self._moved_from = args.moved_from
+        named = args.name_prefix.__add__
+        region = context.region
+
+        self.keys = KeyRing(named("keys"), context, KeyRingArgs(dr_region=args.key_replica_region),
+                            opts=self._child(KeyRing))
+        logs_key, data_key, secrets_key = (self.keys.arn(d) for d in ("logs", "data", "secrets"))
+        self.network = Network(named("network"), context, NetworkArgs(settings=args.network, logs_key_arn=logs_key),
+                               opts=self._child(Network))
+        subnets = plan_subnets(args.network.cidr, args.network.az_count)
+        cidrs = {tier: [s.cidr for s in subnets if s.tier == tier] for tier in ("public", "isolated")}
+        vpc_id, subnet_ids = self.network.vpc.id, self.network.subnet_ids
+
+        # -- compute -------------------------------------------------------------------
+        self.cluster = KubernetesCluster(
+            named("eks"), context,
+            KubernetesClusterArgs(settings=args.kubernetes, vpc_id=vpc_id, private_subnet_ids=subnet_ids["private"],
+                                  secrets_key_arn=secrets_key, data_key_arn=data_key, logs_key_arn=logs_key,
+                                  log_retention_days=args.network.flow_log_retention_days),
+            opts=self._child(),
+        )
+        # Workloads reach the data tier from the nodes (cluster security group) or from
+        # anything that carries the network's data-clients group.
+        data_clients = [self.network.data_clients_security_group.id, self.cluster.security_group_id]
+        system_ready = [self.cluster.node_group, self.cluster.addons["coredns"]]
+        self.karpenter = Karpenter(
+            named("karpenter"), context,
+            KarpenterArgs(settings=args.kubernetes.karpenter, cluster_name=self.cluster.name,
+                          cluster_endpoint=self.cluster.endpoint,
+                          cluster_security_group_id=self.cluster.security_group_id,
+                          private_subnet_ids=subnet_ids["private"], data_key_arn=data_key,
+                          provider=self.cluster.provider, depends_on=system_ready),
+            opts=self._child(),
+        )
+        self.addons = ClusterAddons(
+            named("addons"), context,
+            ClusterAddonsArgs(cluster_name=self.cluster.name, vpc_id=vpc_id, provider=self.cluster.provider,
+                              depends_on=system_ready),
+            opts=self._child(),
+        )
+        self.teams = TeamNamespaces(
+            named("teams"), context, TeamNamespacesArgs(teams=args.kubernetes.teams, provider=self.cluster.provider),
+            opts=self._child(),
+        )
+
+        # -- data ----------------------------------------------------------------------
+        self.storage = ObjectStore(
+            named("storage"), context,
+            ObjectStoreArgs(
+                settings=args.storage, data_key_arn=data_key,
+                extra_statements={
+                    # The ALB and CloudFront deliver their access logs here.
+                    "logs": (alb_log_delivery_statement(region), *CLOUDFRONT_LOG_DELIVERY_STATEMENTS),
+                    # The CDN reads the assets through Origin Access Control.
+                    "assets": (assets_bucket_policy_statement_for_account,),
+                },
+            ),
+            opts=self._child(ObjectStore),
+        )
+        self.tables = NoSqlTables(named("tables"), context, NoSqlTablesArgs(settings=args.nosql, data_key_arn=data_key),
+                                  opts=self._child())
+        self.cache = Cache(
+            named("cache"), context,
+            CacheArgs(settings=args.cache, vpc_id=vpc_id, subnet_ids=subnet_ids["isolated"], data_key_arn=data_key,
+                      client_security_group_ids=data_clients),
+            opts=self._child(),
+        )
+        self.sql = SqlDatabase(
+            named("sql"), context,
+            SqlDatabaseArgs(settings=args.sql, vpc_id=vpc_id, subnet_ids=subnet_ids["isolated"], data_key_arn=data_key,
+                            secrets_key_arn=secrets_key, client_security_group_ids=data_clients),
+            opts=self._child(),
+        )
+
+        # -- regional edge: nothing here waits on the cluster, so compute and edge build in parallel
+        self.load_balancer = LoadBalancer(
+            named("edge"), context,
+            LoadBalancerArgs(vpc_id=vpc_id, vpc_cidr=args.network.cidr, public_subnet_ids=subnet_ids["public"],
+                             logs_bucket_name=self.storage.bucket_name("logs"), origin_secret=args.origin_secret,
+                             services=args.services, domain=args.edge.domain,
+                             # The controller registers pods only in target groups tagged for
+                             # its cluster: the name is known without waiting for the cluster.
+                             target_group_tags={TARGET_GROUP_CLUSTER_TAG: context.conventions.physical_name("eks")},
+                             depends_on=[self.storage]),
+            opts=self._child(),
+        )
+        self.firewall = WebFirewall(
+            named("waf-regional"), context,
+            WebFirewallArgs(scope="REGIONAL", settings=args.edge,
+                            log_retention_days=args.network.flow_log_retention_days,
+                            logs_key_arn=logs_key, associate_with=self.load_balancer.arn),
+            opts=self._child(),
+        )
+
+        # -- services -------------------------------------------------------------------
+        namespaces = caller_namespaces(args.services)
+        zones = [f"{region}{letter}" for letter in "abcdef"[:args.network.az_count]]
+        self.services: dict[str, RetailService] = {}
+        for spec in args.services:
+            exposed = spec.path is not None and self.load_balancer.https_enabled
+            self.services[spec.name] = RetailService(
+                named(spec.name), context,
+                RetailServiceArgs(
+                    spec=spec, namespace=spec.team, cluster_name=self.cluster.name, provider=self.cluster.provider,
+                    zones=zones, caller_namespaces=namespaces, callees=callees_of(spec.name, args.services),
+                    target_group_arn=self.load_balancer.target_group_arns[spec.name] if exposed else None,
+                    alb_security_group_id=self.load_balancer.security_group_id if exposed else None,
+                    alb_source_cidrs=cidrs["public"] if exposed else (),
+                    data_cidrs=cidrs["isolated"], data_ports=[args.sql.port, CACHE_PORT],
+                ),
+                opts=self._child(depends_on=[self.teams, self.addons]),
+            )
+
+        self.register_outputs({
+            "vpcId": vpc_id,
+            "clusterName": self.cluster.name,
+            "albDnsName": self.load_balancer.dns_name,
+        })
+
+    def _child(self, component: type | None = None,
+               depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        """Options of a direct child: parented here and, for the primary, aliased to where it was
+        registered before the slice existed, under the type token it had then (one alias must
+        name both: the engine does not combine a type alias with a parent alias)."""
+        aliases: list[pulumi.Input[pulumi.Alias]] = []
+        if self._moved_from is not None:
+            previous = getattr(component, "PREVIOUS_TYPE", None)
+            aliases.append(pulumi.Alias(type_=previous, parent=self._moved_from) if previous
+                           else pulumi.Alias(parent=self._moved_from))
+        return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=list(depends_on))
