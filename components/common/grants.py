@@ -10,7 +10,7 @@ key directly.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -39,18 +39,21 @@ def kms_via_service(sid: str, key_arn: str, actions: Sequence[str], service: str
                      condition={"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}})
 
 
-def service_trust_policy(service: str, account_id: str | None, actions: Sequence[str] = ("sts:AssumeRole",)
-                         ) -> dict[str, Any]:
+def service_trust_policy(service: str, account_id: str | None, actions: Sequence[str] = ("sts:AssumeRole",), *,
+                         sid: str | None = None, string_equals: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A role only ``service`` may assume, and (with ``account_id``) only when acting for this
     account: ``aws:SourceAccount`` closes the confused-deputy hole, where another account's use
-    of the same service would borrow our role."""
-    trust: dict[str, Any] = {
+    of the same service would borrow our role. ``string_equals`` narrows it further (request
+    tags a service sets on the session, for example)."""
+    trust: dict[str, Any] = {} if sid is None else {"Sid": sid}
+    trust |= {
         "Effect": "Allow",
         "Principal": {"Service": service},
         "Action": actions[0] if len(actions) == 1 else list(actions),
     }
-    if account_id is not None:
-        trust["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    conditions = ({} if account_id is None else {"aws:SourceAccount": account_id}) | dict(string_equals or {})
+    if conditions:
+        trust["Condition"] = {"StringEquals": conditions}
     return {"Version": POLICY_VERSION, "Statement": [trust]}
 
 

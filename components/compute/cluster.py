@@ -101,10 +101,23 @@ def node_trust_policy() -> dict[str, Any]:
     return service_trust_policy("ec2.amazonaws.com", None)
 
 
-def pod_identity_trust_policy(account_id: str) -> dict[str, Any]:
+def pod_identity_trust_policy(account_id: str, *, cluster_name: str | None = None, namespace: str | None = None,
+                              service_account: str | None = None) -> dict[str, Any]:
     """EKS Pod Identity: the agent assumes the role for one service account and tags the
-    session with the pod's namespace, service account and cluster (hence sts:TagSession)."""
-    return service_trust_policy("pods.eks.amazonaws.com", account_id, ("sts:AssumeRole", "sts:TagSession"))
+    session with the pod's namespace, service account and cluster (hence sts:TagSession).
+
+    With the cluster, namespace and service account named, the session's request tags must
+    match them: an association made for another service, or in another cluster, cannot borrow
+    the role.
+    """
+    scope = {"aws:RequestTag/eks-cluster-name": cluster_name, "aws:RequestTag/kubernetes-namespace": namespace,
+             "aws:RequestTag/kubernetes-service-account": service_account}
+    if not any(scope.values()):
+        return service_trust_policy("pods.eks.amazonaws.com", account_id, ("sts:AssumeRole", "sts:TagSession"))
+    if not all(scope.values()):
+        raise ValueError("name the cluster, the namespace and the service account together, or none of them")
+    return service_trust_policy("pods.eks.amazonaws.com", account_id, ("sts:AssumeRole", "sts:TagSession"),
+                                sid="EksPodIdentity", string_equals={k: str(v) for k, v in scope.items()})
 
 
 def ebs_csi_kms_policy(data_key_arn: str, region: str) -> dict[str, Any]:

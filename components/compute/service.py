@@ -21,6 +21,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.common.context import StackContext
+from components.compute.cluster import pod_identity_trust_policy
 from components.compute.manifests import (
     TARGET_GROUP_BINDING_API_VERSION,
     TARGET_GROUP_BINDING_KIND,
@@ -38,21 +39,8 @@ def workload_trust_policy(account_id: str, cluster_name: str, namespace: str, se
     service, or in another cluster, cannot borrow this role. ``aws:SourceAccount`` closes the
     confused-deputy path.
     """
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "EksPodIdentity",
-            "Effect": "Allow",
-            "Principal": {"Service": "pods.eks.amazonaws.com"},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {"StringEquals": {
-                "aws:SourceAccount": account_id,
-                "aws:RequestTag/eks-cluster-name": cluster_name,
-                "aws:RequestTag/kubernetes-namespace": namespace,
-                "aws:RequestTag/kubernetes-service-account": service_account,
-            }},
-        }],
-    }
+    return pod_identity_trust_policy(account_id, cluster_name=cluster_name, namespace=namespace,
+                                     service_account=service_account)
 
 
 def caller_namespaces(services: Sequence[ServiceConfig]) -> dict[str, str]:

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from components.common.compliance import KMS_DELETION_WINDOW_DAYS
 from components.common.context import StackContext
+from components.common.grants import policy_document
 
 DELETION_WINDOW_DAYS = KMS_DELETION_WINDOW_DAYS
 
@@ -119,7 +120,7 @@ def key_policy(domain: KeyDomain, *, partition: str, account_id: str, regions: S
     """The key policy document for a domain: the account root plus the domain's services."""
     statements = [_account_root_statement(partition, account_id)]
     statements.extend(build(partition, account_id, regions) for build in domain.service_statements)
-    return {"Version": "2012-10-17", "Statement": statements}
+    return policy_document(*statements)
 
 
 @dataclass(frozen=True)

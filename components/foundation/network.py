@@ -13,7 +13,7 @@ import pulumi_aws as aws
 from components.common.cidr import plan_subnets
 from components.common.context import StackContext
 from components.common.conventions import Conventions
-from components.common.grants import service_trust_policy
+from components.common.grants import policy_document, service_trust_policy, statement
 from components.foundation.settings import NetworkConfig
 
 #: Interface endpoints that let nodes in private subnets pull images, fetch credentials and
@@ -47,26 +47,14 @@ def flow_log_trust_policy(account_id: str) -> dict:
 
 
 def flow_log_delivery_policy(log_group_arn: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DeliverFlowLogsToOneGroup",
-            "Effect": "Allow",
-            "Action": [
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-                "logs:DescribeLogStreams",
-            ],
-            "Resource": [log_group_arn, f"{log_group_arn}:*"],
-        }, {
-            # DescribeLogGroups takes no resource (IAM authorises it on "*" only) and returns
-            # group names, not log data; AWS's flow-log role documentation includes it.
-            "Sid": "FindTheLogGroup",
-            "Effect": "Allow",
-            "Action": ["logs:DescribeLogGroups"],
-            "Resource": "*",
-        }],
-    }
+    return policy_document(
+        statement("DeliverFlowLogsToOneGroup",
+                  ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                  [log_group_arn, f"{log_group_arn}:*"]),
+        # DescribeLogGroups takes no resource (IAM authorises it on "*" only) and returns
+        # group names, not log data; AWS's flow-log role documentation includes it.
+        statement("FindTheLogGroup", ["logs:DescribeLogGroups"], ["*"]),
+    )
 
 
 class Network(pulumi.ComponentResource):

@@ -173,7 +173,7 @@ def test_flow_log_role_is_scoped_to_its_log_group_and_account(stack_graph):
     assert grant["Resource"] == [group_arn, f"{group_arn}:*"]
     assert "*" not in json.dumps(grant["Action"])
     # The one unscoped action reads group names only; IAM cannot scope it.
-    assert describe["Action"] == ["logs:DescribeLogGroups"] and describe["Resource"] == "*"
+    assert describe["Action"] == ["logs:DescribeLogGroups"] and describe["Resource"] == ["*"]
     assert stack_graph.one("aws:ec2/flowLog:FlowLog").property_dependencies["iamRoleArn"] == (role.urn,)
 
 
