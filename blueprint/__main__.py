@@ -1,6 +1,7 @@
 """``python -m blueprint plan <stack> [--json FILE]``: the offline plan of a stack.
 
-Exit codes: 0 the plan is clean; 1 a mandatory policy failed (``diff``: the graphs differ);
+Exit codes: 0 the plan is clean; 1 a mandatory policy failed (``diff``: a cloud resource would
+be created, deleted or changed);
 2 the stack config is invalid or the stack does not exist (the message says which key and
 how to fix it).
 """
@@ -93,7 +94,10 @@ def _diff(old_path: Path, new: str, project: Project, console, errors) -> int:
         console.print(line, markup=False)
     console.print(f"{len(result.created)} to create, {len(result.deleted)} to delete, {len(result.changed)} to "
                   f"change, {len(result.moved)} moved through aliases, of {len(graph)} resources", markup=False)
-    return EXIT_OK if result.empty else EXIT_POLICY_FAILED
+    created, deleted, changed = result.cloud
+    console.print(f"cloud resources: {len(created)} to create, {len(deleted)} to delete, {len(changed)} to change",
+                  markup=False)
+    return EXIT_OK if not (created or deleted or changed) else EXIT_POLICY_FAILED
 
 
 if __name__ == "__main__":

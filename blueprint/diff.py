@@ -15,11 +15,17 @@ from typing import Any
 
 from blueprint.graph import Resource, ResourceGraph
 
+#: What the engine records in its state but never sends to the provider: a change to these
+#: alone updates nothing in the cloud.
+STATE_ONLY_FIELDS = frozenset({"dependencies"})
+
 
 @dataclass(frozen=True)
 class Change:
     urn: str
     """The resource's URN in the old graph."""
+    custom: bool
+    """A cloud resource (False: a component, which holds no state in the cloud)."""
     fields: tuple[str, ...]
     """What differs: ``type``, ``parent``, ``provider``, ``protect``, ``dependencies``,
     ``inputs.<key>`` (top-level input keys)."""
@@ -33,10 +39,22 @@ class GraphDiff:
     moved: Mapping[str, str] = field(default_factory=dict)
     """New URN -> old URN, for resources matched through an alias."""
 
+    components: frozenset[str] = frozenset()
+    """URNs (old and new) of the components among the resources above."""
+
     @property
     def empty(self) -> bool:
         """True when the engine would create, delete and change nothing."""
         return not (self.created or self.deleted or self.changed)
+
+    @property
+    def cloud(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Change, ...]]:
+        """Created, deleted and changed cloud resources: what a deployment would touch.
+        Components hold no state in AWS, so adding, re-parenting or retyping one (with aliases
+        for what it moves) changes nothing there."""
+        return (tuple(u for u in self.created if u not in self.components),
+                tuple(u for u in self.deleted if u not in self.components),
+                tuple(c for c in self.changed if c.custom and set(c.fields) - STATE_ONLY_FIELDS))
 
     def lines(self) -> list[str]:
         out = [f"+ create {urn}" for urn in self.created]
@@ -68,23 +86,25 @@ def diff_graphs(old: ResourceGraph, new: ResourceGraph) -> GraphDiff:
         if resource.urn not in matched:
             continue
         before = old.get(matched[resource.urn])
-        fields = _changed_fields(before, resource, to_old)
+        fields = _changed_fields(before, resource, to_old, moved=matched[resource.urn] != resource.urn)
         if fields:
-            changed.append(Change(urn=before.urn, fields=fields))
+            changed.append(Change(urn=before.urn, custom=resource.custom, fields=fields))
     return GraphDiff(
         created=tuple(sorted(r.urn for r in new if r.urn not in matched)),
         deleted=tuple(sorted(old_urns - set(matched.values()))),
         changed=tuple(changed),
         moved={new_urn: old_urn for new_urn, old_urn in matched.items() if new_urn != old_urn},
+        components=frozenset(r.urn for graph in (old, new) for r in graph if not r.custom),
     )
 
 
-def _changed_fields(before: Resource, after: Resource, to_old: Any) -> tuple[str, ...]:
+def _changed_fields(before: Resource, after: Resource, to_old: Any, *, moved: bool) -> tuple[str, ...]:
     fields = []
-    if before.type != after.type:
+    # A resource found through an alias has a new URN on purpose: a new parent or type token
+    # is what the alias declares (it is listed under ``moved``), not a change.
+    if not moved and before.type != after.type:
         fields.append("type")
-    # The root stack is every top-level resource's parent: its URN does not move.
-    if (before.parent or None) != (to_old(after.parent) or None):
+    if not moved and (before.parent or None) != (to_old(after.parent) or None):
         fields.append("parent")
     if before.provider != to_old(after.provider):
         fields.append("provider")

@@ -214,6 +214,22 @@ class ObjectStoreArgs:
     built from (bucket ARN, partition, account id) and merged into the bucket's one policy."""
 
 
+def account_public_access_block(name: str, context: StackContext,
+                                 opts: pulumi.ResourceOptions | None = None) -> aws.s3.AccountPublicAccessBlock:
+    """S3.1: Block Public Access for the whole account. Built once per stack by the global part
+    of the platform (an account has one such setting, whatever the regions). Retained on
+    delete: destroying one stack must not reopen public access for the whole account."""
+    return aws.s3.AccountPublicAccessBlock(
+        name,
+        account_id=context.account_id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True)),
+    )
+
+
 class ObjectStore(pulumi.ComponentResource):
     """One encrypted, versioned, private, logged bucket per purpose, with grants."""
 
@@ -333,19 +349,6 @@ class ObjectStore(pulumi.ComponentResource):
                 region=region,
                 # Delivery works only once the logs bucket's policy lets the service in.
                 opts=pulumi.ResourceOptions(parent=bucket, depends_on=[policies[ACCESS_LOG_PURPOSE]]),
-            )
-
-        if args.settings.account_public_access_block:
-            # S3.1. Account-wide, so a child of the store rather than of a bucket. Retained on
-            # delete: destroying one stack must not reopen public access for the whole account.
-            aws.s3.AccountPublicAccessBlock(
-                f"{name}-account-public-access-block",
-                account_id=context.account_id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
             )
 
         self.register_outputs({"bucketNames": {purpose: bucket.bucket for purpose, bucket in self.buckets.items()}})

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.common.context import StackContext
+from components.data.object_storage import ObjectStore, account_public_access_block
 from components.edge.cdn import AssetsBucket, Cdn, CdnArgs
 from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.platform.regional import RegionalPlatform, RegionalPlatformArgs
@@ -55,6 +56,16 @@ class RetailPlatform(pulumi.ComponentResource):
             opts=child,
         )
         primary = self.primary
+
+        # -- account-level settings: one per account, whatever the regions ------------------
+        if config.storage.account_public_access_block:
+            account_public_access_block(
+                "storage-account-public-access-block", context,
+                # It was the object store's child before the slice existed; the alias names that
+                # place (the store under its type token of the time), so it is not recreated.
+                opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=self.urn.apply(
+                    lambda urn: f"{urn.rsplit('::', 1)[0]}${ObjectStore.PREVIOUS_TYPE}::storage"))]),
+            )
 
         # -- global edge: CloudFront and its web ACL live in us-east-1 whatever the region --
         self.cdn_firewall = WebFirewall(

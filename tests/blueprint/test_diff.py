@@ -70,8 +70,10 @@ def test_a_move_with_an_alias_is_matched_down_to_the_children():
     assert result.created == ("urn:pulumi:dev::demo::test:index:Outer$test:index:Slice::slice",)
     assert result.deleted == ()
     assert old.one("aws:sqs/queue:Queue").urn in new.one("aws:sqs/queue:Queue").aliases
-    # The type token changed on purpose: reported, not hidden.
-    assert [c.fields for c in result.changed] == [("type", "parent")]
+    # The type token and the parent changed on purpose, through the alias: a move, not a change.
+    assert result.changed == ()
+    assert sorted(result.moved.values()) == sorted(r.urn for r in old if r.name in ("inner", "queue"))
+    assert result.cloud == ((), (), ())
 
 
 def test_a_changed_input_is_named():
@@ -82,3 +84,4 @@ def test_a_changed_input_is_named():
 
     result = diff_graphs(_graph(_flat), _graph(renamed_queue))
     assert [c.fields for c in result.changed] == [("inputs.messageRetentionSeconds",)]
+    assert [c.urn for c in result.cloud[2]] == [_graph(_flat).one("aws:sqs/queue:Queue").urn]

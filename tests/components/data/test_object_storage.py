@@ -309,16 +309,9 @@ def test_no_object_lock_in_dev():
     assert not any(b.inputs["objectLockEnabled"] for b in buckets(graph).values())
 
 
-def test_account_wide_public_access_block_with_all_four_flags():
-    graph = build()
-    block = graph.one(ACCOUNT_BLOCK)
-    assert block.parent == graph.one(STORE).urn
-    assert block.inputs == {"accountId": ACCOUNT_ID, "blockPublicAcls": True, "blockPublicPolicy": True,
-                            "ignorePublicAcls": True, "restrictPublicBuckets": True}
-
-
-def test_no_account_public_access_block_when_the_stack_turns_it_off():
-    assert build(account_block=False).of_type(ACCOUNT_BLOCK) == []
+def test_the_store_leaves_the_account_wide_block_to_the_platform():
+    # One setting per account: the global part of the platform owns it (tests/components/platform).
+    assert build().of_type(ACCOUNT_BLOCK) == []
 
 
 def test_buckets_are_protected_and_kept_from_force_destroy_only_when_asked():
@@ -332,7 +325,6 @@ def test_buckets_are_protected_and_kept_from_force_destroy_only_when_asked():
     for resource in protected:
         if resource.protect:
             assert resource.type == BUCKET or protected.get(resource.parent).type == BUCKET, resource.urn
-    assert not protected.one(ACCOUNT_BLOCK).protect
     assert not any(policy.protect for policy in protected.of_type(ROLE_POLICY))
 
 

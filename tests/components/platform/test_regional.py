@@ -1,0 +1,114 @@
+"""The regional slice: the primary keeps every resource it had before the slice existed, and
+the slice can be built a second time for another region."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pulumi
+import pulumi_random as random
+import pytest
+
+from blueprint.synth import GLOBAL, run_program
+from components.common.context import StackContext
+from components.data.object_storage import ObjectStore
+from components.foundation.keys import KeyRing
+from components.foundation.network import Network
+from components.platform.regional import RegionalPlatform, RegionalPlatformArgs
+from config.loader import parse_stack_config
+from tests.support import PROJECT, STACKS
+
+SLICE = "retail:platform:RegionalPlatform"
+ACCOUNT_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+PREVIOUS = {cls.PREVIOUS_TYPE.replace("retail:security:", "retail:foundation:")
+            .replace("retail:network:", "retail:foundation:").replace("retail:storage:", "retail:data:"):
+            cls.PREVIOUS_TYPE for cls in (KeyRing, Network, ObjectStore)}
+
+
+def _pre_slice_urn(urn: str) -> str:
+    """Where a resource of the primary slice lived before the slice existed."""
+    urn = urn.replace(f"{SLICE}$", "", 1)
+    for current, previous in PREVIOUS.items():
+        urn = urn.replace(f"${current}$", f"${previous}$").replace(f"${current}::", f"${previous}::")
+    return urn
+
+
+def test_previous_types_name_the_layer_tokens_they_replace():
+    assert PREVIOUS == {"retail:foundation:KeyRing": "retail:security:KeyRing",
+                        "retail:foundation:Network": "retail:network:Network",
+                        "retail:data:ObjectStore": "retail:storage:ObjectStore"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_of_the_primary_keeps_its_pre_slice_identity(graph_of, stack):
+    graph = graph_of(stack)
+    primary = graph.one(SLICE, "primary")
+    below = graph.descendants(primary.urn)
+    assert len(below) > 200
+    missing = [r.urn for r in below if _pre_slice_urn(r.urn) not in r.aliases]
+    assert missing == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_global_edge_stays_outside_the_slice(graph_of, stack):
+    graph = graph_of(stack)
+    root = graph.one("retail:platform:RetailPlatform")
+    assert {(c.type, c.name) for c in graph.children(root.urn)} == {
+        (SLICE, "primary"), ("retail:edge:Cdn", "cdn"), ("retail:edge:WebFirewall", "waf-cdn"),
+        ("random:index/randomPassword:RandomPassword", "origin-secret"),
+        (ACCOUNT_BLOCK, "storage-account-public-access-block")}
+
+
+def test_the_account_wide_public_access_block_is_built_once_with_all_four_flags(graph_of):
+    graph = graph_of("prod")
+    block = graph.one(ACCOUNT_BLOCK)
+    assert block.parent == graph.one("retail:platform:RetailPlatform").urn
+    assert block.inputs == {"accountId": "123456789012", "blockPublicAcls": True, "blockPublicPolicy": True,
+                            "ignorePublicAcls": True, "restrictPublicBuckets": True}
+    # Account-wide: destroying one stack must not reopen public access, so never protected
+    # (it is retained on delete instead) and never inside a region's slice.
+    assert not block.protect
+    # It was the object store's child before the slice: the alias keeps it from being recreated.
+    assert f"{graph.one('retail:platform:RetailPlatform').urn.rsplit('::', 1)[0]}$retail:storage:ObjectStore" \
+           f"${ACCOUNT_BLOCK}::storage-account-public-access-block" in block.aliases
+
+
+def test_no_account_public_access_block_when_the_stack_turns_it_off(synth_with):
+    assert synth_with("dev", storage={"accountPublicAccessBlock": False}).of_type(ACCOUNT_BLOCK) == []
+
+
+def _two_slices(dr_region: str) -> None:
+    config = parse_stack_config(PROJECT.stack_config("prod"))
+    context = StackContext(conventions=config.conventions("prod"), region=config.region,
+                           account_id="123456789012", partition="aws", protect=True)
+    secret = random.RandomPassword("origin-secret", length=48, special=False)
+
+    def args(**extra) -> RegionalPlatformArgs:
+        return RegionalPlatformArgs(network=config.network, storage=config.storage, sql=config.sql,
+                                    nosql=config.nosql, cache=config.cache, kubernetes=config.kubernetes,
+                                    services=config.services, edge=config.edge, origin_secret=secret.result,
+                                    **extra)
+
+    root = pulumi.ComponentResource("test:index:Root", "root")
+    RegionalPlatform("primary", context, args(key_replica_region=dr_region, moved_from=root),
+                     opts=pulumi.ResourceOptions(parent=root))
+    RegionalPlatform("dr", context.in_region(dr_region), args(name_prefix="dr-"),
+                     opts=pulumi.ResourceOptions(parent=root))
+
+
+def test_the_slice_builds_twice_without_a_urn_collision_and_in_its_own_region():
+    graph = run_program(lambda: _two_slices("eu-central-1"), project="retail", stack="prod",
+                        config=PROJECT.stack_config("prod"))
+    counts = Counter(r.urn for r in graph)
+    assert [urn for urn, n in counts.items() if n > 1] == []
+    dr = graph.descendants(graph.one(SLICE, "dr").urn)
+    primary = graph.descendants(graph.one(SLICE, "primary").urn)
+    assert len(dr) == len(primary)
+    assert {r.region for r in dr if r.region not in (None, GLOBAL)} == {"eu-central-1"}
+    assert {r.region for r in primary if r.region not in (None, GLOBAL)} == {"eu-west-1"}
+    # Only the primary carries aliases to where its resources were before the slice.
+    primary_aliases = {alias for r in primary for alias in r.aliases}
+    assert not primary_aliases & {alias for r in dr for alias in r.aliases}
+    # Keys of the primary are multi-Region so that DR replicas can decrypt its data.
+    keys = [r for r in primary if r.type == "aws:kms/key:Key"]
+    assert keys and all(k.inputs["multiRegion"] for k in keys)
