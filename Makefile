@@ -19,13 +19,15 @@ venv: $(STAMP)
 plan: $(STAMP)
 	$(BIN)/python -m blueprint plan $(STACK)
 
-## test: lint, then the whole test suite on every core
+## test: lint, type-check, then the whole test suite on every core
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/basedpyright
 	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/basedpyright
 
 ## bench: synthesis time per stack against the mock engine's floor
 bench: $(STAMP)

@@ -24,7 +24,7 @@ EXIT_OK, EXIT_POLICY_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m blueprint", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m blueprint", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--project", metavar="DIR", type=Path, default=None,
                         help="the directory holding Pulumi.yaml (default: this checkout)")
     commands = parser.add_subparsers(dest="command", required=True)

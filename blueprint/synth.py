@@ -177,8 +177,10 @@ def run_program(
     try:
         _sync_await(run_pulumi_func(run))
     finally:
-        pulumi_settings.SETTINGS.rpc_manager.clear()
-        pulumi_settings.SETTINGS.outputs.clear()
+        # Both are context variables the SDK attaches to SETTINGS at run time, which a static
+        # checker cannot see.
+        pulumi_settings.SETTINGS.rpc_manager.clear()  # pyright: ignore[reportAttributeAccessIssue]
+        pulumi_settings.SETTINGS.outputs.clear()  # pyright: ignore[reportAttributeAccessIssue]
 
     # Sorted by URN: registration order depends on when outputs resolve, and a plan that
     # reorders itself between runs makes every diff of it noise.

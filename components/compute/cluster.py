@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -382,7 +382,9 @@ class KubernetesCluster(pulumi.ComponentResource):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 # The latest version, so a template change rolls the nodes (max_unavailable at a time).
                 id=self.launch_template.id,
-                version=self.launch_template.latest_version.apply(lambda v: None if v is None else str(v))),
+                # Unknown (None) only while previewing a new template; the node group then waits.
+                version=cast("pulumi.Output[str]",
+                             self.launch_template.latest_version.apply(lambda v: None if v is None else str(v)))),
             labels=dict(SYSTEM_LABELS),
             taints=[aws.eks.NodeGroupTaintArgs(key=SYSTEM_TAINT_KEY, value=SYSTEM_TAINT_VALUE,
                                                effect="NO_SCHEDULE")],

@@ -259,7 +259,7 @@ class SqlDatabase(pulumi.ComponentResource):
                 f"{name}-{index + 1}",
                 identifier=identifier,
                 cluster_identifier=self.cluster.id,
-                engine=ENGINE,
+                engine=aws.rds.EngineType(ENGINE),
                 instance_class=config.instance_class,
                 db_subnet_group_name=self.subnet_group.name,
                 publicly_accessible=False,

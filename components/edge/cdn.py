@@ -237,9 +237,10 @@ class Cdn(pulumi.ComponentResource):
             origin_id=ASSETS_ORIGIN_ID,
             domain_name=args.assets_bucket.regional_domain_name,
             origin_access_control_id=self.origin_access_control.id)]
-        static = dict(target_origin_id=ASSETS_ORIGIN_ID, viewer_protocol_policy="redirect-to-https",
-                      allowed_methods=list(READ_METHODS), cached_methods=list(READ_METHODS), compress=True,
-                      cache_policy_id=static_policy.id, response_headers_policy_id=headers_policy.id)
+        static: dict[str, Any] = dict(
+            target_origin_id=ASSETS_ORIGIN_ID, viewer_protocol_policy="redirect-to-https",
+            allowed_methods=list(READ_METHODS), cached_methods=list(READ_METHODS), compress=True,
+            cache_policy_id=static_policy.id, response_headers_policy_id=headers_policy.id)
         ordered: list[aws.cloudfront.DistributionOrderedCacheBehaviorArgs] = []
         default = aws.cloudfront.DistributionDefaultCacheBehaviorArgs(**static)
 
@@ -276,7 +277,7 @@ class Cdn(pulumi.ComponentResource):
                     origin_read_timeout=ORIGIN_READ_TIMEOUT_SECONDS),
                 custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
                     name=ORIGIN_SECRET_HEADER, value=pulumi.Output.secret(args.origin_secret))]))
-            shop = dict(target_origin_id=ALB_ORIGIN_ID, viewer_protocol_policy="redirect-to-https",
+            shop: dict[str, Any] = dict(target_origin_id=ALB_ORIGIN_ID, viewer_protocol_policy="redirect-to-https",
                         allowed_methods=list(ALL_METHODS), cached_methods=list(READ_METHODS), compress=True,
                         cache_policy_id=dynamic_policy.id, origin_request_policy_id=request_policy.id,
                         response_headers_policy_id=headers_policy.id)
