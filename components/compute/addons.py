@@ -21,7 +21,8 @@ import pulumi_kubernetes as k8s
 
 from components.common.context import StackContext
 from components.common.grants import attach, policy_document, statement
-from components.compute.cluster import SYSTEM_LABELS, SYSTEM_TOLERATION, pod_identity_trust_policy
+from components.compute.cluster import SYSTEM_LABELS, SYSTEM_TOLERATION
+from components.compute.identity import pod_identity_trust_policy
 from components.compute.karpenter import cluster_tag
 
 NAMESPACE = "kube-system"

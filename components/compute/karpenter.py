@@ -25,13 +25,10 @@ import pulumi_kubernetes as k8s
 
 from components.common.context import StackContext
 from components.common.grants import attach, kms_via_service, policy_document, statement
-from components.compute.cluster import (
+from components.compute.cluster import IMDS_HOP_LIMIT, ROOT_DEVICE, SYSTEM_LABELS, SYSTEM_TOLERATION
+from components.compute.identity import (
     EBS_KMS_ACTIONS,
     EBS_KMS_GRANT_ACTIONS,
-    IMDS_HOP_LIMIT,
-    ROOT_DEVICE,
-    SYSTEM_LABELS,
-    SYSTEM_TOLERATION,
     managed_policy_arn,
     node_trust_policy,
     pod_identity_trust_policy,

@@ -21,7 +21,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.common.context import StackContext
-from components.compute.cluster import pod_identity_trust_policy
+from components.compute.identity import pod_identity_trust_policy
 from components.compute.manifests import (
     TARGET_GROUP_BINDING_API_VERSION,
     TARGET_GROUP_BINDING_KIND,

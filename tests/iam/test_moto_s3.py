@@ -20,12 +20,8 @@ from moto.iam.access_control import PermissionResult
 
 from blueprint import ResourceGraph
 from blueprint.graph import Resource
-from components.data.object_storage import (
-    bucket_read_policy,
-    bucket_read_write_policy,
-    bucket_write_policy,
-    purpose_slug,
-)
+from components.data.bucket_policies import bucket_read_policy, bucket_read_write_policy, bucket_write_policy
+from components.data.object_storage import purpose_slug
 from components.data.settings import BUCKET_PURPOSES
 
 PERMITTED, DENIED, NEUTRAL = PermissionResult.PERMITTED, PermissionResult.DENIED, PermissionResult.NEUTRAL

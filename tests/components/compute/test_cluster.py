@@ -27,10 +27,12 @@ from components.compute.cluster import (
     KubernetesClusterArgs,
     admin_entry_name,
     ami_type,
-    cluster_trust_policy,
-    ebs_csi_kms_policy,
     is_graviton,
     kubeconfig,
+)
+from components.compute.identity import (
+    cluster_trust_policy,
+    ebs_csi_kms_policy,
     node_trust_policy,
     pod_identity_trust_policy,
 )

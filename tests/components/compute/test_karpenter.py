@@ -14,7 +14,8 @@ from blueprint.graph import Resource
 from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
 from components.common.conventions import STANDARD_TAG_KEYS
-from components.compute.cluster import KubernetesCluster, KubernetesClusterArgs, pod_identity_trust_policy
+from components.compute.cluster import KubernetesCluster, KubernetesClusterArgs
+from components.compute.identity import pod_identity_trust_policy
 from components.compute.karpenter import (
     CHART,
     INTERRUPTION_EVENTS,

@@ -14,14 +14,10 @@ from moto import mock_aws
 from blueprint import ResourceGraph
 from blueprint.graph import Resource
 from blueprint.synth import run_program
+from components.common.compliance import ACCESS_LOG_TARGET_EXCEPTION
 from components.common.conventions import MANAGED_BY, STANDARD_TAG_KEYS
 from components.common.grants import KMS_DECRYPT, KMS_ENCRYPT
-from components.data.object_storage import (
-    ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS,
-    ACCESS_LOG_TARGET_EXCEPTION,
-    CONTROL_EXCEPTIONS_TAG,
-    ObjectStore,
-    ObjectStoreArgs,
+from components.data.bucket_policies import (
     allow_access_log_delivery,
     bucket_policy,
     bucket_read_policy,
@@ -30,6 +26,12 @@ from components.data.object_storage import (
     deny_insecure_transport,
     deny_unencrypted_uploads,
     merge_statements,
+)
+from components.data.object_storage import (
+    ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS,
+    CONTROL_EXCEPTIONS_TAG,
+    ObjectStore,
+    ObjectStoreArgs,
     purpose_slug,
 )
 from components.data.settings import BUCKET_PURPOSES

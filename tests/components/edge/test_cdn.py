@@ -286,7 +286,7 @@ def test_log_delivery_statements_are_scoped_to_this_account():
 
 
 def test_logs_bucket_statements_merge_into_the_object_store_policy():
-    from components.data.object_storage import bucket_policy
+    from components.data.bucket_policies import bucket_policy
     from components.edge.cdn import CLOUDFRONT_LOG_DELIVERY_STATEMENTS
     from components.edge.load_balancer import alb_log_delivery_statement
 
