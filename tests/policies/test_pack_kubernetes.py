@@ -1,5 +1,6 @@
-"""EKS.1/2/3/8, vpc-cni network policy, Pod Security Standards restricted (the pure checker
-and the policy) and restricted, default-deny namespaces."""
+"""EKS.1/2/3/8, vpc-cni network policy, Pod Security Standards restricted (the policy; the
+checker itself is tested in tests/components/compute/test_pod_security.py) and restricted,
+default-deny namespaces."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 
 from components.common.aws_limits import SUPPORTED_KUBERNETES_VERSIONS
 from policies.baseline import POLICIES
-from policies.kubernetes import pod_security_violations
 from policies.offline import evaluate
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -229,80 +229,6 @@ def test_cni_without_network_policy_fails_on_the_addon(snap, tags, run_policy, v
     assert violation.urn == addon.urn
     assert "does not enable network policy" in violation.message
     assert "configuration_values=json.dumps" in violation.message
-
-
-# --- pod_security_violations (the pure checker) ---------------------------------------------
-
-
-def test_restricted_pod_has_no_violations():
-    assert pod_security_violations(RESTRICTED_POD) == []
-
-
-def test_container_level_settings_satisfy_restricted():
-    container = copy.deepcopy(RESTRICTED_CONTAINER)
-    container["securityContext"].update(runAsNonRoot=True, seccompProfile={"type": "Localhost",
-                                                                           "localhostProfile": "p.json"},
-                                        capabilities={"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]})
-    assert pod_security_violations({"containers": [container]}) == []
-
-
-@pytest.mark.parametrize(
-    ("spec", "says"),
-    [
-        (pod(hostNetwork=True), "pod sets hostNetwork: true"),
-        (pod(hostPID=True), "pod sets hostPID: true"),
-        (pod(hostIPC=True), "pod sets hostIPC: true"),
-        (pod(container={"privileged": True}), "container app is privileged"),
-        (pod(container={"allowPrivilegeEscalation": True}), "does not set allowPrivilegeEscalation: false"),
-        (pod(container={"capabilities": {"drop": ["NET_RAW"]}}), "does not drop all capabilities"),
-        (pod(container={"capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}}),
-         "adds capabilities SYS_ADMIN"),
-        (pod(pod_sc={"runAsNonRoot": False}), "pod sets securityContext.runAsNonRoot: false"),
-        (pod(pod_sc={"runAsUser": 0}), "pod sets securityContext.runAsUser: 0"),
-        (pod(container={"runAsUser": 0}), "container app sets runAsUser: 0"),
-        (pod(pod_sc={"seccompProfile": {"type": "Unconfined"}}), "seccompProfile.type='Unconfined'"),
-        (pod(volumes=[{"name": "docker", "hostPath": {"path": "/var/run"}}]),
-         "volume 'docker' is of type hostPath"),
-        (pod(containers=[{**RESTRICTED_CONTAINER, "ports": [{"containerPort": 80, "hostPort": 80}]}]),
-         "binds hostPort 80"),
-        (pod(container={"procMount": "Unmasked"}), "procMount='Unmasked'"),
-        (pod(pod_sc={"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}), "unsafe sysctl 'kernel.msgmax'"),
-        (pod(container={"appArmorProfile": {"type": "Unconfined"}}), "appArmorProfile.type='Unconfined'"),
-        (pod(container={"seLinuxOptions": {"type": "spc_t"}}), "seLinuxOptions.type='spc_t'"),
-        (pod(pod_sc={"windowsOptions": {"hostProcess": True}}), "hostProcess: true"),
-    ],
-    ids=["host-network", "host-pid", "host-ipc", "privileged", "escalation", "drop", "add",
-         "non-root-false", "pod-uid-0", "container-uid-0", "seccomp-unconfined", "host-path",
-         "host-port", "proc-mount", "sysctl", "apparmor", "selinux", "host-process"],
-)
-def test_each_pss_control_is_checked(spec, says):
-    problems = pod_security_violations(spec)
-    assert any(says in problem for problem in problems), problems
-
-
-def test_missing_pod_level_settings_are_required_per_container():
-    spec = {"containers": [RESTRICTED_CONTAINER],
-            "initContainers": [{"name": "migrate", "securityContext": {"runAsNonRoot": True,
-                                                                      "seccompProfile": {"type": "RuntimeDefault"}}}]}
-    problems = pod_security_violations(spec)
-    assert "container app may run as root: set securityContext.runAsNonRoot: true on the pod or the " \
-           "container" in problems
-    assert any(p.startswith("container app has no seccomp profile") for p in problems)
-    assert any(p.startswith("init container migrate does not set allowPrivilegeEscalation") for p in problems)
-    assert not any(p.startswith("init container migrate may run as root") for p in problems)
-
-
-def test_apparmor_annotation_unconfined_is_a_violation():
-    annotation = "container.apparmor.security.beta.kubernetes.io/app"
-    assert pod_security_violations(RESTRICTED_POD, {annotation: "runtime/default"}) == []
-    [problem] = pod_security_violations(RESTRICTED_POD, {annotation: "unconfined"})
-    assert "turns AppArmor off" in problem
-
-
-def test_windows_pods_skip_the_linux_only_controls():
-    spec = {"os": {"name": "windows"}, "securityContext": {"runAsNonRoot": True},
-            "containers": [{"name": "iis"}]}
-    assert pod_security_violations(spec) == []
 
 
 # --- k8s-pod-security-restricted ------------------------------------------------------------
