@@ -139,6 +139,15 @@ def is_set(props: Mapping[str, Any], key: str) -> bool:
     return True
 
 
+def known(props: Mapping[str, Any], key: str) -> Any:
+    """``props[key]``, or None when it is unknown during preview (another resource's
+    output, never empty) or missing."""
+    try:
+        return props.get(key)
+    except UnknownValueError:
+        return None
+
+
 def names_customer_key(props: Mapping[str, Any], key: str) -> bool:
     """Whether ``props[key]`` names a customer-managed KMS key: set, and not an AWS-managed
     alias such as ``alias/aws/s3`` (whose key policy the account cannot change). Unknown
@@ -290,3 +299,44 @@ def linked_from(
         for dependency in resource.property_dependencies.get(prop, ())
         if dependency.resource_type in resource_types
     ]
+
+
+CompanionCheck = Callable[[PolicyResource, PolicyResource], "str | None"]
+
+
+def companion_policy(
+    name: str,
+    description: str,
+    target_types: Collection[str],
+    targets_text: str,
+    companion_types: Collection[str],
+    prop: str,
+    missing: Callable[[PolicyResource], str],
+    check: CompanionCheck | None = None,
+) -> StackValidationPolicy:
+    """A stack policy: every resource of ``target_types`` has a companion of
+    ``companion_types`` whose ``prop`` input came from it (``missing(target)`` otherwise,
+    reported on the target), and each such companion passes ``check(target, companion)``
+    (its message reported on the companion). ``targets_text`` names the targets in the
+    not-applicable reason ("S3 buckets")."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        targets = [r for r in args.resources if r.resource_type in target_types]
+        if not targets:
+            args.not_applicable(f"the stack has no {targets_text}")
+        companions = companions_by_target(args.resources, companion_types, prop)
+
+        def check_target(target: PolicyResource) -> None:
+            found = companions.get(target.urn, [])
+            if not found:
+                report_violation(missing(target), target.urn)
+                return
+            for companion in found if check is not None else ():
+                problem = check(target, companion)
+                if problem is not None:
+                    report_violation(problem, companion.urn)
+
+        check_each(targets, check_target)
+
+    validate.__name__ = f"_{name.replace('-', '_')}"
+    return stack_policy(name, description, validate)

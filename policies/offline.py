@@ -45,7 +45,7 @@ from pulumi_policy import (
 # own adapter raises UnknownValueError for a preview-unknown value and documents it.
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from policies.baseline import POLICIES
+from policies.registry import POLICIES
 
 #: The pack-wide level ``__main__.py`` passes to PolicyPack, for policies that set none.
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY

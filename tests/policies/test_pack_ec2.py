@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from policies import ec2
-from policies.baseline import POLICIES
 from policies.offline import evaluate
+from policies.registry import POLICIES
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"

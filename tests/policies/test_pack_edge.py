@@ -10,9 +10,9 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components.common import compliance
-from policies import control_exceptions
-from policies.baseline import POLICIES
+from policies import exceptions
 from policies.offline import evaluate
+from policies.registry import POLICIES
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 LOG_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
@@ -64,7 +64,7 @@ def accept_cert_exceptions(monkeypatch):
         control: "a distribution without a custom domain can only serve CloudFront's default "
                  "*.cloudfront.net certificate" for control in CERT_EXCEPTIONS}})
     monkeypatch.setattr(compliance, "ACCEPTED_EXCEPTIONS", patched)
-    monkeypatch.setattr(control_exceptions, "ACCEPTED_EXCEPTIONS", patched)
+    monkeypatch.setattr(exceptions, "ACCEPTED_EXCEPTIONS", patched)
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def refuse_cert_exceptions(monkeypatch):
     patched = MappingProxyType({control: reason for control, reason in compliance.ACCEPTED_EXCEPTIONS.items()
                                 if control not in CERT_EXCEPTIONS})
     monkeypatch.setattr(compliance, "ACCEPTED_EXCEPTIONS", patched)
-    monkeypatch.setattr(control_exceptions, "ACCEPTED_EXCEPTIONS", patched)
+    monkeypatch.setattr(exceptions, "ACCEPTED_EXCEPTIONS", patched)
 
 
 ALL_CERT_EXCEPTIONS = " ".join(CERT_EXCEPTIONS)

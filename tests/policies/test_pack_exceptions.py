@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from components.common import compliance
-from policies.control_exceptions import (
+from policies.exceptions import (
     ACCEPTED_EXCEPTIONS,
     CONTROL_EXCEPTIONS_TAG,
     declared_exceptions,

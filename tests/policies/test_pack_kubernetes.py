@@ -10,8 +10,8 @@ import json
 import pytest
 
 from components.common.aws_limits import SUPPORTED_KUBERNETES_VERSIONS
-from policies.baseline import POLICIES
 from policies.offline import evaluate
+from policies.registry import POLICIES
 
 CLUSTER = "aws:eks/cluster:Cluster"
 ADDON = "aws:eks/addon:Addon"

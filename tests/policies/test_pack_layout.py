@@ -13,7 +13,7 @@ import pytest
 import yaml
 from pulumi_policy import EnforcementLevel
 
-from policies.baseline import POLICIES
+from policies.registry import POLICIES
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -30,10 +30,10 @@ def test_main_defines_nothing(main_tree):
     assert definitions == []
 
 
-def test_main_only_constructs_the_pack_from_baseline(main_tree):
+def test_main_only_constructs_the_pack_from_the_registry(main_tree):
     imports = {(n.module, a.name) for n in ast.walk(main_tree) if isinstance(n, ast.ImportFrom)
                for a in n.names}
-    assert ("policies.baseline", "POLICIES") in imports
+    assert ("policies.registry", "POLICIES") in imports
     calls = [n for n in ast.walk(main_tree) if isinstance(n, ast.Call)
              and isinstance(n.func, ast.Name) and n.func.id == "PolicyPack"]
     [call] = calls
@@ -49,9 +49,9 @@ def test_main_only_constructs_the_pack_from_baseline(main_tree):
 def test_main_puts_the_repo_root_on_the_path_before_importing_the_pack(main_tree):
     body = [ast.unparse(s) for s in main_tree.body]
     path_insert = next(i for i, s in enumerate(body) if s.startswith("sys.path.insert(0"))
-    baseline_import = body.index("from policies.baseline import POLICIES")
+    registry_import = body.index("from policies.registry import POLICIES")
     assert "parent.parent" in body[path_insert]
-    assert path_insert < baseline_import
+    assert path_insert < registry_import
 
 
 def test_main_starts_the_policy_server_as_the_cli_runs_it(repo_root):

@@ -19,8 +19,8 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UnknownValueError
 
 from policies import offline
-from policies.baseline import POLICIES
 from policies.offline import PolicyReport, PolicyViolation, evaluate
+from policies.registry import POLICIES
 
 KEY = "aws:kms/key:Key"
 VPC = "aws:ec2/vpc:Vpc"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from policies import sql_databases
-from policies.baseline import POLICIES
+from policies import rds
 from policies.offline import evaluate
+from policies.registry import POLICIES
 
 CLUSTER = "aws:rds/cluster:Cluster"
 CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -79,7 +79,7 @@ def test_compliant_aurora_passes_the_whole_pack(aurora):
     assert evaluate(aurora(), POLICIES).violations == []
 
 
-@pytest.mark.parametrize("policy", [p.name for p in sql_databases.POLICIES])
+@pytest.mark.parametrize("policy", [p.name for p in rds.POLICIES])
 def test_stack_without_databases_passes(snap, run_policy, policy):
     assert run_policy(policy, [snap("aws:ec2/vpc:Vpc", "main")]).violations == []
 
