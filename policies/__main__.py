@@ -2,7 +2,7 @@
 
 Constructing PolicyPack starts the gRPC server the engine talks to and blocks forever, so
 this file does nothing else and nothing may import it: tests and the offline checker use
-``policies.baseline.POLICIES`` and ``policies.offline.evaluate`` instead.
+``policies.registry.POLICIES`` and ``policies.offline.evaluate`` instead.
 """
 
 import sys
@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policies.baseline import POLICIES
+from policies.registry import POLICIES
 
 PolicyPack(
     name="retail-baseline",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -30,7 +30,7 @@ StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
 
 T = TypeVar("T")
 
-#: The tag whose value names the resource's environment (components/conventions.py).
+#: The tag whose value names the resource's environment (components/common/conventions.py).
 ENVIRONMENT_TAG = "environment"
 PROD = "prod"
 
@@ -109,7 +109,7 @@ def days_text(value: Any) -> str:
     return str(value)
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -137,6 +137,15 @@ def is_set(props: Mapping[str, Any], key: str) -> bool:
     if isinstance(value, (str, Mapping, Sequence)):
         return len(value) > 0
     return True
+
+
+def known(props: Mapping[str, Any], key: str) -> Any:
+    """``props[key]``, or None when it is unknown during preview (another resource's
+    output, never empty) or missing."""
+    try:
+        return props.get(key)
+    except UnknownValueError:
+        return None
 
 
 def names_customer_key(props: Mapping[str, Any], key: str) -> bool:
@@ -290,3 +299,46 @@ def linked_from(
         for dependency in resource.property_dependencies.get(prop, ())
         if dependency.resource_type in resource_types
     ]
+
+
+CompanionCheck = Callable[[PolicyResource, PolicyResource], "str | None"]
+
+
+def companion_policy(
+    name: str,
+    description: str,
+    target_types: Collection[str],
+    targets_text: str,
+    companion_types: Collection[str],
+    prop: str,
+    missing: Callable[[PolicyResource], str],
+    check: CompanionCheck | None = None,
+) -> StackValidationPolicy:
+    """A stack policy: every resource of ``target_types`` has a companion of
+    ``companion_types`` whose ``prop`` input came from it (``missing(target)`` otherwise,
+    reported on the target), and each such companion passes ``check(target, companion)``
+    (its message reported on the companion). ``targets_text`` names the targets in the
+    not-applicable reason ("S3 buckets")."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        targets = [r for r in args.resources if r.resource_type in target_types]
+        if not targets:
+            args.not_applicable(f"the stack has no {targets_text}")
+        companions = companions_by_target(args.resources, companion_types, prop)
+
+        def check_target(target: PolicyResource) -> None:
+            found = companions.get(target.urn, [])
+            if not found:
+                report_violation(missing(target), target.urn)
+                return
+            if check is None:
+                return
+            for companion in found:
+                problem = check(target, companion)
+                if problem is not None:
+                    report_violation(problem, companion.urn)
+
+        check_each(targets, check_target)
+
+    validate.__name__ = f"_{name.replace('-', '_')}"
+    return stack_policy(name, description, validate)

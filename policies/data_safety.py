@@ -2,7 +2,7 @@
 deletion protection where AWS offers it.
 
 The list of stateful types and their deletion-protection inputs is the one the components
-use (components/compliance.py), so a new kind of data store is covered by both at once.
+use (components/common/compliance.py), so a new kind of data store is covered by both at once.
 """
 
 from __future__ import annotations

@@ -1,6 +1,12 @@
-"""EC2 compute: IMDSv2, EBS encryption and no public addresses on launch templates and
-Karpenter node classes (EC2.8 / EC2.170, EC2.181, EC2.25); unrestricted security-group
-ingress only on the web ports and never on high-risk ports (EC2.18, EC2.19).
+"""EC2 and VPC: every VPC has a flow log (EC2.6) and a managed, closed default security group
+(EC2.2), subnets assign no public IPs on launch (EC2.15); IMDSv2, EBS encryption and no
+public addresses on launch templates and Karpenter node classes (EC2.8 / EC2.170, EC2.181,
+EC2.25); unrestricted security-group ingress only on the web ports and never on high-risk
+ports (EC2.18, EC2.19).
+
+The VPC policies are stack policies: a VPC's flow log and default security group are linked
+to it through their ``vpcId`` input's ``property_dependencies`` (a new VPC's id is unknown
+during preview), and a missing one is reported on the VPC.
 
 Karpenter's ``EC2NodeClass`` is a custom resource: its props are the manifest
 (``apiVersion``, ``kind``, ``metadata``, ``spec``), not pulumi-aws inputs, and a field it
@@ -21,10 +27,22 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs
+from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
-from policies._helpers import days_text, is_number, mapping, resource_policy, sequence
+from policies._helpers import (
+    days_text,
+    is_number,
+    linked_urns,
+    mapping,
+    resource_policy,
+    sequence,
+    stack_policy,
+)
 
+VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SUBNET = "aws:ec2/subnet:Subnet"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -49,6 +67,66 @@ ICMP_PROTOCOLS = ("icmp", "1", "icmpv6", "58")
 def _truthy(value: Any) -> bool:
     # Launch-template booleans are strings in pulumi-aws ("true"), node-class ones YAML bools.
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+# --- VPC: EC2.6, EC2.2, EC2.15 -------------------------------------------------------------
+
+
+def _vpc_flow_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    vpcs = [r for r in args.resources if r.resource_type == VPC]
+    if not vpcs:
+        args.not_applicable("the stack has no VPCs")
+    logged = linked_urns(args.resources, FLOW_LOG, "vpcId")
+    for vpc in vpcs:
+        if vpc.urn not in logged:
+            report_violation(
+                f"VPC {vpc.name} has no flow log; add an aws.ec2.FlowLog with "
+                "vpc_id=vpc.id (traffic_type='ALL') so network traffic is auditable.",
+                vpc.urn,
+            )
+
+
+def _default_security_group_closed(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    # Missing ingress/egress is compliant: the provider then removes every rule.
+    rules = {kind: args.props.get(kind) or () for kind in ("ingress", "egress")}
+    open_kinds = [f"{len(found)} {kind}" for kind, found in rules.items() if len(found)]
+    if open_kinds:
+        report_violation(
+            f"default security group has {' and '.join(open_kinds)} rule(s); set ingress=[] "
+            "and egress=[] and put the rules on a dedicated security group.",
+            None,
+        )
+
+
+def _default_security_group_managed(
+    args: StackValidationArgs, report_violation: ReportViolation
+) -> None:
+    vpcs = [r for r in args.resources if r.resource_type == VPC]
+    if not vpcs:
+        args.not_applicable("the stack has no VPCs")
+    managed = linked_urns(args.resources, DEFAULT_SECURITY_GROUP, "vpcId")
+    for vpc in vpcs:
+        if vpc.urn not in managed:
+            report_violation(
+                f"VPC {vpc.name} leaves its default security group unmanaged, and AWS's "
+                "default allows all traffic within the group; add an "
+                "aws.ec2.DefaultSecurityGroup with vpc_id=vpc.id and no ingress or egress.",
+                vpc.urn,
+            )
+
+
+def _subnet_no_public_ip_on_launch(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    # Missing is compliant: AWS's default is false.
+    if args.props.get("mapPublicIpOnLaunch") is True:
+        report_violation(
+            "subnet assigns public IPs on launch; set map_public_ip_on_launch=False "
+            "(NAT gateways and load balancers bring their own addresses).",
+            None,
+        )
 
 
 # --- EC2.8 / EC2.170 ------------------------------------------------------------------------
@@ -256,6 +334,16 @@ def _head(ports: Sequence[int], limit: int = 8) -> list[Any]:
 # --- The policies ---------------------------------------------------------------------------
 
 POLICIES = [
+    stack_policy("vpc-flow-logs", "EC2.6: every VPC has a flow log", _vpc_flow_logs),
+    resource_policy("default-security-group-closed",
+                    "EC2.2: managed default security groups have no ingress or egress rules",
+                    [DEFAULT_SECURITY_GROUP], _default_security_group_closed),
+    stack_policy("default-security-group-managed",
+                 "EC2.2: every VPC's default security group is managed (and so closed)",
+                 _default_security_group_managed),
+    resource_policy("subnet-no-public-ip-on-launch",
+                    "EC2.15: subnets do not assign public IPv4 addresses on launch",
+                    [SUBNET], _subnet_no_public_ip_on_launch),
     resource_policy(
         "launch-template-imdsv2",
         "EC2.8 / EC2.170: launch templates and Karpenter node classes require IMDSv2",

@@ -1,7 +1,7 @@
 """Identity policies the blueprint writes: no wildcard administration (IAM.1, IAM.21) and no
 decryption with every key in the account (KMS.1, KMS.2).
 
-Grants are built from named action lists (components/grants.py); these checks make sure a
+Grants are built from named action lists (components/common/grants.py); these checks make sure a
 hand-written policy that slips in later is held to the same standard.
 """
 
@@ -43,7 +43,7 @@ def _no_wildcard_actions(args: ResourceValidationArgs, report_violation: ReportV
         wildcards = [a for a in map(str, as_list(statement.get("Action"))) if a == "*" or a.endswith(":*")]
         if wildcards:
             report_violation(f"statement {sid} allows {', '.join(wildcards)}: full administration of a "
-                             "service; grant the named actions the workload needs (components/grants.py).",
+                             "service; grant the named actions the workload needs (components/common/grants.py).",
                              None)
 
 

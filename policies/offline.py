@@ -41,15 +41,70 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-# Private, but it is what `args.not_applicable()` raises and the public API offers no other
-# way to tell "does not apply" from a crash.
-from pulumi_policy.policy import _NotApplicableError
+# Not re-exported by the package root, but a public module and public names: the engine's
+# own adapter raises UnknownValueError for a preview-unknown value and documents it.
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from policies.baseline import POLICIES
+from policies.registry import POLICIES
 
 #: The pack-wide level ``__main__.py`` passes to PolicyPack, for policies that set none.
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
+
+
+def _not_applicable_error() -> type[Exception]:
+    """The exception ``args.not_applicable()`` raises, learnt from that public method.
+
+    pulumi_policy has no public name for it: ``not_applicable()`` on
+    ``ResourceValidationArgs`` and ``StackValidationArgs`` raises
+    ``pulumi_policy.policy._NotApplicableError``, which the engine's servicer catches; the
+    SDK exports neither the class nor a helper that tells "does not apply" from a crash.
+    Rather than import the private class (and break silently if it is renamed), ask the
+    public method what it raises, once, and refuse to load unless the answer is safe to
+    catch: one class for both argument kinds, defined by pulumi_policy (never a builtin such
+    as ``Exception`` or ``RuntimeError``, which would swallow real crashes), and not
+    ``UnknownValueError``, which means something else.
+    """
+    raised: list[type[Exception]] = []
+    for args in (
+        ResourceValidationArgs("", {}, "", "", _probe_options(), None),
+        StackValidationArgs([]),
+    ):
+        try:
+            args.not_applicable("probe")
+        except Exception as error:
+            raised.append(type(error))
+        else:
+            raise ImportError(
+                "pulumi_policy's not_applicable() returned instead of raising; the offline "
+                "evaluator cannot tell a policy that does not apply from one that passed"
+            )
+    kind = raised[0]
+    if (
+        any(other is not kind for other in raised)
+        or not kind.__module__.startswith("pulumi_policy")
+        or issubclass(kind, UnknownValueError)
+    ):
+        raise ImportError(
+            f"pulumi_policy's not_applicable() raises {raised}, which the offline evaluator "
+            "cannot catch without also catching crashes or unknown values"
+        )
+    return kind
+
+
+def _probe_options() -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=False,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=None,
+    )
+
+
+#: What ``args.not_applicable()`` raises (see ``_not_applicable_error``).
+NotApplicableError = _not_applicable_error()
 
 
 @dataclass(frozen=True)
@@ -189,7 +244,7 @@ def _run(
         result = policy.validate(args, report_violation)  # type: ignore[arg-type]
         if isawaitable(result):
             _run_to_completion(result)
-    except _NotApplicableError:
+    except NotApplicableError:
         pass
     except UnknownValueError as error:
         # As the engine does: a value unknown until apply cannot block a preview.

@@ -1,10 +1,8 @@
-"""Secrets: no database password in the program, and every Secrets Manager secret
-encrypted with our key and rotated.
+"""Secrets Manager: every secret the program creates is encrypted with our key and rotated.
 
-Aurora's master password is generated, stored and rotated by RDS in a Secrets Manager
-secret of its own (``manage_master_user_password``), encrypted with the secrets key; the
-program, its state and its config never see it. That secret is not a Pulumi resource, so
-the rotation check below covers only the secrets the program creates itself.
+Aurora's master password lives in a secret RDS manages itself (not a Pulumi resource), so
+the check below covers only the secrets the program creates; that the cluster lets RDS
+manage it (``secrets-managed-master-password``) is a check of the cluster, in ``rds``.
 """
 
 from __future__ import annotations
@@ -12,7 +10,6 @@ from __future__ import annotations
 from pulumi_policy import (
     PolicyResource,
     ReportViolation,
-    ResourceValidationArgs,
     StackValidationArgs,
 )
 
@@ -22,63 +19,11 @@ from policies._helpers import (
     is_set,
     mapping,
     names_customer_key,
-    resource_policy,
     stack_policy,
 )
-from policies.sql_databases import CLUSTER
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
-
-#: Cluster inputs that put the master password in the program, and their Python names.
-PASSWORD_INPUTS = (("masterPassword", "master_password"), ("masterPasswordWo", "master_password_wo"))
-#: Cluster inputs that make it take its credentials from elsewhere (a snapshot, a source
-#: cluster, the primary of a global database), so it sets no master user of its own.
-INHERITED_CREDENTIAL_INPUTS = (
-    "snapshotIdentifier",
-    "replicationSourceIdentifier",
-    "globalClusterIdentifier",
-    "restoreToPointInTime",
-)
-
-
-# --- Managed master password ----------------------------------------------------------------
-
-
-def _managed_master_password(
-    args: ResourceValidationArgs, report_violation: ReportViolation
-) -> None:
-    props = args.props
-    for camel, python in PASSWORD_INPUTS:
-        if is_set(props, camel):
-            # A write-only input still lives in the program's code or config.
-            report_violation(
-                f"cluster sets {python}, so the master password is written in the program or "
-                f"its config; remove {python} and set manage_master_user_password=True (RDS "
-                "then keeps the password in Secrets Manager and rotates it).",
-                None,
-            )
-    if props.get("manageMasterUserPassword") is True:
-        if not names_customer_key(props, "masterUserSecretKmsKeyId"):
-            report_violation(
-                "the master password's secret is encrypted with the AWS-managed "
-                "aws/secretsmanager key; set master_user_secret_kms_key_id=<the secrets key's "
-                "ARN>.",
-                None,
-            )
-        return
-    inherits = not is_set(props, "masterUsername") and any(
-        is_set(props, key) for key in INHERITED_CREDENTIAL_INPUTS
-    )
-    if inherits:
-        # A global secondary or a restored cluster takes its master user from the source.
-        return
-    report_violation(
-        "cluster does not let RDS manage its master password; set "
-        "manage_master_user_password=True and master_user_secret_kms_key_id=<the secrets key's "
-        "ARN>, and remove any master_password.",
-        None,
-    )
 
 
 # --- Secrets: customer key and rotation -----------------------------------------------------
@@ -126,13 +71,6 @@ def _cmk_and_rotation(args: StackValidationArgs, report_violation: ReportViolati
 # --- The policies ---------------------------------------------------------------------------
 
 POLICIES = [
-    resource_policy(
-        "secrets-managed-master-password",
-        "PCI DSS 8.6.2: the Aurora master password is managed by RDS in Secrets Manager, "
-        "encrypted with a customer-managed key, never set in the program",
-        (CLUSTER,),
-        _managed_master_password,
-    ),
     stack_policy(
         "secretsmanager-cmk-and-rotation",
         "SecretsManager.1: every secret is encrypted with a customer-managed KMS key and has "

@@ -334,7 +334,7 @@ class Karpenter(pulumi.ComponentResource):
         # -- interruption queue ------------------------------------------------------------
         queue_name = conv.physical_name(name, "interruption")
         # SQS-managed encryption, not our data key: EventBridge delivers as itself, and our
-        # key's policy (components/keys.py) does not let events.amazonaws.com use it. The
+        # key's policy (components/foundation/keys.py) does not let events.amazonaws.com use it. The
         # messages are EC2 event notices (instance ids, times), not customer data.
         self.queue = aws.sqs.Queue(
             f"{name}-interruption",

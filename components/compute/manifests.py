@@ -4,7 +4,8 @@ Every object the ``TeamNamespaces`` and ``RetailService`` components register is
 by a pure function that returns the manifest (``apiVersion``, ``kind``, ``metadata``,
 ``spec``) in the API's own camelCase form. The components hand the same dicts to the typed
 pulumi-kubernetes classes, the tests validate them against the Kubernetes JSON schemas of the
-cluster's version, and the policy pack runs :func:`pss_restricted_violations` on them. This
+cluster's version, and the tests and the policy pack hold every pod to Pod Security Standards
+restricted with :func:`components.compute.pod_security.pod_security_violations`. This
 module imports neither Pulumi nor the AWS SDK, so all three load it cheaply.
 """
 
@@ -548,22 +549,7 @@ def service_manifests(*, service: str, namespace: str, image: str, port: int, cp
 
 
 # -- Pod Security Standards: restricted ------------------------------------------------------
-
-#: Volume types PSS restricted allows.
-RESTRICTED_VOLUME_TYPES = frozenset({"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
-                                     "persistentVolumeClaim", "projected", "secret"})
-#: The only capability restricted lets a container add.
-RESTRICTED_ADD_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
-#: Sysctls baseline calls safe (namespaced, isolated from the node).
-SAFE_SYSCTLS = frozenset({
-    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-})
-_SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
-_CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
-_VOLUME_META = frozenset({"name"})
+# The checker itself is components/compute/pod_security.py (one for the tests and the pack).
 
 
 def pod_spec_of(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -577,94 +563,3 @@ def pod_spec_of(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
     if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"):
         return (spec.get("template") or {}).get("spec")
     return None
-
-
-def _check_seccomp(where: str, context: Mapping[str, Any], problems: list[str]) -> None:
-    kind = (context.get("seccompProfile") or {}).get("type")
-    if kind is not None and kind not in ("RuntimeDefault", "Localhost"):
-        problems.append(f"{where}.seccompProfile.type is {kind!r}; must be RuntimeDefault or Localhost")
-
-
-def _check_selinux_apparmor(where: str, context: Mapping[str, Any], problems: list[str]) -> None:
-    selinux = context.get("seLinuxOptions") or {}
-    if selinux.get("type", "") not in _SELINUX_TYPES:
-        problems.append(f"{where}.seLinuxOptions.type {selinux['type']!r} is not an allowed container type")
-    for field in ("user", "role"):
-        if selinux.get(field):
-            problems.append(f"{where}.seLinuxOptions.{field} must not be set")
-    apparmor = (context.get("appArmorProfile") or {}).get("type")
-    if apparmor is not None and apparmor not in ("RuntimeDefault", "Localhost"):
-        problems.append(f"{where}.appArmorProfile.type is {apparmor!r}; must be RuntimeDefault or Localhost")
-    if (context.get("windowsOptions") or {}).get("hostProcess"):
-        problems.append(f"{where}.windowsOptions.hostProcess must not be true")
-
-
-def pss_restricted_violations(pod_spec: Mapping[str, Any]) -> list[str]:
-    """Every way ``pod_spec`` (camelCase, as in a manifest) breaks the Pod Security Standards
-    "restricted" profile, baseline included; an empty list means it is admitted.
-
-    Covers the pod spec only: the legacy AppArmor annotations live in the pod's metadata.
-    """
-    problems: list[str] = []
-    linux = (pod_spec.get("os") or {}).get("name") != "windows"
-    pod_context = pod_spec.get("securityContext") or {}
-
-    # Baseline: host namespaces, sysctls, pod-level SELinux/AppArmor/seccomp.
-    for field in ("hostNetwork", "hostPID", "hostIPC"):
-        if pod_spec.get(field):
-            problems.append(f"spec.{field} must be false")
-    _check_selinux_apparmor("spec.securityContext", pod_context, problems)
-    for sysctl in pod_context.get("sysctls") or ():
-        if sysctl.get("name") not in SAFE_SYSCTLS:
-            problems.append(f"spec.securityContext.sysctls: {sysctl.get('name')!r} is not a safe sysctl")
-
-    # Restricted: volume types.
-    for volume in pod_spec.get("volumes") or ():
-        kinds = set(volume) - _VOLUME_META
-        bad = sorted(kinds - RESTRICTED_VOLUME_TYPES)
-        if bad:
-            problems.append(f"spec.volumes[{volume.get('name')}]: type {', '.join(bad)} is not allowed")
-
-    # Restricted: pod-level identity and seccomp.
-    pod_non_root = pod_context.get("runAsNonRoot")
-    if pod_non_root is False:
-        problems.append("spec.securityContext.runAsNonRoot must not be false")
-    if pod_context.get("runAsUser") == 0:
-        problems.append("spec.securityContext.runAsUser must not be 0")
-    pod_seccomp = (pod_context.get("seccompProfile") or {}).get("type")
-    if linux:
-        _check_seccomp("spec.securityContext", pod_context, problems)
-
-    for list_name in _CONTAINER_LISTS:
-        for container in pod_spec.get(list_name) or ():
-            where = f"spec.{list_name}[{container.get('name')}]"
-            context = container.get("securityContext") or {}
-            scx = f"{where}.securityContext"
-            if context.get("privileged"):
-                problems.append(f"{scx}.privileged must be false")
-            if context.get("procMount", "Default") != "Default":
-                problems.append(f"{scx}.procMount must be Default")
-            _check_selinux_apparmor(scx, context, problems)
-            for port in container.get("ports") or ():
-                if port.get("hostPort"):
-                    problems.append(f"{where}.ports: hostPort {port['hostPort']} is not allowed")
-            if context.get("runAsNonRoot") is False:
-                problems.append(f"{scx}.runAsNonRoot must not be false")
-            elif context.get("runAsNonRoot") is None and pod_non_root is not True:
-                problems.append(f"{scx}.runAsNonRoot must be true (or spec.securityContext.runAsNonRoot)")
-            if context.get("runAsUser") == 0:
-                problems.append(f"{scx}.runAsUser must not be 0")
-            if not linux:
-                continue
-            if context.get("allowPrivilegeEscalation") is not False:
-                problems.append(f"{scx}.allowPrivilegeEscalation must be set to false")
-            _check_seccomp(scx, context, problems)
-            if (context.get("seccompProfile") or {}).get("type") is None and pod_seccomp is None:
-                problems.append(f"{scx}.seccompProfile must be set (or spec.securityContext.seccompProfile)")
-            capabilities = context.get("capabilities") or {}
-            if "ALL" not in (capabilities.get("drop") or ()):
-                problems.append(f"{scx}.capabilities.drop must include ALL")
-            added = sorted(set(capabilities.get("add") or ()) - RESTRICTED_ADD_CAPABILITIES)
-            if added:
-                problems.append(f"{scx}.capabilities.add may only hold NET_BIND_SERVICE, not {', '.join(added)}")
-    return problems

@@ -10,8 +10,8 @@ import pytest
 
 from components.common.compliance import STATEFUL_TYPES
 from components.common.conventions import MANAGED_BY
-from policies.baseline import POLICIES
 from policies.offline import PolicyReport, ResourceSnapshot, evaluate
+from policies.registry import POLICIES
 
 # `policies` and `components` import from the repo root: pyproject.toml's pytest
 # `pythonpath = ["."]` puts it on sys.path, as __main__.py does for the real CLI.

@@ -6,7 +6,7 @@ import pytest
 
 from blueprint.checks import check
 from components.common.conventions import MANAGED_BY, STANDARD_TAG_KEYS
-from policies.baseline import POLICIES
+from policies.registry import POLICIES
 from tests.support import STACKS
 
 

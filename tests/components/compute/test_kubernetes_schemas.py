@@ -20,12 +20,12 @@ from components.common.settings import Environment
 from components.compute.manifests import (
     deployment_manifest,
     pod_spec_of,
-    pss_restricted_violations,
     service_manifests,
     target_group_binding_manifest,
     target_group_binding_problems,
     team_manifests,
 )
+from components.compute.pod_security import pod_security_violations
 from components.compute.service import callees_of, caller_namespaces
 from config.loader import parse_stack_config
 from config.stack import StackConfig
@@ -111,7 +111,7 @@ def test_every_workload_passes_pss_restricted(environment):
     for doc in all_manifests(stack_config(environment, "preset")):
         pod = pod_spec_of(doc)
         if pod is not None:
-            assert pss_restricted_violations(pod) == [], _id(doc)
+            assert pod_security_violations(pod) == [], _id(doc)
 
 
 @pytest.mark.parametrize("environment", [env.value for env in Environment])

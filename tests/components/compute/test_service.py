@@ -26,8 +26,8 @@ from components.compute.manifests import (
     deployment_manifest,
     image_version,
     pod_spec_of,
-    pss_restricted_violations,
 )
+from components.compute.pod_security import pod_security_violations
 from components.compute.service import (
     RetailService,
     RetailServiceArgs,
@@ -201,7 +201,7 @@ def test_pods_are_created_only_once_their_identity_exists(stack):
 def test_deployment_passes_pss_restricted(stack):
     b = built(stack)
     for spec in b.services:
-        assert pss_restricted_violations(b.pod_spec(spec.name)) == []
+        assert pod_security_violations(b.pod_spec(spec.name)) == []
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -500,38 +500,38 @@ def _container(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_pss_checker_admits_the_template():
-    assert pss_restricted_violations(_good_pod()) == []
+    assert pod_security_violations(_good_pod()) == []
 
 
 def _break(mutate) -> list[str]:
     pod = _good_pod()
     mutate(pod)
-    return pss_restricted_violations(pod)
+    return pod_security_violations(pod)
 
 
 @pytest.mark.parametrize(("mutate", "expected"), [
-    (lambda p: _container(p)["securityContext"].update(privileged=True), "privileged must be false"),
-    (lambda p: p.update(hostNetwork=True), "spec.hostNetwork must be false"),
-    (lambda p: p.update(hostPID=True), "spec.hostPID must be false"),
-    (lambda p: p["securityContext"].pop("seccompProfile"), "seccompProfile must be set"),
+    (lambda p: _container(p)["securityContext"].update(privileged=True), "container app is privileged"),
+    (lambda p: p.update(hostNetwork=True), "pod sets hostNetwork: true"),
+    (lambda p: p.update(hostPID=True), "pod sets hostPID: true"),
+    (lambda p: p["securityContext"].pop("seccompProfile"), "container app has no seccomp profile"),
     (lambda p: p["securityContext"].update(seccompProfile={"type": "Unconfined"}), "Unconfined"),
-    (lambda p: p["securityContext"].update(runAsUser=0), "spec.securityContext.runAsUser must not be 0"),
-    (lambda p: _container(p)["securityContext"].update(runAsUser=0), "runAsUser must not be 0"),
+    (lambda p: p["securityContext"].update(runAsUser=0), "pod sets securityContext.runAsUser: 0"),
+    (lambda p: _container(p)["securityContext"].update(runAsUser=0), "container app sets runAsUser: 0"),
     (lambda p: _container(p)["securityContext"].update(capabilities={"drop": ["ALL"], "add": ["SYS_ADMIN"]}),
-     "not SYS_ADMIN"),
+     "adds capabilities SYS_ADMIN"),
     (lambda p: _container(p)["securityContext"].update(capabilities={"drop": ["NET_RAW"]}),
-     "capabilities.drop must include ALL"),
-    (lambda p: p["volumes"].append({"name": "host", "hostPath": {"path": "/var/run"}}), "type hostPath"),
+     "does not drop all capabilities"),
+    (lambda p: p["volumes"].append({"name": "host", "hostPath": {"path": "/var/run"}}), "is of type hostPath"),
     (lambda p: _container(p)["securityContext"].pop("allowPrivilegeEscalation"),
-     "allowPrivilegeEscalation must be set to false"),
+     "container app does not set allowPrivilegeEscalation: false"),
     (lambda p: (p["securityContext"].pop("runAsNonRoot"), _container(p)["securityContext"].pop("runAsNonRoot")),
-     "runAsNonRoot must be true"),
-    (lambda p: _container(p)["ports"][0].update(hostPort=8080), "hostPort 8080"),
+     "container app may run as root"),
+    (lambda p: _container(p)["ports"][0].update(hostPort=8080), "binds hostPort 8080"),
     (lambda p: p["securityContext"].update(sysctls=[{"name": "kernel.msgmax", "value": "1"}]), "kernel.msgmax"),
     (lambda p: _container(p)["securityContext"].update(procMount="Unmasked"), "procMount"),
     (lambda p: _container(p)["securityContext"].update(seLinuxOptions={"user": "root"}), "seLinuxOptions.user"),
     (lambda p: p.setdefault("initContainers", []).append({"name": "init", "image": "x:1"}),
-     "initContainers[init].securityContext.allowPrivilegeEscalation"),
+     "init container init does not set allowPrivilegeEscalation: false"),
 ])
 def test_pss_checker_refuses(mutate, expected):
     problems = _break(mutate)

@@ -171,8 +171,8 @@ def test_logs_bucket_uses_sse_s3_under_a_named_tagged_exception():
 def test_the_policy_pack_reads_the_exception_as_the_store_writes_it():
     # The component cannot import the pack (pulumi_policy is not a program dependency), so
     # this test is what keeps the tag name and the accepted control from drifting apart.
-    from policies.control_exceptions import ACCEPTED_EXCEPTIONS, declared_exceptions
-    from policies.control_exceptions import CONTROL_EXCEPTIONS_TAG as PACK_TAG
+    from policies.exceptions import ACCEPTED_EXCEPTIONS, declared_exceptions
+    from policies.exceptions import CONTROL_EXCEPTIONS_TAG as PACK_TAG
 
     logs_bucket = buckets(build())["logs"]
     assert PACK_TAG == CONTROL_EXCEPTIONS_TAG

@@ -1,10 +1,9 @@
-"""No master password in the program (PCI DSS 8.6.2); SecretsManager.1 rotation, with a
-customer-managed key."""
+"""SecretsManager.1: every secret is rotated and encrypted with a customer-managed key (the
+Aurora master password, a check of the cluster, is in test_rds.py)."""
 
 from __future__ import annotations
 
 import pytest
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 CLUSTER = "aws:rds/cluster:Cluster"
 SECRET = "aws:secretsmanager/secret:Secret"
@@ -19,56 +18,6 @@ MANAGED = {"engine": "aurora-postgresql", "masterUsername": "retail_admin",
 def cluster(snap, **overrides):
     props = {**MANAGED, **overrides}
     return snap(CLUSTER, "aurora", {k: v for k, v in props.items() if v is not None})
-
-
-# --- secrets-managed-master-password --------------------------------------------------------
-
-
-def test_managed_master_password_passes(snap, run_policy):
-    assert run_policy("secrets-managed-master-password", [cluster(snap)]).violations == []
-
-
-def test_key_unknown_during_preview_counts_as_a_customer_key(snap, run_policy):
-    preview = cluster(snap, masterUserSecretKmsKeyId=UNKNOWN_STRING_VALUE)
-    assert run_policy("secrets-managed-master-password", [preview]).violations == []
-
-
-@pytest.mark.parametrize(("prop", "python"), [("masterPassword", "master_password"),
-                                              ("masterPasswordWo", "master_password_wo")])
-def test_password_in_the_program_fails(snap, run_policy, prop, python):
-    leaky = cluster(snap, manageMasterUserPassword=None, masterUserSecretKmsKeyId=None,
-                    **{prop: "hunter2hunter2"})
-    messages = [v.message for v in run_policy("secrets-managed-master-password", [leaky]).violations]
-    assert any(f"cluster sets {python}" in m and f"remove {python}" in m for m in messages)
-    assert any("set manage_master_user_password=True" in m for m in messages)
-    assert all(v.urn == leaky.urn
-               for v in run_policy("secrets-managed-master-password", [leaky]).violations)
-
-
-def test_password_alongside_managed_password_still_fails(snap, run_policy):
-    both = cluster(snap, masterPassword="hunter2hunter2")
-    [violation] = run_policy("secrets-managed-master-password", [both]).violations
-    assert "cluster sets master_password" in violation.message
-
-
-def test_unmanaged_password_fails(snap, run_policy):
-    unmanaged = cluster(snap, manageMasterUserPassword=False)
-    [violation] = run_policy("secrets-managed-master-password", [unmanaged]).violations
-    assert violation.urn == unmanaged.urn
-    assert "set manage_master_user_password=True and master_user_secret_kms_key_id=" in violation.message
-
-
-@pytest.mark.parametrize("key", [None, "alias/aws/secretsmanager"], ids=["missing", "aws-alias"])
-def test_managed_secret_with_aws_managed_key_fails(snap, run_policy, key):
-    [violation] = run_policy("secrets-managed-master-password",
-                             [cluster(snap, masterUserSecretKmsKeyId=key)]).violations
-    assert "AWS-managed aws/secretsmanager key; set master_user_secret_kms_key_id=" in violation.message
-
-
-def test_global_secondary_cluster_inherits_its_credentials(snap, run_policy):
-    secondary = snap(CLUSTER, "aurora-dr", {"engine": "aurora-postgresql",
-                                            "globalClusterIdentifier": "retail-prod"})
-    assert run_policy("secrets-managed-master-password", [secondary]).violations == []
 
 
 # --- secretsmanager-cmk-and-rotation --------------------------------------------------------

@@ -17,17 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from pulumi_policy import (
-    PolicyResource,
-    ReportViolation,
-    ResourceValidationArgs,
-    StackValidationArgs,
-)
+from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationPolicy
 
 from policies._helpers import (
+    CompanionCheck,
     as_list,
-    check_each,
-    companions_by_target,
+    companion_policy,
     mapping,
     names_customer_key,
     policy_document,
@@ -35,11 +30,10 @@ from policies._helpers import (
     public_grant,
     resource_policy,
     sequence,
-    stack_policy,
     statement_id,
     statements,
 )
-from policies.control_exceptions import CONTROL_EXCEPTIONS_TAG, has_accepted_exception
+from policies.exceptions import CONTROL_EXCEPTIONS_TAG, has_accepted_exception
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_TYPES = (BUCKET, "aws:s3/bucketV2:BucketV2")
@@ -120,7 +114,7 @@ def _account_public_access_block(
 def _public_acl_problems(props: Mapping[str, Any], grants: Any, grantee_of: Callable) -> list[str]:
     problems = []
     acl = props.get("acl")
-    if acl in PUBLIC_CANNED_ACLS:
+    if isinstance(acl, str) and acl in PUBLIC_CANNED_ACLS:
         problems.append(f"canned ACL {acl!r} lets {PUBLIC_CANNED_ACLS[acl]}")
     for grant in sequence(grants):
         grantee = grantee_of(mapping(grant))
@@ -180,8 +174,6 @@ def _bucket_not_public(args: ResourceValidationArgs, report_violation: ReportVio
 
 # --- Bucket companions ----------------------------------------------------------------------
 
-CompanionCheck = Callable[[PolicyResource, PolicyResource], "str | None"]
-
 
 def _bucket_companion_policy(
     name: str,
@@ -189,31 +181,11 @@ def _bucket_companion_policy(
     companion_types: Collection[str],
     missing: Callable[[PolicyResource], str],
     check: CompanionCheck | None = None,
-):
-    """A stack policy: every bucket has a companion of ``companion_types`` whose ``bucket``
-    input came from it (``missing(bucket)`` otherwise, reported on the bucket), and each such
-    companion passes ``check(bucket, companion)`` (its message reported on the companion)."""
-
-    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        buckets = [r for r in args.resources if r.resource_type in BUCKET_TYPES]
-        if not buckets:
-            args.not_applicable("the stack has no S3 buckets")
-        companions = companions_by_target(args.resources, companion_types, "bucket")
-
-        def check_bucket(bucket: PolicyResource) -> None:
-            found = companions.get(bucket.urn, [])
-            if not found:
-                report_violation(missing(bucket), bucket.urn)
-                return
-            for companion in found if check is not None else ():
-                problem = check(bucket, companion)
-                if problem is not None:
-                    report_violation(problem, companion.urn)
-
-        check_each(buckets, check_bucket)
-
-    validate.__name__ = f"_{name.replace('-', '_')}"
-    return stack_policy(name, description, validate)
+) -> StackValidationPolicy:
+    """Every bucket has a companion of ``companion_types`` whose ``bucket`` input came from it
+    (``_helpers.companion_policy``)."""
+    return companion_policy(name, description, BUCKET_TYPES, "S3 buckets", companion_types, "bucket",
+                            missing, check)
 
 
 # S3.5
@@ -422,65 +394,30 @@ def _encryption_check(bucket: PolicyResource, encryption: PolicyResource) -> str
 # --- The policies ---------------------------------------------------------------------------
 
 POLICIES = [
-    resource_policy(
-        "s3-account-public-access-block",
-        "S3.1: account-level S3 Block Public Access has all four settings on",
-        (ACCOUNT_PUBLIC_ACCESS_BLOCK,),
-        _account_public_access_block,
-    ),
-    resource_policy(
-        "s3-bucket-not-public",
-        "S3.2 / S3.3: no public ACL and no bucket policy statement open to everyone",
-        (*BUCKET_TYPES, *ACL_TYPES, *POLICY_TYPES),
-        _bucket_not_public,
-    ),
-    _bucket_companion_policy(
-        "s3-bucket-ssl-requests-only",
-        "S3.5: every bucket has a bucket policy that denies requests without TLS",
-        POLICY_TYPES,
-        _ssl_missing,
-        _ssl_check,
-    ),
-    _bucket_companion_policy(
-        "s3-bucket-public-access-block",
-        "S3.8: every bucket has a public access block with all four settings on",
-        PUBLIC_ACCESS_BLOCK_TYPES,
-        _public_access_block_missing,
-        _public_access_block_check,
-    ),
-    _bucket_companion_policy(
-        "s3-bucket-access-logging",
-        "S3.9: every bucket has server access logging",
-        LOGGING_TYPES,
-        _logging_missing,
-    ),
-    _bucket_companion_policy(
-        "s3-bucket-acls-disabled",
-        f"S3.12: every bucket has ownership controls set to {BUCKET_OWNER_ENFORCED}",
-        OWNERSHIP_CONTROLS_TYPES,
-        _ownership_missing,
-        _ownership_check,
-    ),
-    _bucket_companion_policy(
-        "s3-bucket-lifecycle",
-        "S3.13: every bucket has a lifecycle configuration with an enabled rule",
-        LIFECYCLE_TYPES,
-        _lifecycle_missing,
-        _lifecycle_check,
-    ),
-    _bucket_companion_policy(
-        "s3-bucket-versioning",
-        "S3.14: every bucket has versioning enabled",
-        VERSIONING_TYPES,
-        _versioning_missing,
-        _versioning_check,
-    ),
-    _bucket_companion_policy(
-        "s3-bucket-kms-encryption",
-        "S3.17: every bucket is encrypted with a customer-managed KMS key (SSE-S3 only under "
-        "the accepted log-delivery exception)",
-        ENCRYPTION_TYPES,
-        _encryption_missing,
-        _encryption_check,
-    ),
+    resource_policy("s3-account-public-access-block",
+                    "S3.1: account-level S3 Block Public Access has all four settings on",
+                    (ACCOUNT_PUBLIC_ACCESS_BLOCK,), _account_public_access_block),
+    resource_policy("s3-bucket-not-public",
+                    "S3.2 / S3.3: no public ACL and no bucket policy statement open to everyone",
+                    (*BUCKET_TYPES, *ACL_TYPES, *POLICY_TYPES), _bucket_not_public),
+    _bucket_companion_policy("s3-bucket-ssl-requests-only",
+                             "S3.5: every bucket has a bucket policy that denies requests without TLS",
+                             POLICY_TYPES, _ssl_missing, _ssl_check),
+    _bucket_companion_policy("s3-bucket-public-access-block",
+                             "S3.8: every bucket has a public access block with all four settings on",
+                             PUBLIC_ACCESS_BLOCK_TYPES, _public_access_block_missing, _public_access_block_check),
+    _bucket_companion_policy("s3-bucket-access-logging", "S3.9: every bucket has server access logging",
+                             LOGGING_TYPES, _logging_missing),
+    _bucket_companion_policy("s3-bucket-acls-disabled",
+                             f"S3.12: every bucket has ownership controls set to {BUCKET_OWNER_ENFORCED}",
+                             OWNERSHIP_CONTROLS_TYPES, _ownership_missing, _ownership_check),
+    _bucket_companion_policy("s3-bucket-lifecycle",
+                             "S3.13: every bucket has a lifecycle configuration with an enabled rule",
+                             LIFECYCLE_TYPES, _lifecycle_missing, _lifecycle_check),
+    _bucket_companion_policy("s3-bucket-versioning", "S3.14: every bucket has versioning enabled",
+                             VERSIONING_TYPES, _versioning_missing, _versioning_check),
+    _bucket_companion_policy("s3-bucket-kms-encryption",
+                             "S3.17: every bucket is encrypted with a customer-managed KMS key (SSE-S3 only under "
+                             "the accepted log-delivery exception)",
+                             ENCRYPTION_TYPES, _encryption_missing, _encryption_check),
 ]

@@ -1,12 +1,14 @@
-"""Aurora: RDS.2, .3, .7, .11, .12, .13, .15, .23, .24, .37 and rds.force_ssl."""
+"""Aurora: RDS.2, .3, .7, .11, .12, .13, .15, .23, .24, .37, rds.force_ssl and no master
+password in the program (PCI DSS 8.6.2)."""
 
 from __future__ import annotations
 
 import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policies import sql_databases
-from policies.baseline import POLICIES
+from policies import rds
 from policies.offline import evaluate
+from policies.registry import POLICIES
 
 CLUSTER = "aws:rds/cluster:Cluster"
 CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -79,7 +81,7 @@ def test_compliant_aurora_passes_the_whole_pack(aurora):
     assert evaluate(aurora(), POLICIES).violations == []
 
 
-@pytest.mark.parametrize("policy", [p.name for p in sql_databases.POLICIES])
+@pytest.mark.parametrize("policy", [p.name for p in rds.POLICIES])
 def test_stack_without_databases_passes(snap, run_policy, policy):
     assert run_policy(policy, [snap("aws:ec2/vpc:Vpc", "main")]).violations == []
 
@@ -313,3 +315,61 @@ def test_cluster_without_parameter_group_fails_on_the_cluster(aurora, run_policy
     assert violation.urn == resources[0].urn
     assert "has no cluster parameter group of this stack" in violation.message
     assert "set db_cluster_parameter_group_name=group.name" in violation.message
+
+
+# --- secrets-managed-master-password --------------------------------------------------------
+
+MANAGED = {"engine": "aurora-postgresql", "masterUsername": "retail_admin",
+           "manageMasterUserPassword": True, "masterUserSecretKmsKeyId": KEY_ARN}
+
+
+def managed_cluster(snap, **overrides):
+    props = {**MANAGED, **overrides}
+    return snap(CLUSTER, "aurora", {k: v for k, v in props.items() if v is not None})
+
+
+def test_managed_master_password_passes(snap, run_policy):
+    assert run_policy("secrets-managed-master-password", [managed_cluster(snap)]).violations == []
+
+
+def test_key_unknown_during_preview_counts_as_a_customer_key(snap, run_policy):
+    preview = managed_cluster(snap, masterUserSecretKmsKeyId=UNKNOWN_STRING_VALUE)
+    assert run_policy("secrets-managed-master-password", [preview]).violations == []
+
+
+@pytest.mark.parametrize(("prop", "python"), [("masterPassword", "master_password"),
+                                              ("masterPasswordWo", "master_password_wo")])
+def test_password_in_the_program_fails(snap, run_policy, prop, python):
+    leaky = managed_cluster(snap, manageMasterUserPassword=None, masterUserSecretKmsKeyId=None,
+                    **{prop: "hunter2hunter2"})
+    messages = [v.message for v in run_policy("secrets-managed-master-password", [leaky]).violations]
+    assert any(f"cluster sets {python}" in m and f"remove {python}" in m for m in messages)
+    assert any("set manage_master_user_password=True" in m for m in messages)
+    assert all(v.urn == leaky.urn
+               for v in run_policy("secrets-managed-master-password", [leaky]).violations)
+
+
+def test_password_alongside_managed_password_still_fails(snap, run_policy):
+    both = managed_cluster(snap, masterPassword="hunter2hunter2")
+    [violation] = run_policy("secrets-managed-master-password", [both]).violations
+    assert "cluster sets master_password" in violation.message
+
+
+def test_unmanaged_password_fails(snap, run_policy):
+    unmanaged = managed_cluster(snap, manageMasterUserPassword=False)
+    [violation] = run_policy("secrets-managed-master-password", [unmanaged]).violations
+    assert violation.urn == unmanaged.urn
+    assert "set manage_master_user_password=True and master_user_secret_kms_key_id=" in violation.message
+
+
+@pytest.mark.parametrize("key", [None, "alias/aws/secretsmanager"], ids=["missing", "aws-alias"])
+def test_managed_secret_with_aws_managed_key_fails(snap, run_policy, key):
+    [violation] = run_policy("secrets-managed-master-password",
+                             [managed_cluster(snap, masterUserSecretKmsKeyId=key)]).violations
+    assert "AWS-managed aws/secretsmanager key; set master_user_secret_kms_key_id=" in violation.message
+
+
+def test_global_secondary_cluster_inherits_its_credentials(snap, run_policy):
+    secondary = snap(CLUSTER, "aurora-dr", {"engine": "aurora-postgresql",
+                                            "globalClusterIdentifier": "retail-prod"})
+    assert run_policy("secrets-managed-master-password", [secondary]).violations == []

@@ -1,9 +1,11 @@
-"""The pack's files: an inert __main__.py, mandatory uniquely named policies, a documented
-table, and a PulumiPolicy.yaml the CLI can run."""
+"""The pack's files: a registry that only lists the policies, one module per service that
+stays small and loads without pydantic or the AWS SDK, an inert __main__.py, mandatory
+uniquely named policies, a documented table, and a PulumiPolicy.yaml the CLI can run."""
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import selectors
 import subprocess
@@ -13,9 +15,80 @@ import pytest
 import yaml
 from pulumi_policy import EnforcementLevel
 
-from policies.baseline import POLICIES
+from policies import registry
+from policies.registry import POLICIES
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+#: Longest a pack module may grow: past this, split it by the resource types it checks.
+MAX_MODULE_LINES = 450
+#: Pack modules that hold no policies: the shared helpers, the entry point, the registry
+#: itself and the offline evaluator.
+NOT_RULE_MODULES = {"__init__", "__main__", "_helpers", "_taggable", "offline", "registry"}
+#: What the pack must never load: the stack-config schema (and so pydantic) and the AWS SDK
+#: (``_taggable`` imports pulumi_aws modules lazily, when a check asks about a type).
+FORBIDDEN_MODULES = ("pydantic", "components.config", "pulumi_aws")
+
+
+def pack_modules(repo_root):
+    return sorted((repo_root / "policies").glob("*.py"))
+
+
+def rule_modules(repo_root):
+    return sorted(p.stem for p in pack_modules(repo_root) if p.stem not in NOT_RULE_MODULES)
+
+
+# --- The registry and the modules -----------------------------------------------------------
+
+
+def test_the_registry_only_lists_the_policies(repo_root):
+    tree = ast.parse((repo_root / "policies" / "registry.py").read_text())
+    body = [node for node in tree.body
+            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    *imports, assignment = body
+    assert all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in imports)
+    assert isinstance(assignment, ast.AnnAssign) and ast.unparse(assignment.target) == "POLICIES"
+    entries = assignment.value.elts
+    assert all(isinstance(e, ast.Starred) and ast.unparse(e.value).endswith(".POLICIES") for e in entries)
+    listed = [ast.unparse(e.value).removesuffix(".POLICIES") for e in entries]
+    assert sorted(listed) == rule_modules(repo_root)
+    assert len(listed) == len(set(listed))
+
+
+def test_every_rule_module_policy_is_in_the_registry(repo_root):
+    registered = [id(policy) for policy in POLICIES]
+    for name in rule_modules(repo_root):
+        module = getattr(registry, name)
+        assert module.POLICIES, name
+        assert all(id(policy) in registered for policy in module.POLICIES), name
+    assert len(registered) == sum(len(getattr(registry, n).POLICIES) for n in rule_modules(repo_root))
+
+
+def test_no_pack_module_is_over_the_line_limit(repo_root):
+    lengths = {p.name: len(p.read_text().splitlines()) for p in pack_modules(repo_root)}
+    assert {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES} == {}
+
+
+def test_every_pack_module_has_its_test_module(repo_root):
+    tests = repo_root / "tests" / "policies"
+    expected = {f"test_{p.stem.lstrip('_')}.py" for p in pack_modules(repo_root)
+                if p.stem not in ("__init__", "__main__")}
+    assert sorted(name for name in expected if not (tests / name).exists()) == []
+
+
+@pytest.mark.parametrize("module", ["policies.registry", "policies.offline"])
+def test_the_pack_loads_without_pydantic_the_config_or_the_aws_sdk(repo_root, module):
+    # A fresh interpreter: this one has long loaded all three for other tests.
+    code = (f"import json, sys, {module}; "
+            "print(json.dumps(sorted(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True,
+                            check=True)
+    loaded = json.loads(result.stdout)
+    assert module in loaded
+    assert [m for m in loaded if any(m == f or m.startswith(f"{f}.") for f in FORBIDDEN_MODULES)] == []
+
+
+# --- __main__.py ----------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -30,10 +103,10 @@ def test_main_defines_nothing(main_tree):
     assert definitions == []
 
 
-def test_main_only_constructs_the_pack_from_baseline(main_tree):
+def test_main_only_constructs_the_pack_from_the_registry(main_tree):
     imports = {(n.module, a.name) for n in ast.walk(main_tree) if isinstance(n, ast.ImportFrom)
                for a in n.names}
-    assert ("policies.baseline", "POLICIES") in imports
+    assert ("policies.registry", "POLICIES") in imports
     calls = [n for n in ast.walk(main_tree) if isinstance(n, ast.Call)
              and isinstance(n.func, ast.Name) and n.func.id == "PolicyPack"]
     [call] = calls
@@ -49,9 +122,9 @@ def test_main_only_constructs_the_pack_from_baseline(main_tree):
 def test_main_puts_the_repo_root_on_the_path_before_importing_the_pack(main_tree):
     body = [ast.unparse(s) for s in main_tree.body]
     path_insert = next(i for i, s in enumerate(body) if s.startswith("sys.path.insert(0"))
-    baseline_import = body.index("from policies.baseline import POLICIES")
+    registry_import = body.index("from policies.registry import POLICIES")
     assert "parent.parent" in body[path_insert]
-    assert path_insert < baseline_import
+    assert path_insert < registry_import
 
 
 def test_main_starts_the_policy_server_as_the_cli_runs_it(repo_root):

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from policies.baseline import (
-    DEFAULT_MIN_LOG_RETENTION_DAYS,
-    LOG_RETENTION_CONFIG_KEY,
-    POLICIES,
-)
+from policies.logs import DEFAULT_MIN_LOG_RETENTION_DAYS, LOG_RETENTION_CONFIG_KEY
+from policies.registry import POLICIES
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 

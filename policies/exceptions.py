@@ -3,7 +3,7 @@
 A component that must deviate from a control tags the resource with
 ``control-exceptions`` = the control ids it deviates from (``"S3.17"``), and the policy of
 that control reads the tag. A tag alone proves nothing: an exception counts only if its
-control id is in ``ACCEPTED_EXCEPTIONS``, which lives in ``components/compliance.py`` (the
+control id is in ``ACCEPTED_EXCEPTIONS``, which lives in ``components/common/compliance.py`` (the
 components tag from it, the pack checks against it), is reviewed like code and carries the
 reason in real words (cdk-nag's rule: no suppression without a reason).
 
@@ -79,7 +79,7 @@ def _control_exceptions_accepted(
             f"tag {CONTROL_EXCEPTIONS_TAG} claims exceptions to {', '.join(unknown)}, which "
             f"are not accepted exceptions (accepted: {accepted}); meet the control instead and "
             "remove it from the tag, or, after review, add it with its reason to "
-            "ACCEPTED_EXCEPTIONS in components/compliance.py.",
+            "ACCEPTED_EXCEPTIONS in components/common/compliance.py.",
             None,
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from components.common import compliance
-from policies.control_exceptions import (
+from policies.exceptions import (
     ACCEPTED_EXCEPTIONS,
     CONTROL_EXCEPTIONS_TAG,
     declared_exceptions,
@@ -88,7 +88,7 @@ def test_an_exception_nobody_accepted_fails(snap, run_policy):
     assert violation.urn == bucket.urn
     assert "claims exceptions to S3.9, KMS.4, which are not accepted exceptions (accepted: " in violation.message
     assert "S3.17" in violation.message.split("(accepted: ")[1]
-    assert "add it with its reason to ACCEPTED_EXCEPTIONS in components/compliance.py" \
+    assert "add it with its reason to ACCEPTED_EXCEPTIONS in components/common/compliance.py" \
         in violation.message
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from policies.baseline import POLICIES
 from policies.offline import evaluate
+from policies.registry import POLICIES
 
 TABLE = "aws:dynamodb/table:Table"
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"

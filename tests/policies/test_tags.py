@@ -1,64 +1,12 @@
-"""The standard tags, and which resource types are taggable."""
+"""TAG.1: the standard tags (which types are taggable: test_taggable.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from components.common.conventions import MANAGED_BY, STANDARD_TAG_KEYS
-from policies._taggable import is_taggable, parse_aws_token
 
 VPC = "aws:ec2/vpc:Vpc"
-
-
-@pytest.mark.parametrize(
-    "token",
-    [
-        "aws:ec2/vpc:Vpc",
-        "aws:ec2/subnet:Subnet",
-        "aws:kms/key:Key",
-        "aws:ec2/flowLog:FlowLog",
-        "aws:cloudwatch/logGroup:LogGroup",
-        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-        # A Python keyword as module: the SDK module is pulumi_aws.lambda_.
-        "aws:lambda/function:Function",
-    ],
-)
-def test_taggable_types(token):
-    assert is_taggable(token)
-
-
-@pytest.mark.parametrize(
-    "token",
-    [
-        "aws:kms/alias:Alias",
-        "aws:ec2/routeTableAssociation:RouteTableAssociation",
-        "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation",
-        "pulumi:providers:aws",
-        "aws:index/provider:Provider",
-        "aws:nosuchmodule/thing:Thing",
-        "aws:ec2/noSuchThing:NoSuchThing",
-        "aws:ec2/getVpc:getVpc",
-        "aws:os.path/join:join",
-        "retail:foundation:Network",
-        "not a token",
-    ],
-)
-def test_not_taggable_types(token):
-    assert not is_taggable(token)
-
-
-def test_token_parsing():
-    assert parse_aws_token("aws:ec2/vpc:Vpc") == ("pulumi_aws.ec2", "Vpc")
-    assert parse_aws_token("aws:index/provider:Provider") == ("pulumi_aws", "Provider")
-    assert parse_aws_token("aws:lambda/function:Function") == ("pulumi_aws.lambda_", "Function")
-    assert parse_aws_token("pulumi:providers:aws") is None
-
-
-def test_taggable_answer_is_cached():
-    is_taggable.cache_clear()
-    is_taggable("aws:ec2/subnet:Subnet")
-    is_taggable("aws:ec2/subnet:Subnet")
-    assert is_taggable.cache_info().hits == 1
 
 
 def test_fully_tagged_resource_passes(snap, tags, run_policy):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 from collections.abc import Mapping
@@ -10,13 +11,16 @@ import pytest
 from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
+    ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE
+from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UnknownValueError
 
-from policies.baseline import POLICIES
+from policies import offline
 from policies.offline import PolicyReport, PolicyViolation, evaluate
+from policies.registry import POLICIES
 
 KEY = "aws:kms/key:Key"
 VPC = "aws:ec2/vpc:Vpc"
@@ -66,6 +70,83 @@ def test_not_applicable_is_no_violation(snap):
     assert report.violations == []
     assert report.evaluated == ["skip"]
     assert not report.mandatory_failed
+
+
+def test_not_applicable_is_no_violation_in_stack_and_async_policies(snap):
+    def skip_stack(args, report_violation):
+        args.not_applicable("no VPCs")
+        report_violation("unreachable", None)
+
+    async def skip_later(args, report_violation):
+        args.not_applicable("not mine")
+        report_violation("unreachable", None)
+
+    stack = StackValidationPolicy(name="skip-stack", description="TEST", validate=skip_stack)
+    report = evaluate([snap(KEY, "data", {})], [stack, resource_policy("skip-later", skip_later)])
+    assert report.violations == []
+    assert report.evaluated == ["skip-stack", "skip-later"]
+
+
+# --- Telling "does not apply" from a crash without pulumi_policy's private names -------------
+
+
+def test_not_applicable_error_is_what_both_args_raise():
+    options = offline._probe_options()
+    for args in (ResourceValidationArgs(KEY, {}, "urn", "data", options, None), StackValidationArgs([])):
+        with pytest.raises(offline.NotApplicableError) as raised:
+            args.not_applicable("because")
+        assert type(raised.value) is offline.NotApplicableError
+
+
+def test_not_applicable_error_never_catches_a_crash_or_an_unknown_value():
+    kind = offline.NotApplicableError
+    assert kind is not Exception and kind.__module__.startswith("pulumi_policy.")
+    assert not issubclass(kind, UnknownValueError)
+    assert not issubclass(UnknownValueError, kind)
+    for builtin in (RuntimeError, KeyError, TypeError, ValueError, AttributeError):
+        assert not issubclass(builtin, kind)
+
+
+@pytest.mark.parametrize(
+    ("resource_raises", "stack_raises"),
+    [(RuntimeError, RuntimeError), (Exception, Exception), (None, None), (UnknownValueError, UnknownValueError),
+     ("sdk", RuntimeError)],
+    ids=["builtin", "bare-exception", "returns", "unknown-value", "two-kinds"],
+)
+def test_the_probe_refuses_an_answer_it_cannot_catch_safely(monkeypatch, resource_raises, stack_raises):
+    sdk = offline.NotApplicableError
+
+    def raiser(kind):
+        def not_applicable(self, reason=None):
+            if kind is None:
+                return
+            if kind is UnknownValueError:
+                raise UnknownValueError(UNKNOWN_BOOLEAN_VALUE, ["x"])
+            raise (sdk if kind == "sdk" else kind)(reason)
+        return not_applicable
+
+    monkeypatch.setattr(ResourceValidationArgs, "not_applicable", raiser(resource_raises))
+    monkeypatch.setattr(StackValidationArgs, "not_applicable", raiser(stack_raises))
+    with pytest.raises(ImportError):
+        offline._not_applicable_error()
+
+
+def test_the_probe_accepts_the_installed_sdk():
+    assert offline._not_applicable_error() is offline.NotApplicableError
+
+
+def test_the_pack_imports_no_private_pulumi_policy_name(repo_root):
+    private = []
+    for path in sorted((repo_root / "policies").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pulumi_policy"):
+                private += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+                if any(part.startswith("_") for part in (node.module or "").split(".")):
+                    private.append(f"{path.name}: {node.module}")
+            elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and "pulumi_policy" in ast.unparse(node):
+                private.append(f"{path.name}: {ast.unparse(node)}")
+    assert private == []
 
 
 def test_async_validations_are_awaited(snap):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policies.baseline import POLICIES
 from policies.offline import evaluate
+from policies.registry import POLICIES
 
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"

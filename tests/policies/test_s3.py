@@ -10,9 +10,9 @@ import pytest
 from pulumi_policy import StackValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policies import object_storage
-from policies.baseline import POLICIES
+from policies import s3
 from policies.offline import evaluate
+from policies.registry import POLICIES
 
 BUCKET = "aws:s3/bucket:Bucket"
 ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
@@ -96,7 +96,7 @@ def test_compliant_buckets_pass_the_whole_pack(bucket_set, snap):
     assert report.violations == []
 
 
-@pytest.mark.parametrize("policy", [p.name for p in object_storage.POLICIES
+@pytest.mark.parametrize("policy", [p.name for p in s3.POLICIES
                                     if isinstance(p, StackValidationPolicy)])
 def test_stack_without_buckets_passes(snap, run_policy, policy):
     assert run_policy(policy, [snap("aws:ec2/vpc:Vpc", "main")]).violations == []

@@ -1,9 +1,17 @@
 """Aurora (RDS) clusters and their instances: private, encrypted with our key, backed up,
 IAM authentication, patched, spread over AZs in prod, off the default port and admin name,
-logging to CloudWatch, and TLS enforced by the cluster parameter group.
+logging to CloudWatch, TLS enforced by the cluster parameter group, and no master password in
+the program.
 
-The default port and the reserved admin names come from ``components.common.aws_limits``, the same
-constants the stack config validates against, so the components and the pack cannot drift.
+Aurora's master password is generated, stored and rotated by RDS in a Secrets Manager
+secret of its own (``manage_master_user_password``), encrypted with the secrets key; the
+program, its state and its config never see it. That secret is not a Pulumi resource:
+``secrets-managed-master-password`` checks the cluster's inputs, so it lives here, while the
+secrets the program creates itself are checked in ``secrets_manager``.
+
+The default port and the reserved admin names come from ``components.common.aws_limits``,
+the same constants the stack config validates against, so the components and the pack cannot
+drift.
 Prod-only checks read the resource's ``environment`` tag, as ``log-retention-prod`` does.
 """
 
@@ -26,6 +34,7 @@ from policies._helpers import (
     days_text,
     is_number,
     is_prod,
+    is_set,
     linked_from,
     mapping,
     names_customer_key,
@@ -55,6 +64,17 @@ POSTGRESQL_LOG_EXPORT = "postgresql"
 FORCE_SSL_PARAMETER = "rds.force_ssl"
 MIN_BACKUP_RETENTION_DAYS = 1
 PROD_MIN_INSTANCES = 2
+
+#: Cluster inputs that put the master password in the program, and their Python names.
+PASSWORD_INPUTS = (("masterPassword", "master_password"), ("masterPasswordWo", "master_password_wo"))
+#: Cluster inputs that make it take its credentials from elsewhere (a snapshot, a source
+#: cluster, the primary of a global database), so it sets no master user of its own.
+INHERITED_CREDENTIAL_INPUTS = (
+    "snapshotIdentifier",
+    "replicationSourceIdentifier",
+    "globalClusterIdentifier",
+    "restoreToPointInTime",
+)
 
 
 def _engine(props: Mapping[str, Any]) -> str:
@@ -294,6 +314,45 @@ def _force_ssl(args: StackValidationArgs, report_violation: ReportViolation) -> 
     check_each(clusters, check)
 
 
+# --- Managed master password ----------------------------------------------------------------
+
+
+def _managed_master_password(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    props = args.props
+    for camel, python in PASSWORD_INPUTS:
+        if is_set(props, camel):
+            # A write-only input still lives in the program's code or config.
+            report_violation(
+                f"cluster sets {python}, so the master password is written in the program or "
+                f"its config; remove {python} and set manage_master_user_password=True (RDS "
+                "then keeps the password in Secrets Manager and rotates it).",
+                None,
+            )
+    if props.get("manageMasterUserPassword") is True:
+        if not names_customer_key(props, "masterUserSecretKmsKeyId"):
+            report_violation(
+                "the master password's secret is encrypted with the AWS-managed "
+                "aws/secretsmanager key; set master_user_secret_kms_key_id=<the secrets key's "
+                "ARN>.",
+                None,
+            )
+        return
+    inherits = not is_set(props, "masterUsername") and any(
+        is_set(props, key) for key in INHERITED_CREDENTIAL_INPUTS
+    )
+    if inherits:
+        # A global secondary or a restored cluster takes its master user from the source.
+        return
+    report_violation(
+        "cluster does not let RDS manage its master password; set "
+        "manage_master_user_password=True and master_user_secret_kms_key_id=<the secrets key's "
+        "ARN>, and remove any master_password.",
+        None,
+    )
+
+
 # --- The policies ---------------------------------------------------------------------------
 
 POLICIES = [
@@ -361,5 +420,12 @@ POLICIES = [
         "rds-force-ssl",
         "PCI DSS 4.2.1: PostgreSQL clusters use a parameter group that sets rds.force_ssl=1",
         _force_ssl,
+    ),
+    resource_policy(
+        "secrets-managed-master-password",
+        "PCI DSS 8.6.2: the Aurora master password is managed by RDS in Secrets Manager, "
+        "encrypted with a customer-managed key, never set in the program",
+        (CLUSTER,),
+        _managed_master_password,
     ),
 ]

@@ -1,0 +1,53 @@
+"""The whole pack: every policy, imported from its service's module, in one list.
+
+Nothing else lives here. ``__main__.py`` hands ``POLICIES`` to ``PolicyPack``, and the
+offline evaluator (``policies.offline``) and the tests run it; a new policy is written in the
+module of the resource type it checks (a stack policy: of the resources it links) and only
+listed here.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import Policy
+
+from policies import (
+    cloudfront,
+    data_safety,
+    dynamodb,
+    ec2,
+    eks,
+    elasticache,
+    elb,
+    exceptions,
+    iam,
+    kms,
+    kubernetes,
+    logs,
+    rds,
+    s3,
+    secrets_manager,
+    tags,
+    waf,
+)
+
+#: The whole pack, in the order ``pulumi preview`` reports it: foundation (keys, network,
+#: logs, tags), data, control families, identity, compute, edge.
+POLICIES: list[Policy] = [
+    *kms.POLICIES,
+    *ec2.POLICIES,
+    *logs.POLICIES,
+    *tags.POLICIES,
+    *s3.POLICIES,
+    *rds.POLICIES,
+    *dynamodb.POLICIES,
+    *elasticache.POLICIES,
+    *secrets_manager.POLICIES,
+    *exceptions.POLICIES,
+    *data_safety.POLICIES,
+    *iam.POLICIES,
+    *eks.POLICIES,
+    *kubernetes.POLICIES,
+    *cloudfront.POLICIES,
+    *elb.POLICIES,
+    *waf.POLICIES,
+]
