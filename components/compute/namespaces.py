@@ -17,8 +17,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.common.context import StackContext
-from components.compute.manifests import team_manifests
 from components.compute.settings import TeamConfig
+from components.compute.team_manifests import team_manifests
 
 _CLASSES: dict[str, Any] = {
     "Namespace": k8s.core.v1.Namespace,

@@ -22,7 +22,7 @@ import pulumi_kubernetes as k8s
 
 from components.common.context import StackContext
 from components.compute.identity import pod_identity_trust_policy
-from components.compute.manifests import (
+from components.compute.service_manifests import (
     TARGET_GROUP_BINDING_API_VERSION,
     TARGET_GROUP_BINDING_KIND,
     service_manifests,

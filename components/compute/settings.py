@@ -11,10 +11,10 @@ from pydantic import Field, field_validator, model_validator
 
 from components.common.aws_limits import SUPPORTED_KUBERNETES_VERSIONS
 from components.common.settings import SettingsModel
+from components.compute.manifests import DNS_LABEL
 
 _INSTANCE_FAMILY = re.compile(r"^[a-z]+[0-9]+[a-z]*$")
 _INSTANCE_TYPE = re.compile(r"^[a-z]+[0-9]+[a-z]*\.[a-z0-9]+$")
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
 _MEMORY = re.compile(r"^\d+(Mi|Gi)$")
@@ -75,7 +75,7 @@ class TeamConfig(SettingsModel):
     @field_validator("name")
     @classmethod
     def _dns_label(cls, value: str) -> str:
-        if not _DNS_LABEL.match(value) or value in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        if not DNS_LABEL.match(value) or value in ("default", "kube-system", "kube-public", "kube-node-lease"):
             raise ValueError(f"{value!r} is not a usable namespace name (a DNS label, not a system namespace)")
         return value
 
@@ -166,7 +166,7 @@ class ServiceConfig(SettingsModel):
     @field_validator("name")
     @classmethod
     def _dns_label(cls, value: str) -> str:
-        if not _DNS_LABEL.match(value):
+        if not DNS_LABEL.match(value):
             raise ValueError(f"{value!r} is not a DNS label (lower-case letters, digits and '-')")
         return value
 

@@ -17,16 +17,16 @@ import pytest
 
 from components.common.cidr import plan_subnets
 from components.common.settings import Environment
-from components.compute.manifests import (
+from components.compute.manifests import pod_spec_of
+from components.compute.pod_security import pod_security_violations
+from components.compute.service import callees_of, caller_namespaces
+from components.compute.service_manifests import (
     deployment_manifest,
-    pod_spec_of,
     service_manifests,
     target_group_binding_manifest,
     target_group_binding_problems,
-    team_manifests,
 )
-from components.compute.pod_security import pod_security_violations
-from components.compute.service import callees_of, caller_namespaces
+from components.compute.team_manifests import team_manifests
 from config.loader import parse_stack_config
 from config.stack import StackConfig
 from tests.support import PROJECT, STACKS

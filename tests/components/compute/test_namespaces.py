@@ -11,8 +11,8 @@ import pytest
 from blueprint import ResourceGraph
 from blueprint.graph import Resource
 from blueprint.synth import run_program
-from components.compute.manifests import LIMIT_RANGE_DEFAULT, LIMIT_RANGE_DEFAULT_REQUEST, team_manifests
 from components.compute.namespaces import TeamNamespaces, TeamNamespacesArgs
+from components.compute.team_manifests import LIMIT_RANGE_DEFAULT, LIMIT_RANGE_DEFAULT_REQUEST, team_manifests
 from config.loader import parse_stack_config
 from config.stack import StackConfig
 from tests.support import PROJECT, STACKS, stack_context

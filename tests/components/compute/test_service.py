@@ -18,15 +18,7 @@ from blueprint.graph import Resource
 from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
 from components.common.cidr import plan_subnets
-from components.compute.manifests import (
-    AWS_API_CIDR,
-    POD_IDENTITY_AGENT_CIDR,
-    RUN_AS_USER,
-    SECRETS_MOUNT_ROOT,
-    deployment_manifest,
-    image_version,
-    pod_spec_of,
-)
+from components.compute.manifests import image_version, pod_spec_of
 from components.compute.pod_security import pod_security_violations
 from components.compute.service import (
     RetailService,
@@ -34,6 +26,13 @@ from components.compute.service import (
     callees_of,
     caller_namespaces,
     workload_trust_policy,
+)
+from components.compute.service_manifests import (
+    AWS_API_CIDR,
+    POD_IDENTITY_AGENT_CIDR,
+    RUN_AS_USER,
+    SECRETS_MOUNT_ROOT,
+    deployment_manifest,
 )
 from components.compute.settings import ServiceConfig
 from config.loader import parse_stack_config
