@@ -15,6 +15,23 @@ PROJECT = Project.load()
 STACKS = PROJECT.stacks()
 
 
+#: A pod that meets Pod Security Standards restricted: the starting point of the checker's tests
+#: in the components and in the pack.
+RESTRICTED_CONTAINER = {
+    "name": "app",
+    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/storefront:1.4.2",
+    "ports": [{"containerPort": 8080}],
+    "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                        "capabilities": {"drop": ["ALL"]}},
+}
+RESTRICTED_POD = {
+    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"}},
+    "containers": [RESTRICTED_CONTAINER],
+    "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "creds", "secret": {"secretName": "db"}}],
+}
+
+
 def config_with(stack: str, **overrides: Any) -> dict[str, str]:
     """A stack's flat config with some keys replaced, values written as Pulumi writes them.
 

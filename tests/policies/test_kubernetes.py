@@ -10,25 +10,13 @@ import pytest
 from policies.offline import evaluate
 from policies.registry import POLICIES
 from tests.policies.builders import CLUSTER, cluster_props, cni
+from tests.support import RESTRICTED_POD
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
-RESTRICTED_CONTAINER = {
-    "name": "app",
-    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/storefront:1.4.2",
-    "ports": [{"containerPort": 8080}],
-    "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                        "capabilities": {"drop": ["ALL"]}},
-}
-RESTRICTED_POD = {
-    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001,
-                        "seccompProfile": {"type": "RuntimeDefault"}},
-    "containers": [RESTRICTED_CONTAINER],
-    "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "creds", "secret": {"secretName": "db"}}],
-}
 
 
 def pod(**changes):

@@ -28,20 +28,7 @@ from components.compute.pod_security import (
     SAFE_SYSCTLS,
     pod_security_violations,
 )
-
-RESTRICTED_CONTAINER = {
-    "name": "app",
-    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/storefront:1.4.2",
-    "ports": [{"containerPort": 8080}],
-    "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                        "capabilities": {"drop": ["ALL"]}},
-}
-RESTRICTED_POD = {
-    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001,
-                        "seccompProfile": {"type": "RuntimeDefault"}},
-    "containers": [RESTRICTED_CONTAINER],
-    "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "creds", "secret": {"secretName": "db"}}],
-}
+from tests.support import RESTRICTED_CONTAINER, RESTRICTED_POD
 
 #: The label each container list's containers get in a message.
 LABELS = {"initContainers": "init container", "containers": "container",
