@@ -19,6 +19,7 @@ from blueprint.diff import diff_graphs
 from blueprint.graph import ResourceGraph
 from blueprint.render import make_console, render_plan
 from blueprint.synth import Project, StackNotFoundError, synthesize
+from config.source import StackFileError
 
 EXIT_OK, EXIT_POLICY_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         graph = synthesize(args.stack, project=project)
-    except StackNotFoundError as exc:
+    except (StackNotFoundError, StackFileError) as exc:
         errors.print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT
     except pulumi.RunError as exc:
@@ -83,7 +84,7 @@ def _diff(old_path: Path, new: str, project: Project, console, errors) -> int:
     except (OSError, ValueError) as exc:
         errors.print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT
-    except StackNotFoundError as exc:
+    except (StackNotFoundError, StackFileError) as exc:
         errors.print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT
     except pulumi.RunError as exc:

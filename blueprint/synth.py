@@ -25,6 +25,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from blueprint.graph import Resource, ResourceGraph
 from blueprint.mocks import RecordingMonitor, RetailMocks
+from config.source import StackFileError, read_stack_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,14 +75,17 @@ class Project:
         if not path.exists():
             known = ", ".join(self.stacks()) or "none"
             raise StackNotFoundError(f"no stack file {path.relative_to(path.parent.parent)} (stacks: {known})")
-        data = yaml.safe_load(path.read_text()) or {}
         config = dict(self.defaults)
-        for key, value in (data.get("config") or {}).items():
+        # The CLI refuses a stack file it cannot read; so does the offline engine, with the line.
+        stack_file = read_stack_file(path)
+        empty = [(stack_file.lines.get(key), f"{key} has no value (null); give it one or remove the line")
+                 for key, value in stack_file.config.items() if value is None]
+        if empty:
+            raise StackFileError(path, empty)
+        for key, value in stack_file.config.items():
             full_key = key if ":" in key else f"{self.name}:{key}"
-            if isinstance(value, Mapping) and "secure" in value:
-                # Ciphertext needs the stack's secrets provider; offline, the key is left out
-                # and the program's validation says it is missing.
-                continue
+            # Ciphertext ({secure: ...}) needs the stack's secrets provider: offline it is passed on
+            # as written, so the program's validation can say which key should not be a secret.
             config[full_key] = config_text(value)
         return config
 

@@ -12,15 +12,18 @@ import difflib
 import json
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime.config import CONFIG, get_config_env
+import yaml
+from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env
 from pydantic import BaseModel, ValidationError
 
 from components.common.settings import Environment
 from config.presets import PRESETS
 from config.rules import cross_field_problems
+from config.source import StackFile, StackFileError, read_stack_file
 from config.stack import StackConfig
 
 #: The project's config namespace: stack files say ``retail:network``.
@@ -28,13 +31,21 @@ NAMESPACE = "retail"
 
 
 class ConfigError(ValueError):
-    """Every problem found in a stack config, each as (key path, message)."""
+    """Every problem found in a stack config, each as (key path, message); with the stack file
+    at hand, each also names the line of its key (or of the section it belongs in)."""
 
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        lines = [f"  {path}: {message}" for path, message in problems]
+    def __init__(self, problems: list[tuple[str, str]], source: StackFile | None = None):
+        self.problems, self.source = problems, source
         noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(f"invalid stack configuration ({len(problems)} {noun}):\n" + "\n".join(lines))
+        where = f" in {source.path}" if source is not None else ""
+        lines = []
+        for path, message in problems:
+            line = source.line_of(path) if source is not None else None
+            lines.append(f"  {'line ' + str(line) + ': ' if line else ''}{path}: {message}")
+        super().__init__(f"invalid stack configuration{where} ({len(problems)} {noun}):\n" + "\n".join(lines))
+
+    def located(self, source: StackFile) -> ConfigError:
+        return ConfigError(self.problems, source)
 
 
 def _decode(value: Any) -> Any:
@@ -103,35 +114,82 @@ def _unknown_key(loc: tuple[Any, ...]) -> str:
     return f"unknown key; {hint}expected one of: {', '.join(known)}"
 
 
+#: pydantic error type -> what the stack file should have held there.
+_EXPECTED = {
+    "string_type": "text", "string_sub_type": "text",
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "dict_type": "a mapping of keys to values", "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+    "list_type": "a list", "tuple_type": "a list", "set_type": "a list",
+}
+
+
+def _shape(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, list):
+        return f"a list {json.dumps(value)[:60]}"
+    if isinstance(value, Mapping):
+        return f"a mapping {json.dumps(value, default=str)[:60]}"
+    return repr(value)
+
+
 def _describe(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
+    kind, value, loc = error["type"], error.get("input"), tuple(error["loc"])
     if kind == "extra_forbidden":
-        return _unknown_key(tuple(error["loc"]))
+        return _unknown_key(loc)
     if kind == "missing":
         return "required key is missing; add it to the stack file"
-    if kind == "enum":
+    if kind in ("enum", "literal_error"):
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{error['input']!r} is not one of {expected}"
-    if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{error['input']!r} is not one of {expected}"
+        if not isinstance(value, str):
+            return f"expected one of {expected}, got {_shape(value)}"
+        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
+        close = difflib.get_close_matches(value, options, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{value!r} is not one of {expected}{hint}"
     if kind == "value_error":
         return str(error["ctx"]["error"])
-    return f"{error['msg'].lower()} (got {error['input']!r})"
+    if kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, got {_shape(value)}"
+        if kind.startswith("string") and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and "version" in str(loc[-1]).lower():
+            message += f"; YAML reads an unquoted version as a number (1.30 becomes 1.3): quote it, e.g. '{value}'"
+        return message
+    return f"{error['msg'].lower()} (got {_shape(value)})"
 
 
-def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
+def _is_encrypted(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"secure"}
+
+
+def parse_stack_config(raw: Mapping[str, Any], stack: str | None = None) -> StackConfig:
     """Parse the flat Pulumi config map (``{"retail:owner": "...", "aws:region": "..."}``).
 
     Raises :class:`ConfigError` listing every problem. Keys of other namespaces (``aws:profile``,
-    ``kubernetes:context``) belong to their providers and are left to them.
+    ``kubernetes:context``) belong to their providers and are left to them. With the ``stack``
+    name, the rules that depend on it run too (physical-name limits, a prod stack's environment).
     """
     values: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
     for full_key, value in raw.items():
         namespace, _, key = full_key.partition(":")
-        if namespace == NAMESPACE:
-            values[key] = _decode(value)
+        if namespace != NAMESPACE:
+            continue
+        decoded = _decode(value)
+        if _is_encrypted(decoded):
+            # Only the offline engine sees ciphertext (the CLI decrypts); no key of ours is secret.
+            problems.append((full_key, f"is stored encrypted ({{secure: ...}}), but {full_key} is not a secret "
+                                       f"and is read as plain text: `pulumi config set {full_key} <value>` "
+                                       "(without --secret)"))
+            continue
+        values[key] = decoded
     if "region" in values:
         # The primary region is the provider's: one key, not two that could disagree.
         del values["region"]
@@ -140,7 +198,7 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
         values["region"] = raw["aws:region"]
 
     environment = values.get("environment")
-    known_environment = environment in {env.value for env in Environment}
+    known_environment = isinstance(environment, str) and environment in {env.value for env in Environment}
     # With no valid environment there is no preset, and every key a preset would have
     # supplied would be reported missing: noise that hides the one real mistake.
     preset = PRESETS[Environment(environment)] if known_environment else {}
@@ -154,8 +212,11 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
         for error in exc.errors():
             if not known_environment and error["type"] == "missing" and error["loc"][0] in preset_keys:
                 continue
+            if error["type"] == "missing" and (_key_path(error["loc"]),) in {(p,) for p, _ in problems}:
+                continue  # Given, but encrypted: already said.
             problems.append((_key_path(error["loc"]), _describe(error)))
-    problems.extend((f"{NAMESPACE}:{path}", message) for path, message in cross_field_problems(merged))
+    problems.extend((path if path.startswith(("aws:", "(")) else f"{NAMESPACE}:{path}", message)
+                    for path, message in cross_field_problems(merged, stack))
     if problems or config is None:
         raise ConfigError(problems)
     return config
@@ -171,9 +232,28 @@ def raw_config() -> dict[str, Any]:
     return {**get_config_env(), **CONFIG.get()}
 
 
-def load_stack_config() -> StackConfig:
-    """The validated config, or a ``pulumi.RunError`` listing every problem (no traceback)."""
+def stack_file_of(project_root: Path, stack: str) -> StackFile | None:
+    """The stack's file as the CLI finds it (``stackConfigDir`` of Pulumi.yaml), if readable."""
     try:
-        return parse_stack_config(raw_config())
+        project = yaml.safe_load((project_root / "Pulumi.yaml").read_text()) or {}
+        directory = project.get("stackConfigDir", ".") if isinstance(project, Mapping) else "."
+        return read_stack_file(project_root / str(directory) / f"Pulumi.{stack}.yaml")
+    except (OSError, yaml.YAMLError, StackFileError):
+        return None
+
+
+def load_stack_config(project_root: Path | None = None, stack: str | None = None) -> StackConfig:
+    """The validated config, or a ``pulumi.RunError`` listing every problem (no traceback),
+    each pointing at its line of the stack file when ``project_root`` (where Pulumi.yaml is)
+    is given and the file can be read. ``stack`` defaults to the running stack's name."""
+    stack = stack or pulumi.get_stack()
+    try:
+        config = parse_stack_config(raw_config(), stack)
     except ConfigError as exc:
-        raise pulumi.RunError(str(exc)) from None
+        source = stack_file_of(project_root, stack) if project_root is not None else None
+        raise pulumi.RunError(str(exc.located(source) if source is not None else exc)) from None
+    for key in sorted(get_config_secret_keys_env()):
+        if key.startswith(f"{NAMESPACE}:"):
+            pulumi.log.warn(f"{key} is stored as a secret, but nothing in it is secret: it lands in tags and "
+                            "resource names in plain text; store it with `pulumi config set` (no --secret)")
+    return config

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from components.common.compliance import MIN_AUDIT_LOG_RETENTION_DAYS
 from components.common.settings import DataClassification, Environment
 from components.foundation.settings import PROD_MIN_AZ_COUNT
+from config.capacity import capacity_problems
+from config.names import name_problems
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
@@ -78,14 +80,46 @@ _FLOORS = (
 )
 
 
-def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+#: Stack names that say what they are: such a stack must run that environment's preset.
+_ENVIRONMENT_NAMES = {"prod": Environment.prod, "production": Environment.prod, "prd": Environment.prod,
+                      "staging": Environment.staging, "stage": Environment.staging, "stg": Environment.staging,
+                      "dev": Environment.dev, "development": Environment.dev}
+
+
+def named_environment(stack: str) -> Environment | None:
+    """The environment a stack's name announces (``prod``, ``eu-prod``, ``prod-2``), if any."""
+    words = stack.lower().replace("_", "-").replace(".", "-").split("-")
+    found = {_ENVIRONMENT_NAMES[word] for word in words if word in _ENVIRONMENT_NAMES}
+    return found.pop() if len(found) == 1 else None
+
+
+def environment_mismatch(data: Mapping[str, Any], stack: str | None) -> tuple[str, str] | None:
+    """A stack named prod running the dev preset silently drops every protection: refused.
+    (Other mismatches are warnings: see :func:`environment_warnings`.)"""
+    environment = data.get("environment")
+    if stack is None or not isinstance(environment, str) or environment not in {e.value for e in Environment}:
+        return None
+    named = named_environment(stack)
+    if named is Environment.prod and environment != Environment.prod.value:
+        return ("environment", f"stack {stack!r} is named for prod but runs the {environment!r} preset, which "
+                               "drops deletion protection, Pulumi protect and prod's floors; set "
+                               "`retail:environment: prod`, or name the stack for what it is")
+    return None
+
+
+def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> list[tuple[str, str]]:
     """Rules that span several keys, as (key path, message) pairs.
 
     Works on raw (camelCase, possibly ill-typed) data so that these problems are reported
     together with field errors rather than only once every field is valid. A value of the
-    wrong type is skipped here: field validation reports it.
+    wrong type is skipped here: field validation reports it. With the stack name, the rules
+    that depend on it run too.
     """
     problems: list[tuple[str, str]] = []
+    if (mismatch := environment_mismatch(data, stack)) is not None:
+        problems.append(mismatch)
+    problems += name_problems(data, stack)
+    problems += capacity_problems(data)
     region, dr_region = data.get("region"), data.get("drRegion")
     if dr_region is not None and dr_region == region:
         problems.append((
@@ -157,3 +191,13 @@ def account_wide_loosenings(config: StackConfig) -> list[str]:
         notes.append("retail:kubernetes.publicAccessCidrs opens the API server endpoint to the whole "
                      "internet")
     return notes
+
+
+def environment_warnings(config: StackConfig, stack: str) -> list[str]:
+    """A stack named for one non-prod environment running another's preset: allowed (a
+    staging-sized dev stack is a choice), but said out loud."""
+    named = named_environment(stack)
+    if named is None or named is config.environment or named is Environment.prod:
+        return []
+    return [f"retail:environment is {config.environment.value!r} but stack {stack!r} is named for "
+            f"{named.value!r}: the {config.environment.value} preset applies"]

@@ -6,6 +6,8 @@ import re
 
 from pydantic import Field, field_validator
 
+from components.common.aws_catalog import check_region, regions, suggestion
+from components.common.aws_limits import MAX_TAG_VALUE_LENGTH, TAG_VALUE_PUNCTUATION
 from components.common.conventions import Conventions
 from components.common.settings import DataClassification, Environment, SettingsModel
 from components.compute.settings import KubernetesConfig, ServiceConfig
@@ -64,9 +66,23 @@ class StackConfig(SettingsModel):
 
     @field_validator("region", "dr_region")
     @classmethod
-    def _region_shape(cls, value: str | None) -> str | None:
+    def _known_region(cls, value: str | None) -> str | None:
         if value is not None and not _REGION_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not an AWS region name (expected e.g. 'eu-west-1')")
+            raise ValueError(f"{value!r} is not an AWS region name (expected e.g. 'eu-west-1')"
+                             f"{suggestion(value, regions())}")
+        return value if value is None else check_region(value)
+
+    @field_validator("owner", "cost_center")
+    @classmethod
+    def _tag_value(cls, value: str) -> str:
+        # These become tag values on every resource: AWS's limits for tag values apply.
+        bad = sorted({c for c in value if not (c.isalnum() or c in TAG_VALUE_PUNCTUATION)})
+        if bad:
+            raise ValueError(f"{value!r} becomes a tag value, which AWS allows only letters, digits, spaces and "
+                             f"{TAG_VALUE_PUNCTUATION.strip()} in; remove {' '.join(repr(c) for c in bad)}")
+        if len(value) > MAX_TAG_VALUE_LENGTH:
+            raise ValueError(f"becomes a tag value, which AWS limits to {MAX_TAG_VALUE_LENGTH} characters "
+                             f"(this is {len(value)})")
         return value
 
     @property

@@ -27,3 +27,16 @@ SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.34", "1.35", "1.36")
 #: WAF rate-based rules count requests per client IP over a five-minute window; 10 is the
 #: lowest limit AWS accepts.
 MIN_RATE_LIMIT = 10
+
+#: ElastiCache engine versions (major.minor) each engine offers. Valkey started at 7.2; Redis
+#: OSS stops at 7.1 (AWS moved new development to Valkey).
+VALKEY_VERSIONS: tuple[str, ...] = ("7.2", "8.0", "8.1")
+REDIS_VERSIONS: tuple[str, ...] = ("6.0", "6.2", "7.0", "7.1")
+CACHE_ENGINE_VERSIONS: dict[str, tuple[str, ...]] = {"valkey": VALKEY_VERSIONS, "redis": REDIS_VERSIONS}
+
+#: WAF rate-based rules accept at most this many requests per evaluation window.
+MAX_RATE_LIMIT = 2_000_000_000
+
+#: AWS tag values: at most 256 characters of letters, digits, spaces and _ . : / = + - @.
+MAX_TAG_VALUE_LENGTH = 256
+TAG_VALUE_PUNCTUATION = "_.:/=+-@ "

@@ -7,9 +7,33 @@ settings.py``); ``config/stack.py`` composes them into the stack file's schema.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
+
+
+def _true_or_false(value: Any) -> Any:
+    """Booleans, or the text Pulumi hands a program for one ("true"/"false"); never "yes",
+    "on" or 1, which pydantic would otherwise read as true."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """A whole number may come as text ("3", as Pulumi hands scalars over), never as a boolean."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got the boolean {str(value).lower()}")
+    return value
+
+
+#: A stack-file boolean: true or false only.
+Bool = Annotated[bool, BeforeValidator(_true_or_false)]
+#: A stack-file whole number: a number or its text, never a boolean.
+Int = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
 class Environment(StrEnum):

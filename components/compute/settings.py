@@ -9,8 +9,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.common.aws_catalog import check_instance_family, check_instance_type, instance_types, suggestion
 from components.common.aws_limits import SUPPORTED_KUBERNETES_VERSIONS
-from components.common.settings import SettingsModel
+from components.common.settings import Bool, Int, SettingsModel
 from components.compute.manifests import DNS_LABEL
 
 _INSTANCE_FAMILY = re.compile(r"^[a-z]+[0-9]+[a-z]*$")
@@ -23,16 +24,17 @@ _IMAGE = re.compile(r"^[\w.-]+(:\d+)?(/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$
 
 class NodeGroupConfig(SettingsModel):
     instance_type: str = Field(description="Instance type of the small system node group (Graviton by default).")
-    min_size: int = Field(ge=1, le=10)
-    desired_size: int = Field(ge=1, le=10)
-    max_size: int = Field(ge=1, le=10)
+    min_size: Int = Field(ge=1, le=10)
+    desired_size: Int = Field(ge=1, le=10)
+    max_size: Int = Field(ge=1, le=10)
 
     @field_validator("instance_type")
     @classmethod
     def _instance_type_shape(cls, value: str) -> str:
         if not _INSTANCE_TYPE.match(value):
-            raise ValueError(f"{value!r} is not an EC2 instance type (expected e.g. 'm7g.large')")
-        return value
+            raise ValueError(f"{value!r} is not an EC2 instance type (expected e.g. 'm7g.large')"
+                             f"{suggestion(value, instance_types())}")
+        return check_instance_type(value)
 
     @model_validator(mode="after")
     def _sizes(self) -> NodeGroupConfig:
@@ -48,9 +50,9 @@ class KarpenterConfig(SettingsModel):
                                          "e.g. m7g, c7g, r7g.")
     capacity_types: list[Literal["spot", "on-demand"]] = Field(min_length=1, description="Spot, on-demand or both "
                                                                "(on-demand is the fallback when spot runs out).")
-    cpu_limit: int = Field(ge=1, description="Most vCPUs the node pool may hold: the ceiling of a surge, and of "
+    cpu_limit: Int = Field(ge=1, description="Most vCPUs the node pool may hold: the ceiling of a surge, and of "
                            "the bill.")
-    memory_limit_gi: int = Field(ge=1, description="Most memory (GiB) the node pool may hold.")
+    memory_limit_gi: Int = Field(ge=1, description="Most memory (GiB) the node pool may hold.")
     consolidate_after: str = Field(default="1m", pattern=r"^\d+(s|m|h)$",
                                    description="How long a node must be underused before it is consolidated.")
     disruption_budget: str = Field(default="10%", pattern=r"^(\d+%|\d+)$",
@@ -63,6 +65,8 @@ class KarpenterConfig(SettingsModel):
         if bad:
             raise ValueError(f"{', '.join(repr(b) for b in bad)} not an EC2 instance family (expected e.g. 'm7g', "
                              "without a size)")
+        for family in families:
+            check_instance_family(family)
         return families
 
 
@@ -70,7 +74,7 @@ class TeamConfig(SettingsModel):
     name: str = Field(description="Namespace name (a DNS label).")
     cpu_quota: str = Field(description="Total CPU requests the namespace may hold, e.g. '20'.")
     memory_quota: str = Field(description="Total memory requests the namespace may hold, e.g. '40Gi'.")
-    max_pods: int = Field(default=100, ge=1, le=5000)
+    max_pods: Int = Field(default=100, ge=1, le=5000)
 
     @field_validator("name")
     @classmethod
@@ -96,7 +100,7 @@ class TeamConfig(SettingsModel):
 
 class KubernetesConfig(SettingsModel):
     version: str = Field(description="EKS Kubernetes version.")
-    public_endpoint: bool = Field(description="Expose the API server endpoint publicly (restricted to "
+    public_endpoint: Bool = Field(description="Expose the API server endpoint publicly (restricted to "
                                   "publicAccessCidrs); the private endpoint is always on.")
     public_access_cidrs: list[str] = Field(default_factory=list, description="Who may reach the public endpoint.")
     admin_role_arns: list[str] = Field(default_factory=list, description="IAM roles given cluster-admin "
@@ -150,17 +154,17 @@ class ServiceConfig(SettingsModel):
     name: str = Field(description="Service name (a DNS label); also its Deployment, Service and identity.")
     team: str = Field(description="The team namespace it runs in.")
     image: str = Field(description="Container image, pinned by tag or digest (not 'latest').")
-    port: int = Field(default=8080, ge=1024, le=65535, description="Container port (unprivileged).")
+    port: Int = Field(default=8080, ge=1024, le=65535, description="Container port (unprivileged).")
     cpu: str = Field(description="CPU request (and limit), e.g. '500m'.")
     memory: str = Field(description="Memory request (and limit), e.g. '512Mi'.")
-    min_replicas: int = Field(ge=1, le=500)
-    max_replicas: int = Field(ge=1, le=1000)
-    target_cpu: int = Field(default=60, ge=10, le=95, description="Average CPU (%) the HPA holds.")
+    min_replicas: Int = Field(ge=1, le=500)
+    max_replicas: Int = Field(ge=1, le=1000)
+    target_cpu: Int = Field(default=60, ge=10, le=95, description="Average CPU (%) the HPA holds.")
     path: str | None = Field(default=None, description="ALB path prefix that routes to it; none keeps it internal.")
     callers: list[str] = Field(default_factory=list, description="Services allowed to call it (NetworkPolicy).")
     env: dict[str, str] = Field(default_factory=dict, description="Plain environment variables.")
     secrets: list[str] = Field(default_factory=list, description="Kubernetes Secret names mounted as files.")
-    requests_per_second_target: int | None = Field(
+    requests_per_second_target: Int | None = Field(
         default=None, ge=1, description="Optional custom metric target (requests per second per pod).")
 
     @field_validator("name")

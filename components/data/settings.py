@@ -8,12 +8,14 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.common.aws_catalog import check_instance_type
 from components.common.aws_limits import (
+    CACHE_ENGINE_VERSIONS,
     PERFORMANCE_INSIGHTS_RETENTION_DAYS,
     POSTGRES_DEFAULT_PORT,
     RESERVED_DB_USERNAMES,
 )
-from components.common.settings import SettingsModel
+from components.common.settings import Bool, Int, SettingsModel
 
 BUCKET_PURPOSES = ("assets", "dataLake", "logs", "backups")
 
@@ -26,20 +28,20 @@ _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
 class BucketConfig(SettingsModel):
-    noncurrent_version_expiration_days: int = Field(
+    noncurrent_version_expiration_days: Int = Field(
         ge=1, description="Days a replaced or deleted object version is kept before it expires.")
-    glacier_transition_days: int | None = Field(
+    glacier_transition_days: Int | None = Field(
         default=None, ge=1, description="Move current objects to S3 Glacier Flexible Retrieval after this many "
         "days; none keeps them in S3 Standard.")
-    expiration_days: int | None = Field(
+    expiration_days: Int | None = Field(
         default=None, ge=1, description="Delete current objects after this many days; none keeps them.")
-    object_lock: bool = Field(
+    object_lock: Bool = Field(
         default=False, description="Write-once-read-many: object versions cannot be deleted or overwritten "
         "during the retention period. Can only be switched on when the bucket is created.")
     object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
         default="GOVERNANCE", description="GOVERNANCE lets principals with s3:BypassGovernanceRetention "
         "remove locks; COMPLIANCE lets nobody, the root user included, until retention ends.")
-    object_lock_retention_days: int = Field(default=35, ge=1, le=36500,
+    object_lock_retention_days: Int = Field(default=35, ge=1, le=36500,
                                             description="Default retention of new object versions.")
 
     @model_validator(mode="after")
@@ -61,7 +63,7 @@ class BucketsConfig(SettingsModel):
 
 
 class StorageConfig(SettingsModel):
-    account_public_access_block: bool = Field(
+    account_public_access_block: Bool = Field(
         default=True, description="Turn on S3 Block Public Access for the whole account (S3.1).")
     buckets: BucketsConfig
 
@@ -71,19 +73,19 @@ class SqlConfig(SettingsModel):
     database_name: str = Field(default="retail", description="Database created with the cluster.")
     master_username: str = Field(default="retail_admin", description="Administrator user (not a default name, "
                                  "RDS.24); its password lives in Secrets Manager, rotated by RDS.")
-    port: int = Field(default=5433, ge=1150, le=65535, description="Listener port; not 5432 (RDS.23).")
+    port: Int = Field(default=5433, ge=1150, le=65535, description="Listener port; not 5432 (RDS.23).")
     instance_class: str = Field(description="`db.serverless` for Aurora Serverless v2, or a provisioned "
                                 "class such as `db.r7g.large`.")
     min_acu: float = Field(default=0.5, ge=0, le=256, description="Serverless v2 minimum capacity (ACUs).")
     max_acu: float = Field(default=4, ge=1, le=256, description="Serverless v2 maximum capacity (ACUs).")
-    instances: int = Field(ge=1, le=15, description="Writer plus readers, spread over the AZs.")
-    backup_retention_days: int = Field(ge=1, le=35, description="Days of automated backups (point-in-time "
+    instances: Int = Field(ge=1, le=15, description="Writer plus readers, spread over the AZs.")
+    backup_retention_days: Int = Field(ge=1, le=35, description="Days of automated backups (point-in-time "
                                        "restore window).")
-    max_readers: int | None = Field(default=None, ge=1, le=15, description="Reader autoscaling ceiling; none "
+    max_readers: Int | None = Field(default=None, ge=1, le=15, description="Reader autoscaling ceiling; none "
                                     "turns reader autoscaling off.")
-    reader_target_cpu: int = Field(default=60, ge=10, le=90, description="Average reader CPU (%) that reader "
+    reader_target_cpu: Int = Field(default=60, ge=10, le=90, description="Average reader CPU (%) that reader "
                                    "autoscaling holds.")
-    performance_insights_retention_days: int = Field(default=7, description="7 (free) or whole months.")
+    performance_insights_retention_days: Int = Field(default=7, description="7 (free) or whole months.")
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
         default=60, description="Enhanced Monitoring granularity.")
 
@@ -117,7 +119,7 @@ class SqlConfig(SettingsModel):
         if not _RDS_INSTANCE_CLASS.match(value):
             raise ValueError(f"{value!r} is not an RDS instance class (expected 'db.serverless' or e.g. "
                              "'db.r7g.large')")
-        return value
+        return value if value == "db.serverless" else check_instance_type(value, "db.")
 
     @field_validator("performance_insights_retention_days")
     @classmethod
@@ -206,8 +208,8 @@ class CacheConfig(SettingsModel):
     engine: Literal["valkey", "redis"] = Field(default="valkey", description="Valkey, or Redis OSS.")
     engine_version: str = Field(description="Engine version, major.minor (e.g. '8.0').")
     node_type: str = Field(description="Cache node type, e.g. 'cache.r7g.large'.")
-    nodes: int = Field(ge=1, le=6, description="Primary plus replicas, spread over the AZs.")
-    snapshot_retention_days: int = Field(ge=1, le=35, description="Days of automatic snapshots "
+    nodes: Int = Field(ge=1, le=6, description="Primary plus replicas, spread over the AZs.")
+    snapshot_retention_days: Int = Field(ge=1, le=35, description="Days of automatic snapshots "
                                          "(ElastiCache.1).")
 
     @field_validator("engine_version")
@@ -222,5 +224,15 @@ class CacheConfig(SettingsModel):
     def _node_type_shape(cls, value: str) -> str:
         if not _CACHE_NODE_TYPE.match(value):
             raise ValueError(f"{value!r} is not a cache node type (expected e.g. 'cache.r7g.large')")
-        return value
+        return check_instance_type(value, "cache.")
+
+    @model_validator(mode="after")
+    def _engine_offers_version(self) -> CacheConfig:
+        offered = CACHE_ENGINE_VERSIONS[self.engine]
+        if self.engine_version not in offered:
+            other = next((e for e, versions in CACHE_ENGINE_VERSIONS.items() if self.engine_version in versions), None)
+            hint = f"; {self.engine_version} is a {other} version: set engine: {other}" if other else ""
+            raise ValueError(f"engineVersion {self.engine_version!r} does not exist for engine {self.engine!r} "
+                             f"(it offers {', '.join(offered)}){hint}")
+        return self
 

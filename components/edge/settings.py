@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.common.aws_limits import MIN_RATE_LIMIT
-from components.common.settings import SettingsModel
+from components.common.aws_limits import MAX_RATE_LIMIT, MIN_RATE_LIMIT
+from components.common.settings import Bool, Int, SettingsModel
 
 _HOSTNAME = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -51,13 +51,13 @@ class EdgeConfig(SettingsModel):
     domain: DomainConfig | None = Field(
         default=None, description="Custom domain. Without it the CDN serves its *.cloudfront.net name with "
         "CloudFront's certificate and the ALB listens with HTTPS only once a certificate exists: see README.")
-    rate_limit: int = Field(description="Requests per client IP per 5 minutes before WAF blocks it.")
+    rate_limit: Int = Field(description="Requests per client IP per 5 minutes before WAF blocks it.")
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
         description="CloudFront edge locations used (and paid for).")
     geo_restriction: GeoRestrictionConfig | None = None
-    bot_control: bool = Field(default=False, description="AWS WAF Bot Control managed rules (extra cost).")
-    anonymous_ip: bool = Field(default=False, description="Block anonymising proxies, VPNs and Tor.")
-    shield_advanced: bool = Field(default=False, description="Shield Advanced protection of the CDN and ALB "
+    bot_control: Bool = Field(default=False, description="AWS WAF Bot Control managed rules (extra cost).")
+    anonymous_ip: Bool = Field(default=False, description="Block anonymising proxies, VPNs and Tor.")
+    shield_advanced: Bool = Field(default=False, description="Shield Advanced protection of the CDN and ALB "
                                   "(needs an active subscription).")
 
     @field_validator("rate_limit")
@@ -66,5 +66,7 @@ class EdgeConfig(SettingsModel):
         if value < MIN_RATE_LIMIT:
             raise ValueError(f"{value} is below AWS WAF's minimum rate limit of {MIN_RATE_LIMIT} requests per "
                              "5 minutes; a limit of 0 or less would block nobody or everybody")
+        if value > MAX_RATE_LIMIT:
+            raise ValueError(f"{value} is above AWS WAF's maximum rate limit of {MAX_RATE_LIMIT:,}")
         return value
 

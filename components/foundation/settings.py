@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from components.common.aws_limits import LOG_RETENTION_DAYS
 from components.common.cidr import AZ_SLOTS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
-from components.common.settings import SettingsModel
+from components.common.settings import Bool, Int, SettingsModel
 
 #: Prod spreads over at least three AZs: losing one still leaves a majority for quorum
 #: systems (Aurora storage, etcd behind EKS) and two AZs of capacity for a surge.
@@ -27,16 +27,16 @@ class NetworkConfig(SettingsModel):
     cidr: str = Field(
         description="The VPC's IPv4 CIDR, /16 to /22; the subnet tiers are carved from it.",
     )
-    az_count: int = Field(description="How many availability zones the VPC spans.")
+    az_count: Int = Field(description="How many availability zones the VPC spans.")
     nat_strategy: Literal["single", "perAz"] = Field(
         description="`perAz`: one NAT gateway per AZ (an AZ outage leaves the others' egress "
         "intact). `single`: one shared NAT gateway (cheaper, for dev).",
     )
-    interface_endpoints: bool = Field(
+    interface_endpoints: Bool = Field(
         description="Create interface endpoints (ECR, STS, CloudWatch Logs) so that nodes pull "
         "images and fetch credentials without crossing the NAT gateway.",
     )
-    flow_log_retention_days: int = Field(
+    flow_log_retention_days: Int = Field(
         description="Days the VPC flow logs are kept in CloudWatch Logs.",
     )
 

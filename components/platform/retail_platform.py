@@ -16,7 +16,7 @@ from components.data.object_storage import ObjectStore, account_public_access_bl
 from components.edge.cdn import AssetsBucket, Cdn, CdnArgs
 from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.platform.regional import RegionalPlatform, RegionalPlatformArgs
-from config.rules import loosened_defaults
+from config.rules import environment_warnings, loosened_defaults
 from config.stack import StackConfig
 
 #: The origin secret: letters and digits only, because ALB header matching treats `*` and `?`
@@ -30,7 +30,7 @@ class RetailPlatform(pulumi.ComponentResource):
     def __init__(self, name: str, config: StackConfig, stack: str,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:platform:RetailPlatform", name, None, opts)
-        for note in loosened_defaults(config):
+        for note in [*environment_warnings(config, stack), *loosened_defaults(config)]:
             pulumi.log.warn(note, resource=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         context = StackContext(

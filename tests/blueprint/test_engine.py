@@ -121,14 +121,21 @@ def test_an_unknown_stack_names_the_known_ones():
         synthesize("qa")
 
 
-def test_a_secret_value_is_left_out_offline(tmp_path):
+def test_an_encrypted_value_for_a_plain_key_is_named_not_reported_missing(tmp_path):
     (tmp_path / "stacks").mkdir()
     project = Project.load()
     (tmp_path / "stacks" / "Pulumi.s.yaml").write_text(
-        "config:\n  retail:owner:\n    secure: AAABAMoz\n  aws:region: eu-west-1\n")
+        "config:\n  retail:owner:\n    secure: AAABAMoz\n  aws:region: eu-west-1\n  retail:environment: dev\n"
+        "  retail:costCenter: cc-1\n")
     local = Project(name=project.name, stack_config_dir=tmp_path / "stacks", main=project.main,
                     defaults=project.defaults)
-    assert "retail:owner" not in local.stack_config("s")
+    # Offline there is no secrets provider: the ciphertext goes to the program as written ...
+    assert json.loads(local.stack_config("s")["retail:owner"]) == {"secure": "AAABAMoz"}
+    # ... whose validation says what is wrong with it, not that the key is missing.
+    with pytest.raises(pulumi.RunError) as caught:
+        synthesize("s", project=local)
+    assert "retail:owner: is stored encrypted" in str(caught.value)
+    assert "required key is missing" not in str(caught.value)
 
 
 def test_graph_json_round_trips_and_matches_its_schema(graph_of):

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pulumi.runtime.config import CONFIG
 
 from blueprint.synth import config_text
-from components.common.aws_limits import LOG_RETENTION_DAYS
+from components.common.aws_limits import LOG_RETENTION_DAYS, MAX_TAG_VALUE_LENGTH, TAG_VALUE_PUNCTUATION
 from components.common.settings import Environment
 from config.loader import ConfigError, load_stack_config, parse_stack_config
 from config.stack import StackConfig
@@ -99,11 +99,11 @@ BAD_INPUTS = [
     ("typo-nested", "dev", {"retail:network": {"azCont": 3}}, (),
      "retail:network.azCont", ["unknown key", "did you mean 'azCount'?"]),
     ("az-count-not-a-number", "dev", {"retail:network": {"azCount": "three"}}, (),
-     "retail:network.azCount", ["valid integer", "'three'"]),
+     "retail:network.azCount", ["a whole number", "'three'"]),
     ("network-not-an-object", "dev", {"retail:network": "10.0.0.0/16"}, (),
-     "retail:network", ["valid dictionary", "'10.0.0.0/16'"]),
+     "retail:network", ["a mapping of keys to values", "'10.0.0.0/16'"]),
     ("network-broken-json", "dev", {"retail:network": '{"cidr": "10.0.0.0/16"'}, (),
-     "retail:network", ["valid dictionary"]),
+     "retail:network", ["a mapping of keys to values"]),
     ("cidr-prefix-33", "dev", {"retail:network": {"cidr": "10.0.0.0/33"}}, (),
      "retail:network.cidr", ["'10.0.0.0/33' is not a valid IPv4 network", "e.g. '10.0.0.0/16'"]),
     ("cidr-host-bits", "dev", {"retail:network": {"cidr": "10.0.0.1/16"}}, (),
@@ -279,10 +279,23 @@ def test_a_numeric_looking_text_value_stays_text(key, field):
     assert isinstance(value, str)
 
 
+_TAG_TEXT = st.text(alphabet=st.characters(categories=("L", "Nd")) | st.sampled_from(TAG_VALUE_PUNCTUATION),
+                    min_size=1, max_size=MAX_TAG_VALUE_LENGTH)
+
+
 @settings(max_examples=50)
-@given(owner=st.text(min_size=1).filter(lambda text: text.lstrip()[:1] not in ("{", "[")))
-def test_any_owner_text_is_kept_as_written(owner):
+@given(owner=_TAG_TEXT.filter(lambda text: text.lstrip()[:1] not in ("{", "[")))
+def test_any_owner_a_tag_can_hold_is_kept_as_written(owner):
     assert parse_stack_config(raw("dev", {"retail:owner": owner})).owner == owner
+
+
+@settings(max_examples=50)
+@given(owner=_TAG_TEXT, bad=st.sampled_from("!#$%&*;<>?[]{}|~\"\t\n"))
+def test_an_owner_no_tag_can_hold_is_refused_naming_the_character(owner, bad):
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(raw("dev", {"retail:owner": owner + bad}))
+    [(path, message)] = caught.value.problems
+    assert path == "retail:owner" and repr(bad) in message
 
 
 def test_keys_of_other_namespaces_are_left_to_their_providers():
@@ -365,7 +378,7 @@ def runtime_config(monkeypatch):
 def test_load_stack_config_reads_the_runtime_config(runtime_config):
     runtime_config(raw("prod", {"retail:drRegion": "eu-central-1"}))
 
-    config = load_stack_config()
+    config = load_stack_config(stack="test")
 
     assert config.is_prod
     assert config.dr_region == "eu-central-1"
@@ -375,7 +388,7 @@ def test_load_stack_config_turns_config_errors_into_a_run_error_naming_every_key
     runtime_config(raw("prod", {"retail:ownr": "x", "retail:drRegion": "eu-west-1"}))
 
     with pytest.raises(pulumi.RunError) as info:
-        load_stack_config()
+        load_stack_config(stack="test")
 
     assert not isinstance(info.value, ConfigError)
     assert "retail:ownr" in str(info.value)
@@ -388,7 +401,7 @@ def test_runtime_config_wins_over_pulumi_config_env(runtime_config, monkeypatch)
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(env))
     runtime_config({"retail:owner": "from-runtime"})
 
-    config = load_stack_config()
+    config = load_stack_config(stack="test")
 
     assert config.owner == "from-runtime"
     assert config.cost_center == env["retail:costCenter"]
