@@ -50,7 +50,8 @@ class _Floor:
     why: str
 
     def check(self, data: Mapping[str, Any]) -> tuple[str, str] | None:
-        if data.get("environment") not in {env.value for env in self.environments}:
+        environment = data.get("environment")
+        if not isinstance(environment, str) or environment not in {env.value for env in self.environments}:
             return None
         value: Any = data
         for part in self.path:
@@ -139,7 +140,8 @@ def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> l
     teams = kubernetes.get("teams") if isinstance(kubernetes, Mapping) else None
     services = data.get("services")
     if isinstance(teams, list) and isinstance(services, list):
-        known = {team.get("name") for team in teams if isinstance(team, Mapping)}
+        known = {team.get("name") for team in teams
+                 if isinstance(team, Mapping) and isinstance(team.get("name"), str)}
         for index, team in enumerate(teams):
             if not isinstance(team, Mapping):
                 continue

@@ -26,7 +26,7 @@ def _true_or_false(value: Any) -> Any:
 def _not_a_boolean(value: Any) -> Any:
     """A whole number may come as text ("3", as Pulumi hands scalars over), never as a boolean."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a whole number, got the boolean {str(value).lower()}")
+        raise ValueError(f"expected a number, got the boolean {str(value).lower()}")
     return value
 
 
@@ -34,6 +34,8 @@ def _not_a_boolean(value: Any) -> Any:
 Bool = Annotated[bool, BeforeValidator(_true_or_false)]
 #: A stack-file whole number: a number or its text, never a boolean.
 Int = Annotated[int, BeforeValidator(_not_a_boolean)]
+#: A stack-file number (fractions allowed), never a boolean.
+Float = Annotated[float, BeforeValidator(_not_a_boolean)]
 
 
 class Environment(StrEnum):

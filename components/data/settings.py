@@ -15,7 +15,7 @@ from components.common.aws_limits import (
     POSTGRES_DEFAULT_PORT,
     RESERVED_DB_USERNAMES,
 )
-from components.common.settings import Bool, Int, SettingsModel
+from components.common.settings import Bool, Float, Int, SettingsModel
 
 BUCKET_PURPOSES = ("assets", "dataLake", "logs", "backups")
 
@@ -76,8 +76,8 @@ class SqlConfig(SettingsModel):
     port: Int = Field(default=5433, ge=1150, le=65535, description="Listener port; not 5432 (RDS.23).")
     instance_class: str = Field(description="`db.serverless` for Aurora Serverless v2, or a provisioned "
                                 "class such as `db.r7g.large`.")
-    min_acu: float = Field(default=0.5, ge=0, le=256, description="Serverless v2 minimum capacity (ACUs).")
-    max_acu: float = Field(default=4, ge=1, le=256, description="Serverless v2 maximum capacity (ACUs).")
+    min_acu: Float = Field(default=0.5, ge=0, le=256, description="Serverless v2 minimum capacity (ACUs).")
+    max_acu: Float = Field(default=4, ge=1, le=256, description="Serverless v2 maximum capacity (ACUs).")
     instances: Int = Field(ge=1, le=15, description="Writer plus readers, spread over the AZs.")
     backup_retention_days: Int = Field(ge=1, le=35, description="Days of automated backups (point-in-time "
                                        "restore window).")
