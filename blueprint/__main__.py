@@ -17,7 +17,7 @@ import pulumi
 from blueprint.checks import check
 from blueprint.diff import diff_graphs
 from blueprint.graph import ResourceGraph
-from blueprint.render import make_console, render_plan
+from blueprint.render import make_console, progress, render_plan
 from blueprint.synth import Project, StackNotFoundError, synthesize
 
 EXIT_OK, EXIT_POLICY_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -32,7 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("stack", help="stack name, as in stacks/Pulumi.<stack>.yaml")
     plan.add_argument("--json", metavar="FILE", type=Path,
                       help="also write the resource graph as JSON (schema: blueprint/graph.schema.json)")
-    plan.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    policies = plan.add_mutually_exclusive_group()
+    policies.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    policies.add_argument("--policies", "-v", "--verbose", dest="every_policy", action="store_true",
+                          help="list every policy's result, PASS lines included")
     commands.add_parser("stacks", help="list the stacks")
     diff = commands.add_parser("diff", help="what the engine would create, delete or change between a saved "
                                "graph and a stack (or another saved graph); aliases count as the same resource")
@@ -55,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return _diff(args.old, args.new, project, console, errors)
 
     try:
-        graph = synthesize(args.stack, project=project)
+        with progress(errors, f"synthesizing stack {args.stack} under Pulumi's mocks"):
+            graph = synthesize(args.stack, project=project)
     except StackNotFoundError as exc:
         errors.print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT
@@ -63,11 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         errors.print(f"error: stack {args.stack}: {exc}", markup=False)
         return EXIT_BAD_INPUT
 
-    report = None if args.no_policies else check(graph)
-    render_plan(graph, report, console)
+    with progress(errors, "checking the policy pack"):
+        report = None if args.no_policies else check(graph)
     if args.json is not None:
         args.json.write_text(graph.dumps() + "\n")
-        console.print(f"\nwrote the resource graph to {args.json}", markup=False)
+    render_plan(graph, report, console, every_policy=args.every_policy, json_path=args.json)
     if report is not None and report.mandatory_failed:
         return EXIT_POLICY_FAILED
     return EXIT_OK
@@ -79,7 +83,8 @@ def _diff(old_path: Path, new: str, project: Project, console, errors) -> int:
         if Path(new).is_file():
             graph = ResourceGraph.load(new)
         else:
-            graph = synthesize(new, project=project)
+            with progress(errors, f"synthesizing stack {new} under Pulumi's mocks"):
+                graph = synthesize(new, project=project)
     except (OSError, ValueError) as exc:
         errors.print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT
