@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -13,7 +14,8 @@ import jsonschema
 import pytest
 import yaml
 
-from blueprint.__main__ import EXIT_BAD_INPUT, EXIT_OK, EXIT_POLICY_FAILED, main
+from blueprint import __version__
+from blueprint.__main__ import EXIT_BAD_INPUT, EXIT_OK, EXIT_POLICY_FAILED, _parser, main
 from blueprint.graph import load_schema
 from blueprint.synth import REPO_ROOT
 
@@ -124,3 +126,35 @@ def test_the_module_runs_as_a_command(argv, code):
         assert not any("\u2800" <= char <= "\u28ff" for char in stream)  # rich's spinner frames
         assert stream.isascii()
         assert max((len(line) for line in stream.splitlines()), default=0) <= 80
+
+
+def test_help_lists_the_exit_codes_without_markup(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit codes of plan:\n  0  the plan is clean" in out
+    assert "  1  a mandatory policy failed" in out and "  2  the stack config is invalid" in out
+    assert "exit codes of diff:\n  0  no cloud resource" in out
+    assert not re.search(r"\[/?(bold|red|green|yellow|dim)", out)
+    assert "``" not in out
+
+
+def test_plan_help_describes_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["plan", "--help"])
+    out = capsys.readouterr().out
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    plan = commands.choices["plan"]
+    for action in plan._actions:
+        assert action.help, action.option_strings or action.dest
+        for option in action.option_strings:
+            assert option in out
+    assert "exit codes:" in out
+
+
+def test_version_comes_from_the_package(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"python -m blueprint {__version__}"
