@@ -6,4 +6,7 @@
 from blueprint.graph import Resource, ResourceGraph
 from blueprint.synth import Project, StackNotFoundError, synthesize
 
-__all__ = ["Project", "Resource", "ResourceGraph", "StackNotFoundError", "synthesize"]
+__version__ = "0.4.0"
+"""The offline tooling's version, as ``python -m blueprint --version`` prints it."""
+
+__all__ = ["Project", "Resource", "ResourceGraph", "StackNotFoundError", "__version__", "synthesize"]

@@ -1,9 +1,9 @@
-"""``python -m blueprint plan <stack> [--json FILE]``: the offline plan of a stack.
+"""``python -m blueprint``: ``plan <stack>``, ``diff OLD.json <stack|NEW.json>``, ``stacks``.
 
-Exit codes: 0 the plan is clean; 1 a mandatory policy failed (``diff``: a cloud resource would
-be created, deleted or changed);
-2 the stack config is invalid or the stack does not exist (the message says which key and
-how to fix it).
+The exit codes CI relies on are listed in ``--help`` (``EPILOG`` below): ``plan`` 0 clean,
+1 a mandatory policy failed, 2 the stack config is invalid or the stack does not exist (the
+message says which key and how to fix it); ``diff`` 0 no cloud change, 1 cloud changes,
+2 bad input.
 """
 
 from __future__ import annotations
@@ -14,30 +14,81 @@ from pathlib import Path
 
 import pulumi
 
+from blueprint import __version__
 from blueprint.checks import check
 from blueprint.diff import diff_graphs
 from blueprint.graph import ResourceGraph
-from blueprint.render import make_console, render_plan
+from blueprint.render import make_console, progress, render_plan
 from blueprint.synth import Project, StackNotFoundError, synthesize
 from config.source import StackFileError
 
 EXIT_OK, EXIT_POLICY_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
+DESCRIPTION = """\
+The retail blueprint's offline tooling: run the Pulumi program of a stack under
+Pulumi's mock runtime (no cloud credentials, no Pulumi CLI), print its plan, check
+it against the policy pack, and diff two plans as the engine would."""
+
+PLAN_EXIT_CODES = """\
+exit codes:
+  0  the plan is clean (advisory policy violations included)
+  1  a mandatory policy failed: pulumi preview --policy-pack would block it
+  2  the stack config is invalid or the stack does not exist"""
+
+DIFF_EXIT_CODES = """\
+exit codes:
+  0  no cloud resource would be created, deleted or changed
+  1  cloud resources would be created, deleted or changed
+  2  a graph file is unreadable, or the stack is invalid or does not exist"""
+
+EPILOG = f"""\
+{PLAN_EXIT_CODES.replace("exit codes:", "exit codes of plan:")}
+
+{DIFF_EXIT_CODES.replace("exit codes:", "exit codes of diff:")}
+
+stacks exits 0.
+
+examples:
+  python -m blueprint plan prod
+  python -m blueprint plan prod --json before.json
+  python -m blueprint diff before.json prod"""
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m blueprint", description=(__doc__ or "").split("\n\n")[0])
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="python -m blueprint", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=raw)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--project", metavar="DIR", type=Path, default=None,
                         help="the directory holding Pulumi.yaml (default: this checkout)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    plan = commands.add_parser("plan", help="synthesize a stack offline and print its plan")
-    plan.add_argument("stack", help="stack name, as in stacks/Pulumi.<stack>.yaml")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    plan = commands.add_parser(
+        "plan", help="synthesize a stack offline and print its plan", formatter_class=raw,
+        description="Synthesize a stack offline and print its plan: the resource tree as pulumi\n"
+                    "preview draws it, counts by type, the warnings the program logged, the\n"
+                    "policies that failed, then a summary (regions, protected resources, key\n"
+                    "outputs, the next command). Colour and a progress spinner only on a\n"
+                    "terminal; piped output is plain ASCII, 80 columns wide unless COLUMNS is set.",
+        epilog=PLAN_EXIT_CODES)
+    plan.add_argument("stack", help="stack name, as in stacks/Pulumi.<stack>.yaml (see the stacks command)")
     plan.add_argument("--json", metavar="FILE", type=Path,
-                      help="also write the resource graph as JSON (schema: blueprint/graph.schema.json)")
-    plan.add_argument("--no-policies", action="store_true", help="skip the policy pack")
-    commands.add_parser("stacks", help="list the stacks")
-    diff = commands.add_parser("diff", help="what the engine would create, delete or change between a saved "
-                               "graph and a stack (or another saved graph); aliases count as the same resource")
-    diff.add_argument("old", type=Path, help="a graph written by `plan --json`")
+                      help="also write the resource graph as JSON (schema: blueprint/graph.schema.json); "
+                           "byte for byte the same for the same input")
+    policies = plan.add_mutually_exclusive_group()
+    policies.add_argument("--no-policies", action="store_true", help="skip the policy pack (exit code 1 is then "
+                                                                      "never returned)")
+    policies.add_argument("--policies", "-v", "--verbose", dest="every_policy", action="store_true",
+                          help="list every policy's result, PASS lines included (by default only "
+                               "failures are listed and the summary counts the rest)")
+    commands.add_parser("stacks", help="list the stacks", description="List the stacks: one name a line, "
+                        "from the stack files in the project's stack config directory.")
+    diff = commands.add_parser(
+        "diff", help="what the engine would create, delete or change between a saved graph and a stack",
+        formatter_class=raw, epilog=DIFF_EXIT_CODES,
+        description="What the engine would create, delete or change between a saved graph and a\n"
+                    "stack (or another saved graph). A resource matched through an alias is the\n"
+                    "same resource, listed as moved; the last line counts what the cloud would see.")
+    diff.add_argument("old", type=Path, help="a graph written by plan --json")
     diff.add_argument("new", help="a stack name, or a second graph file")
     return parser
 
@@ -56,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return _diff(args.old, args.new, project, console, errors)
 
     try:
-        graph = synthesize(args.stack, project=project)
+        with progress(errors, f"synthesizing stack {args.stack} under Pulumi's mocks"):
+            graph = synthesize(args.stack, project=project)
     except (StackNotFoundError, StackFileError) as exc:
         errors.print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT
@@ -64,11 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         errors.print(f"error: stack {args.stack}: {exc}", markup=False)
         return EXIT_BAD_INPUT
 
-    report = None if args.no_policies else check(graph)
-    render_plan(graph, report, console)
+    with progress(errors, "checking the policy pack"):
+        report = None if args.no_policies else check(graph)
     if args.json is not None:
         args.json.write_text(graph.dumps() + "\n")
-        console.print(f"\nwrote the resource graph to {args.json}", markup=False)
+    render_plan(graph, report, console, every_policy=args.every_policy, json_path=args.json)
     if report is not None and report.mandatory_failed:
         return EXIT_POLICY_FAILED
     return EXIT_OK
@@ -80,7 +132,8 @@ def _diff(old_path: Path, new: str, project: Project, console, errors) -> int:
         if Path(new).is_file():
             graph = ResourceGraph.load(new)
         else:
-            graph = synthesize(new, project=project)
+            with progress(errors, f"synthesizing stack {new} under Pulumi's mocks"):
+                graph = synthesize(new, project=project)
     except (OSError, ValueError) as exc:
         errors.print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT

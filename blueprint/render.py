@@ -1,132 +1,133 @@
-"""The plan report: a tree like ``pulumi preview`` prints, counts, warnings, policy results.
+"""The plan report: a tree like ``pulumi preview`` prints, counts, warnings, policy results,
+and last a summary.
 
-Colour and box characters only on a terminal; piped output is plain text that diffs well.
+Colour and box characters only on a terminal; piped output is plain ASCII that diffs well.
+Every line fits the console's width (80 columns when piped, unless ``COLUMNS`` says
+otherwise): long lines are folded or shortened in the middle, never cut.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.tree import Tree
+from rich.text import Text
 
-from blueprint.graph import Resource, ResourceGraph
-from blueprint.synth import GLOBAL
+from blueprint.graph import ResourceGraph
+from blueprint.layout import ellipsize, glyphs, hanging, pack, print_lines, width_of
+from blueprint.plan_warnings import group_warnings, render_warnings
+from blueprint.summary import PolicyCounts, render_summary
+from blueprint.tree import render_tree, short_type
 from policies.offline import PolicyReport
 
+#: The width of piped output when ``COLUMNS`` does not give one.
+PIPED_WIDTH = 80
+POLICY_PACK = "retail-baseline"
 
-def make_console(file: TextIO | None = None) -> Console:
-    console = Console(file=file, highlight=False, soft_wrap=True)
+
+def make_console(file: TextIO | None = None, *, width: int | None = None,
+                 force_terminal: bool | None = None) -> Console:
+    """A console for the plan: colour on a terminal, plain ASCII when piped. ``width`` and
+    ``force_terminal`` are for tests (and for rendering as a given terminal would)."""
+    console = Console(file=file, highlight=False, soft_wrap=True, width=width, force_terminal=force_terminal)
     if not console.is_terminal:
-        # Piped or redirected: no colour, no wrapping, guides in plain ASCII.
-        console = Console(file=file, highlight=False, soft_wrap=True, no_color=True,
-                          emoji=False, width=200, legacy_windows=False)
+        # Piped or redirected: no colour, no control sequences, a width that does not depend
+        # on the terminal the command happened to run in.
+        columns = os.environ.get("COLUMNS", "")
+        console = Console(file=file, highlight=False, soft_wrap=True, no_color=True, emoji=False,
+                          width=width or (int(columns) if columns.isdigit() else PIPED_WIDTH),
+                          force_terminal=force_terminal, legacy_windows=False)
     return console
 
 
-def _label(resource: Resource, graph: ResourceGraph, colour: bool) -> str:
-    """One tree line; rich markup only when it will be rendered as markup."""
-    esc = escape if colour else str
-    parts = [f"[bold]{esc(resource.type)}[/]" if colour and resource.is_component else esc(resource.type),
-             esc(resource.name)]
-    if resource.region not in (None, graph.region, GLOBAL):
-        parts.append(f"(region {esc(resource.region)})")
-    if resource.protect:
-        parts.append("[yellow]protected[/]" if colour else "protected")
-    return "  ".join(parts)
-
-
-def render_tree(graph: ResourceGraph, console: Console) -> None:
-    colour = console.is_terminal
-    children: dict[str | None, list[Resource]] = defaultdict(list)
-    for resource in graph:
-        parent = resource.parent if resource.parent in graph.by_urn else None
-        children[parent].append(resource)
-    for siblings in children.values():
-        # Grouped by logical name, so a NAT gateway sits beside its address.
-        siblings.sort(key=lambda resource: (resource.name, resource.type))
-    title = f"+ pulumi:pulumi:Stack  {graph.project}-{graph.stack}"
-
-    if colour:
-        root = Tree(title, guide_style="dim")
-
-        def add(node: Tree, parent: str | None) -> None:
-            for child in children.get(parent, []):
-                add(node.add(f"+ {_label(child, graph, colour)}"), child.urn)
-
-        add(root, None)
-        console.print(root)
+@contextmanager
+def progress(console: Console, message: str) -> Iterator[None]:
+    """A spinner while something slow runs, on a terminal only: piped output gets nothing."""
+    if not console.is_terminal:
+        yield
         return
+    with console.status(message):
+        yield
 
-    # Piped: ASCII guides, so the plan survives any pager, log viewer or CI artefact.
-    lines = [title]
 
-    def walk(parent: str | None, prefix: str) -> None:
-        siblings = children.get(parent, [])
-        for index, child in enumerate(siblings):
-            last = index == len(siblings) - 1
-            lines.append(f"{prefix}{'`-' if last else '|-'} + {_label(child, graph, colour)}")
-            walk(child.urn, prefix + ("   " if last else "|  "))
-
-    walk(None, "")
-    console.print("\n".join(lines), markup=False)
+def render_header(graph: ResourceGraph, console: Console) -> None:
+    custom = sum(1 for r in graph if r.custom)
+    items = [Text.assemble(("Plan for stack ", "bold"), (graph.stack, "bold"),
+                           f" (project {graph.project}, region {graph.region}):"),
+             Text(f"{custom} resources and {len(graph) - custom} components to create")]
+    print_lines(console, pack(console, items, width_of(console)))
 
 
 def render_counts(graph: ResourceGraph, console: Console) -> None:
-    by_type = graph.count_by_type()
-    table = Table(title="Resources by type", show_edge=False, box=None, pad_edge=False)
-    table.add_column("type")
-    table.add_column("count", justify="right")
-    for type_token, count in sorted(by_type.items()):
-        table.add_row(type_token, str(count))
-    table.add_row("total", str(sum(by_type.values())))
-    console.print(table)
-    console.print()
+    """Cloud resources by type (as the tree names them), then the total."""
+    by_type: Counter[str] = Counter()
+    for type_token, count in graph.count_by_type().items():
+        by_type[short_type(type_token)] += count
+    rows = sorted(by_type.items())
+    total = sum(by_type.values())
+    digits = len(str(total))
+    # Each type whole, its count right-aligned beside it; a type wider than the console
+    # (there is none in this project) is shortened in the middle.
+    room = width_of(console) - digits - 2
+    column = min(max((len(t) for t, _ in rows), default=0), room)
+    lines = [Text("Resources by type", "bold")]
+    for type_token, count in rows:
+        lines.append(Text(f"{ellipsize(type_token, column, glyphs(console).ellipsis):<{column}}  {count:>{digits}}"))
+    lines.append(Text(f"{'total':<{column}}  {total:>{digits}}", "bold"))
+    print_lines(console, lines)
 
-    regions = Table(title="Resources by region", show_edge=False, box=None, pad_edge=False)
-    regions.add_column("region")
-    regions.add_column("count", justify="right")
-    for region, count in sorted(graph.count_by_region().items()):
-        regions.add_row(region, str(count))
-    console.print(regions)
 
-
-def render_policies(report: PolicyReport, console: Console) -> None:
-    colour = console.is_terminal
-    console.print("[bold]Policy pack retail-baseline[/]" if colour else "Policy pack retail-baseline")
+def render_policies(report: PolicyReport, console: Console, *, every: bool = False) -> None:
+    """Each policy with a violation, in full; with ``every``, the passing ones too. Nothing
+    when every policy passed and ``every`` is not asked for: the summary says so."""
     failures = report.by_policy()
+    if not every and not any(failures.values()):
+        return
+    counts = PolicyCounts.of(report)
+    lines = [Text.assemble((f"Policy pack {POLICY_PACK}", "bold"),
+                           f": {counts.passed} passed, {counts.failed} failed"
+                           + (f", {counts.advisory} advisory" if counts.advisory else ""))]
+    width = width_of(console)
     for name in report.evaluated:
         violations = failures.get(name, [])
         if not violations:
-            mark = "[green]PASS[/]" if colour else "PASS"
-            console.print(f"  {mark}  {escape(name)}")
+            if every:
+                lines.append(Text.assemble("  ", ("PASS", "green"), "  ", name))
             continue
-        enforcement = violations[0].enforcement
-        mark = "[red]FAIL[/]" if colour else "FAIL"
-        console.print(f"  {mark}  {escape(name)} ({enforcement}, {len(violations)} violation"
-                      f"{'s' if len(violations) != 1 else ''})")
+        mandatory = any(v.enforcement == "mandatory" for v in violations)
+        mark = ("FAIL", "bold red") if mandatory else ("WARN", "yellow")
+        enforcement = "mandatory" if mandatory else violations[0].enforcement
+        plural = "s" if len(violations) != 1 else ""
+        lines += hanging(console, Text.assemble("  ", mark, "  "),
+                         f"{name} ({enforcement}, {len(violations)} violation{plural})", width)
         for violation in violations:
             where = f" [{violation.urn.rsplit('::', 1)[-1]}]" if violation.urn else ""
-            console.print(f"        - {escape(violation.message)}{escape(where)}")
+            lines += hanging(console, "        - ", Text.assemble(violation.message, (where, "dim")), width)
+    print_lines(console, lines)
 
 
-def render_plan(graph: ResourceGraph, report: PolicyReport | None, console: Console) -> None:
-    custom = sum(1 for r in graph if r.custom)
-    components = len(graph) - custom
-    console.print(f"Plan for stack {graph.stack} (project {graph.project}, region {graph.region}): "
-                  f"{custom} resources and {components} components to create")
+def render_plan(graph: ResourceGraph, report: PolicyReport | None, console: Console, *,
+                every_policy: bool = False, json_path: Path | None = None) -> None:
+    """The whole plan, the summary last (what a person reads first)."""
+    groups = group_warnings(graph.warnings, namespaces=(graph.project, "aws"))
+    render_header(graph, console)
     console.print()
     render_tree(graph, console)
     console.print()
     render_counts(graph, console)
-    if graph.warnings:
+    if groups:
         console.print()
-        console.print("Warnings")
-        for warning in graph.warnings:
-            console.print(f"  - {escape(warning)}")
-    if report is not None:
+        render_warnings(groups, console)
+    if report is not None and (every_policy or report.violations):
         console.print()
-        render_policies(report, console)
+        render_policies(report, console, every=every_policy)
+    if json_path is not None:
+        console.print()
+        console.print(f"wrote the resource graph to {json_path}", markup=False)
+    console.print()
+    render_summary(graph, report, groups, console, policies_listed=every_policy)

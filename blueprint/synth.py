@@ -197,8 +197,10 @@ def run_program(
         )
         for r in monitor.registrations
     ), key=lambda resource: resource.urn))
+    # Sorted too: a warning about a resource is logged once that resource's URN resolves, so
+    # their arrival order changes from run to run.
     return ResourceGraph(project=project, stack=stack, region=region, resources=resources,
-                         outputs=exported, warnings=tuple(collector.messages))
+                         outputs=exported, warnings=tuple(sorted(collector.messages)))
 
 
 #: AWS services whose resources are not in any one region.

@@ -94,6 +94,14 @@ def test_synthesis_is_deterministic_and_stacks_do_not_leak_into_each_other():
     assert "retail-prod" not in first
 
 
+def test_warnings_are_recorded_in_a_stable_order(graph_of):
+    # Each is logged when its resource's URN resolves, so they arrive in no fixed order; the
+    # graph keeps them sorted, every one of them (duplicates included).
+    warnings = graph_of("dev").warnings
+    assert len(warnings) >= 3
+    assert list(warnings) == sorted(warnings)
+
+
 def test_project_defaults_from_pulumi_yaml_are_applied():
     project = Project.load()
     assert project.defaults == {"retail:dataClassification": "confidential"}
