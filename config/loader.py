@@ -9,6 +9,7 @@ resource exists.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import typing
 from collections.abc import Mapping
@@ -252,8 +253,48 @@ def load_stack_config(project_root: Path | None = None, stack: str | None = None
     except ConfigError as exc:
         source = stack_file_of(project_root, stack) if project_root is not None else None
         raise pulumi.RunError(str(exc.located(source) if source is not None else exc)) from None
+    if project_root is not None:
+        for warning in shared_network_warnings(project_root, stack, config):
+            pulumi.log.warn(warning)
     for key in sorted(get_config_secret_keys_env()):
         if key.startswith(f"{NAMESPACE}:"):
             pulumi.log.warn(f"{key} is stored as a secret, but nothing in it is secret: it lands in tags and "
                             "resource names in plain text; store it with `pulumi config set` (no --secret)")
     return config
+
+
+def _network_of(source: StackFile) -> tuple[str | None, ipaddress.IPv4Network | None]:
+    """(environment, VPC CIDR) a stack file asks for, its preset's CIDR when it sets none."""
+    environment = source.config.get(f"{NAMESPACE}:environment")
+    network = source.config.get(f"{NAMESPACE}:network")
+    cidr = network.get("cidr") if isinstance(network, Mapping) else None
+    if cidr is None and isinstance(environment, str) and environment in {e.value for e in Environment}:
+        cidr = PRESETS[Environment(environment)]["network"]["cidr"]
+    try:
+        return (environment if isinstance(environment, str) else None,
+                ipaddress.IPv4Network(cidr) if isinstance(cidr, str) else None)
+    except ValueError:
+        return None, None
+
+
+def shared_network_warnings(project_root: Path, stack: str, config: StackConfig) -> list[str]:
+    """Prod and a non-prod stack on overlapping VPC ranges cannot be peered or joined to one
+    transit gateway (for a migration, or shared tooling) without renumbering one of them."""
+    own = ipaddress.IPv4Network(config.network.cidr)
+    warnings = []
+    directory = stack_file_of(project_root, stack)
+    for path in sorted(directory.path.parent.glob("Pulumi.*.yaml")) if directory is not None else []:
+        other = path.name[len("Pulumi."):-len(".yaml")]
+        if other == stack:
+            continue
+        try:
+            environment, cidr = _network_of(read_stack_file(path))
+        except (OSError, StackFileError):
+            continue
+        if cidr is None or environment is None or not cidr.overlaps(own):
+            continue
+        if (environment == Environment.prod.value) != config.is_prod:
+            warnings.append(f"retail:network.cidr {own} of stack {stack!r} ({config.environment.value}) overlaps "
+                            f"{cidr} of stack {other!r} ({environment}): prod and non-prod networks that overlap "
+                            "cannot be peered or share a transit gateway; give each its own range")
+    return warnings

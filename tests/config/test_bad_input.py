@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.common.settings import Environment
-from config.loader import ConfigError, parse_stack_config
+from config.loader import ConfigError, parse_stack_config, shared_network_warnings
 from config.presets import PRESETS
 from config.rules import environment_warnings
 from config.source import StackFileError, read_stack_file
@@ -297,3 +297,24 @@ def test_the_plan_exits_2_with_a_message_and_no_traceback(tmp_path, text):
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "Pulumi.bad.yaml" in result.stderr
+
+
+def test_prod_and_non_prod_on_overlapping_networks_is_a_warning(tmp_path):
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: retail\nruntime: python\nstackConfigDir: stacks\n")
+    stack_file = "config:\n  retail:environment: {env}\n  retail:network:\n    cidr: {cidr}\n"
+    (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text(stack_file.format(env="prod", cidr="10.30.0.0/16"))
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(stack_file.format(env="dev", cidr="10.30.128.0/17"))
+    (tmp_path / "stacks" / "Pulumi.other.yaml").write_text(stack_file.format(env="dev", cidr="10.99.0.0/16"))
+    prod = parse_stack_config(raw("prod", network={"cidr": "10.30.0.0/16"}, dataClassification="restricted"), "prod")
+    [warning] = shared_network_warnings(tmp_path, "prod", prod)
+    assert "'prod'" in warning and "'dev'" in warning and "10.30.128.0/17" in warning
+    # Two non-prod stacks may share a range (they are never peered with prod through it).
+    dev = parse_stack_config(raw("dev", network={"cidr": "10.99.0.0/16"}), "other")
+    assert shared_network_warnings(tmp_path, "other", dev) == []
+
+
+def test_the_shipped_stacks_do_not_overlap():
+    for stack in ("dev", "staging", "prod"):
+        config = parse_stack_config(PROJECT.stack_config(stack), stack)
+        assert shared_network_warnings(PROJECT.main.parent, stack, config) == []
