@@ -39,10 +39,11 @@ class ConfigError(ValueError):
         self.problems, self.source = problems, source
         noun = "problem" if len(problems) == 1 else "problems"
         where = f" in {source.path}" if source is not None else ""
-        lines = []
-        for path, message in problems:
-            line = source.line_of(path) if source is not None else None
-            lines.append(f"  {'line ' + str(line) + ': ' if line else ''}{path}: {message}")
+        located = [(source.line_of(path) if source is not None else None, path, message)
+                   for path, message in problems]
+        # In the order of the file, so the message reads alongside it; unplaced problems last.
+        located.sort(key=lambda item: item[0] if item[0] is not None else float("inf"))
+        lines = [f"  {'line ' + str(line) + ': ' if line else ''}{path}: {message}" for line, path, message in located]
         super().__init__(f"invalid stack configuration{where} ({len(problems)} {noun}):\n" + "\n".join(lines))
 
     def located(self, source: StackFile) -> ConfigError:

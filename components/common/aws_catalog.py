@@ -53,8 +53,9 @@ def check_region(value: str) -> str:
 def check_instance_type(value: str, prefix: str = "") -> str:
     """``m7g.large``, or with ``prefix`` ``db.r7g.large`` / ``cache.r7g.large``."""
     if not value.startswith(prefix) or value[len(prefix):] not in instance_types():
-        raise ValueError(unknown(f"an {'EC2' if not prefix else prefix.rstrip('.')} instance type", value,
-                                 instance_types(), prefix))
+        kinds = {"db.": "an RDS instance class", "cache.": "an ElastiCache node type"}
+        what = kinds.get(prefix, "an EC2 instance type")
+        raise ValueError(unknown(what, value, instance_types(), prefix))
     return value
 
 
