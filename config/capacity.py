@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from config.raw import as_int
+
 _CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)(Mi|Gi)$")
 _MEBIBYTES = {"Mi": 1, "Gi": 1024}
@@ -28,23 +30,13 @@ def memory_mebibytes(quantity: Any) -> float | None:
     return float(match.group(1)) * _MEBIBYTES[match.group(2)] if match else None
 
 
-def _whole(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if number.is_integer() else None
-
-
 def _minimum_needs(services: list[Any], team: str | None = None) -> tuple[float, float] | None:
     """(vCPUs, MiB) the services (of ``team``) request at minReplicas; None if any is unreadable."""
     cpu = memory = 0.0
     for service in services:
         if not isinstance(service, Mapping) or (team is not None and service.get("team") != team):
             continue
-        replicas = _whole(service.get("minReplicas"))
+        replicas = as_int(service.get("minReplicas"))
         cores, mebibytes = cpu_cores(service.get("cpu")), memory_mebibytes(service.get("memory"))
         if replicas is None or cores is None or mebibytes is None:
             return None
@@ -88,7 +80,7 @@ def capacity_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     needs = _minimum_needs(services)
     if isinstance(karpenter, Mapping) and needs is not None:
         cpu, memory = needs
-        cpu_limit, memory_limit = _whole(karpenter.get("cpuLimit")), _whole(karpenter.get("memoryLimitGi"))
+        cpu_limit, memory_limit = as_int(karpenter.get("cpuLimit")), as_int(karpenter.get("memoryLimitGi"))
         if cpu_limit is not None and cpu > cpu_limit:
             problems.append(("kubernetes.karpenter.cpuLimit",
                              f"{cpu_limit} vCPUs cannot run the services at minReplicas ({_format_cpu(cpu)} "

@@ -15,6 +15,7 @@ from components.common.settings import DataClassification, Environment
 from components.foundation.settings import PROD_MIN_AZ_COUNT
 from config.capacity import capacity_problems
 from config.names import name_problems
+from config.raw import as_int
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
@@ -26,17 +27,6 @@ PROD_MIN_BACKUP_RETENTION_DAYS = 7
 
 #: Prod holds customer data: anything less than confidential would mislabel it.
 PROD_CLASSIFICATIONS = ("confidential", "restricted")
-
-
-def _as_int(value: Any) -> int | None:
-    """The whole number pydantic would read from ``value`` ("2", 2.0, "2.0"), else None."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if number.is_integer() else None
 
 
 @dataclass(frozen=True)
@@ -58,7 +48,7 @@ class _Floor:
             if not isinstance(value, Mapping):
                 return None
             value = value.get(part)
-        number = _as_int(value)
+        number = as_int(value)
         if number is None or number >= self.minimum:
             return None
         where = " and ".join(env.value for env in self.environments)
@@ -145,9 +135,9 @@ def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> l
         for index, team in enumerate(teams):
             if not isinstance(team, Mapping):
                 continue
-            peak = sum(_as_int(s.get("maxReplicas")) or 0 for s in services
+            peak = sum(as_int(s.get("maxReplicas")) or 0 for s in services
                        if isinstance(s, Mapping) and s.get("team") == team.get("name"))
-            pods = _as_int(team.get("maxPods", 100))
+            pods = as_int(team.get("maxPods", 100))
             # A rollout at peak adds maxSurge (25%) on top of maxReplicas.
             if pods is not None and peak and pods < peak * 5 // 4:
                 problems.append((f"kubernetes.teams[{index}].maxPods",
