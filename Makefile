@@ -22,12 +22,12 @@ plan: $(STAMP)
 ## test: lint, type-check, then the whole test suite on every core
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/basedpyright
+	$(BIN)/basedpyright --project pyproject.toml
 	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/basedpyright
+	$(BIN)/basedpyright --project pyproject.toml
 
 ## bench: synthesis time per stack against the mock engine's floor
 bench: $(STAMP)
