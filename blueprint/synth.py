@@ -50,8 +50,12 @@ class Project:
         for key, declaration in (data.get("config") or {}).items():
             full_key = key if ":" in key else f"{name}:{key}"
             if isinstance(declaration, Mapping):
-                if "default" in declaration:
-                    defaults[full_key] = config_text(declaration["default"])
+                # The CLI fills a key the stack file leaves unset from `default` (a typed key of
+                # the project's own namespace) or from `value` (any key: the only form it accepts
+                # for another namespace, such as `retail:` once the project has another name).
+                for attribute in ("value", "default"):
+                    if declaration.get(attribute) is not None:
+                        defaults[full_key] = config_text(declaration[attribute])
             else:
                 defaults[full_key] = config_text(declaration)
         return cls(

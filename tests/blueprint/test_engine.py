@@ -113,6 +113,21 @@ def test_project_defaults_from_pulumi_yaml_are_applied():
     assert prod.one("aws:ec2/vpc:Vpc").inputs["tags"]["data-classification"] == "restricted"
 
 
+def test_project_defaults_in_every_form_the_cli_applies(tmp_path):
+    # `value` (the only form for another namespace, as `retail:` once the project is renamed),
+    # a typed `default` of the project's own namespace, and plain shorthand values.
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: shop\nruntime: python\nconfig:\n"
+        "  retail:dataClassification:\n    description: d\n    value: internal\n"
+        "  retail:owner: team@example.com\n"
+        "  size:\n    type: string\n    default: small\n"
+        "  shop:replicas: 3\n"
+        "  declaredOnly:\n    type: string\n")
+    assert Project.load(tmp_path).defaults == {
+        "retail:dataClassification": "internal", "retail:owner": "team@example.com",
+        "shop:size": "small", "shop:replicas": "3"}
+
+
 def test_an_invalid_config_raises_run_error_and_registers_nothing():
     monitor = RecordingMonitor(RetailMocks(default_region="eu-west-1"))
     config = config_with("prod", network={"cidr": "10.0.0.0/33"}, ownr="typo")
