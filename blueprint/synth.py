@@ -184,7 +184,15 @@ def run_program(
 
     try:
         _sync_await(run_pulumi_func(run))
+        # A warning attached to a resource is logged by a task the SDK does not track (it waits
+        # for the resource's URN first). Finish those here: left pending, one lands in the next
+        # run's warnings and two identical plans differ.
+        loop = asyncio.get_event_loop()
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     finally:
+        logger.handlers = []
         # Both are context variables the SDK attaches to SETTINGS at run time, which a static
         # checker cannot see.
         pulumi_settings.SETTINGS.rpc_manager.clear()  # pyright: ignore[reportAttributeAccessIssue]
