@@ -24,8 +24,18 @@ KMS_DECRYPT = ("kms:Decrypt",)
 KMS_ENCRYPT = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt*")
 
 
+def _names(what: str, values: Sequence[str]) -> list[str]:
+    # A bare string is a Sequence[str] too: "s3:GetObject" would become twelve one-letter actions.
+    if isinstance(values, str):
+        raise TypeError(f"{what} must be a list of names, not the single string {values!r}")
+    if not values:
+        raise ValueError(f"{what} is empty: IAM refuses a statement that names none")
+    return list(values)
+
+
 def statement(sid: str, actions: Sequence[str], resources: Sequence[str], *,
               effect: str = "Allow", condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    actions, resources = _names("actions", actions), _names("resources", resources)
     result: dict[str, Any] = {"Sid": sid, "Effect": effect, "Action": sorted(set(actions)),
                               "Resource": list(resources)}
     if condition:
@@ -45,6 +55,7 @@ def service_trust_policy(service: str, account_id: str | None, actions: Sequence
     account: ``aws:SourceAccount`` closes the confused-deputy hole, where another account's use
     of the same service would borrow our role. ``string_equals`` narrows it further (request
     tags a service sets on the session, for example)."""
+    actions = _names("actions", actions)
     trust: dict[str, Any] = {} if sid is None else {"Sid": sid}
     trust |= {
         "Effect": "Allow",

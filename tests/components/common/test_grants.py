@@ -67,7 +67,7 @@ def test_statement_carries_the_condition_it_is_given():
                       "Condition": condition}
 
 
-@given(st.lists(st.one_of(st.sampled_from(KMS_ENCRYPT), st.text(max_size=40))))
+@given(st.lists(st.one_of(st.sampled_from(KMS_ENCRYPT), st.text(max_size=40)), min_size=1))
 def test_statement_actions_are_always_sorted_unique_and_the_same_set(actions):
     result = statement("Any", actions, ["*"])["Action"]
     assert result == sorted(result)
@@ -212,3 +212,23 @@ def test_attach_takes_a_document_that_is_still_an_output_and_waits_for_what_it_n
     arn = f"arn:aws:s3:::{bucket.id}"
     assert policy.inputs["policy"] == json.dumps(_read_document(arn), sort_keys=True)
     assert policy.property_dependencies["policy"] == (bucket.urn,)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: statement("S", "s3:GetObject", ["arn:aws:s3:::b/*"]),
+    lambda: statement("S", ["s3:GetObject"], "arn:aws:s3:::b/*"),
+    lambda: service_trust_policy("ec2.amazonaws.com", None, "sts:AssumeRole"),
+])
+def test_a_single_string_where_a_list_of_names_is_due_is_refused(build):
+    with pytest.raises(TypeError, match="single string"):
+        build()
+
+
+@pytest.mark.parametrize("build", [
+    lambda: statement("S", [], ["*"]),
+    lambda: statement("S", ["s3:GetObject"], []),
+    lambda: service_trust_policy("ec2.amazonaws.com", None, ()),
+])
+def test_a_statement_naming_no_action_or_resource_is_refused(build):
+    with pytest.raises(ValueError, match="is empty"):
+        build()
