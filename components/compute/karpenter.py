@@ -169,7 +169,11 @@ def controller_policy(*, partition: str, region: str, account_id: str, cluster_n
             "StringEquals": profile_owned,
             "StringLike": {f"aws:ResourceTag/{NODECLASS_TAG}": "*"},
         }),
-        statement("ReadInstanceProfiles", ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"], [profile]),
+        statement("ReadInstanceProfiles", ["iam:GetInstanceProfile"], [profile]),
+        # IAM defines no resource type for ListInstanceProfiles: scoped to instance profiles it
+        # is never allowed, and the controller's cleanup of stale profiles fails (upstream
+        # Karpenter grants it on "*"). It lists names and ARNs only.
+        statement("ListInstanceProfiles", ["iam:ListInstanceProfiles"], ["*"]),
         statement("DiscoverApiServer", ["eks:DescribeCluster"],
                   [f"arn:{partition}:eks:{region}:{account_id}:cluster/{cluster_name}"]),
         # Node volumes are encrypted with our data key: the launch uses it on the caller's

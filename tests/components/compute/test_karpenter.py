@@ -279,8 +279,14 @@ def test_controller_launches_and_terminates_only_what_is_tagged_for_this_cluster
     assert by_sid["DiscoverApiServer"]["Resource"] == [f"arn:aws:eks:{REGION}:{ACCOUNT_ID}:cluster/retail-prod-eks"]
     assert by_sid["ReadPublicAmiParameters"]["Resource"] == [f"arn:aws:ssm:{REGION}::parameter/aws/service/*"]
     unscoped = [s for s in b.controller_document["Statement"] if s["Resource"] == ["*"]]
-    assert {a for s in unscoped for a in s["Action"]} <= {"pricing:GetProducts"} | {
+    # Only actions IAM cannot scope: pricing, EC2 reads, and listing instance profiles.
+    assert {a for s in unscoped for a in s["Action"]} <= {"pricing:GetProducts", "iam:ListInstanceProfiles"} | {
         a for s in unscoped for a in s["Action"] if a.startswith("ec2:Describe")}
+    # GetInstanceProfile has a resource type: it stays on instance profiles.
+    assert by_sid["ReadInstanceProfiles"]["Action"] == ["iam:GetInstanceProfile"]
+    assert by_sid["ReadInstanceProfiles"]["Resource"] == [f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/*"]
+    assert by_sid["ListInstanceProfiles"] == {"Sid": "ListInstanceProfiles", "Effect": "Allow",
+                                              "Action": ["iam:ListInstanceProfiles"], "Resource": ["*"]}
     assert by_sid["ReadEc2InThisRegion"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": REGION}}
     for kms in (by_sid["UseDataKeyForNodeVolumes"], by_sid["GrantDataKeyToEc2Only"]):
         assert kms["Resource"] == [DATA_KEY]
