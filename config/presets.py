@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from components.common.settings import Environment
@@ -46,8 +47,15 @@ def _kubernetes(nodes: tuple[str, int, int, int], families: list[str], capacity:
     }
 
 
-def _services(replicas: dict[str, tuple[int, int]], cpu: str, memory: str) -> list[dict[str, Any]]:
-    registry = "registry.example.com/retail"
+def _image(name: str, pinned: bool) -> str:
+    """The example image of a service. Prod pins it by digest as well as tag (a tag can be
+    pushed again); the digests here are placeholders, like the registry: use your images'."""
+    image = f"registry.example.com/retail/{name}:1.0.0"
+    return f"{image}@sha256:{hashlib.sha256(image.encode()).hexdigest()}" if pinned else image
+
+
+def _services(replicas: dict[str, tuple[int, int]], cpu: str, memory: str,
+              pinned: bool = False) -> list[dict[str, Any]]:
     shape = {
         # name: (team, path, callers)
         "storefront": ("storefront", "/", []),
@@ -56,7 +64,7 @@ def _services(replicas: dict[str, tuple[int, int]], cpu: str, memory: str) -> li
         "checkout": ("checkout", "/checkout", ["storefront"]),
     }
     return [
-        {"name": name, "team": team, "image": f"{registry}/{name}:1.0.0", "cpu": cpu, "memory": memory,
+        {"name": name, "team": team, "image": _image(name, pinned), "cpu": cpu, "memory": memory,
          "minReplicas": replicas[name][0], "maxReplicas": replicas[name][1], "path": path, "callers": callers}
         for name, (team, path, callers) in shape.items()
     ]
@@ -129,7 +137,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "kubernetes": _kubernetes(("m7g.large", 3, 3, 6), ["m7g", "c7g", "r7g"], ["on-demand", "spot"], 1000, 2000,
                                   {"storefront": ("500", "500Gi", 500), "checkout": ("80", "80Gi", 100)}),
         "services": _services({"storefront": (6, 200), "catalog": (3, 100), "cart": (3, 100),
-                               "checkout": (3, 60)}, "1", "1Gi"),
+                               "checkout": (3, 60)}, "1", "1Gi", pinned=True),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_200", "botControl": True, "anonymousIp": True},
     },
 }

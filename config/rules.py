@@ -171,7 +171,13 @@ def loosened_defaults(config: StackConfig) -> list[str]:
                      f"{', '.join(config.kubernetes.public_access_cidrs)} (EKS.1)")
     if config.sql.max_readers is None:
         notes.append("retail:sql.maxReaders is unset in prod: readers do not scale out for a peak")
+    mutable = [service.name for service in config.services if "@sha256:" not in service.image]
+    if mutable:
+        notes.append(f"retail:services: {', '.join(mutable)} run images pinned by tag only in prod; a tag can be "
+                     "pushed again, so what runs can change without a deployment: pin by digest "
+                     "(image:tag@sha256:...)")
     return notes
+
 
 def account_wide_loosenings(config: StackConfig) -> list[str]:
     """Loosenings that matter in every environment."""

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from components.common.settings import Environment
 from config.loader import ConfigError, parse_stack_config, shared_network_warnings
 from config.presets import PRESETS
-from config.rules import environment_warnings
+from config.rules import environment_warnings, loosened_defaults
 from config.source import StackFileError, read_stack_file
 from tests.support import PROJECT
 
@@ -318,3 +318,37 @@ def test_the_shipped_stacks_do_not_overlap():
     for stack in ("dev", "staging", "prod"):
         config = parse_stack_config(PROJECT.stack_config(stack), stack)
         assert shared_network_warnings(PROJECT.main.parent, stack, config) == []
+
+
+# --- images -------------------------------------------------------------------------------------
+
+DIGEST = "0" * 64
+
+
+@pytest.mark.parametrize("image", [f"registry.example.com/retail/cart@sha256:{DIGEST}",
+                                   f"registry.example.com/retail/cart:1.2.3@sha256:{DIGEST}",
+                                   "123456789012.dkr.ecr.eu-west-1.amazonaws.com/cart:1.2.3"])
+def test_an_image_may_be_pinned_by_tag_digest_or_both(image):
+    services = copy.deepcopy(PRESETS[Environment.dev]["services"])
+    services[2]["image"] = image
+    assert parse_stack_config(raw("dev", services=services), "test").services[2].image == image
+
+
+@pytest.mark.parametrize("image", ["registry.example.com/retail/cart", "registry.example.com/retail/cart:latest",
+                                   "registry.example.com/retail/cart@sha256:abc"])
+def test_an_unpinned_image_is_refused(image):
+    services = copy.deepcopy(PRESETS[Environment.dev]["services"])
+    services[2]["image"] = image
+    assert "pinned" in one_problem_at(raw("dev", services=services), "retail:services[2].image")
+
+
+def test_prod_images_pinned_by_tag_only_are_a_warning_naming_the_services():
+    prod = PRESETS[Environment.prod]
+    assert all("@sha256:" in service["image"] for service in prod["services"])
+    assert not any("pinned by tag only" in note for note in
+                   loosened_defaults(parse_stack_config(raw("prod", dataClassification="restricted"), "prod")))
+    services = copy.deepcopy(prod["services"])
+    services[2]["image"] = services[2]["image"].split("@")[0]
+    config = parse_stack_config(raw("prod", services=services, dataClassification="restricted"), "prod")
+    [note] = [note for note in loosened_defaults(config) if "pinned by tag only" in note]
+    assert note.startswith("retail:services: cart run images")
