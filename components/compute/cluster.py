@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 from components.common.context import StackContext
 from components.common.conventions import Conventions
 from components.common.grants import attach
+from components.common.logs import log_group
 from components.compute.identity import (
     CLUSTER_ADMIN_ACCESS_POLICY,
     CLUSTER_POLICIES,
@@ -188,17 +189,11 @@ class KubernetesCluster(pulumi.ComponentResource):
 
         # Created before the cluster: EKS would otherwise create it itself, unencrypted and
         # kept for ever.
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane",
-            name=f"/aws/eks/{cluster_name}/cluster",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            # Audit evidence (PCI DSS 10.3): in prod nobody deletes it, Pulumi or console.
-            deletion_protection_enabled=context.protect,
-            region=region,
-            tags=conv.tags(cluster_name),
-            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
-        )
+        # Audit evidence (PCI DSS 10.3): in prod nobody deletes it, Pulumi or console.
+        self.log_group = log_group(
+            f"{name}-control-plane", context, name=f"/aws/eks/{cluster_name}/cluster",
+            retention_days=args.log_retention_days, key_arn=args.logs_key_arn, tags=conv.tags(cluster_name),
+            parent=self, region=region)
 
         self.cluster = aws.eks.Cluster(
             name,

@@ -20,6 +20,7 @@ import pulumi_aws as aws
 from components.common.compliance import CONTROL_EXCEPTIONS_TAG, WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION
 from components.common.context import StackContext
 from components.common.conventions import Conventions
+from components.common.logs import log_group
 from components.edge.settings import EdgeConfig
 
 Scope = Literal["CLOUDFRONT", "REGIONAL"]
@@ -171,16 +172,9 @@ class WebFirewall(pulumi.ComponentResource):
                             f"{WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION.reason}. Hand in a KMS key of {region} as "
                             "logs_key_arn to use a customer key.", resource=self)
         log_name = f"{LOG_GROUP_PREFIX}{physical}"
-        self.log_group = aws.cloudwatch.LogGroup(
-            name,
-            name=log_name,
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            deletion_protection_enabled=context.protect,
-            region=region,
-            tags=conv.tags(log_name, log_tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
-        )
+        self.log_group = log_group(
+            name, context, name=log_name, retention_days=args.log_retention_days, key_arn=args.logs_key_arn,
+            tags=conv.tags(log_name, log_tags), parent=self, region=region)
         # WAF.11. WAF adds the log group's resource policy for delivery.logs.amazonaws.com itself
         # (the deployer needs logs:PutResourcePolicy and logs:DescribeResourcePolicies).
         aws.wafv2.WebAclLoggingConfiguration(

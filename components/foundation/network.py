@@ -14,6 +14,7 @@ from components.common.cidr import plan_subnets
 from components.common.context import StackContext
 from components.common.conventions import Conventions
 from components.common.grants import policy_document, service_trust_policy, statement
+from components.common.logs import log_group
 from components.foundation.settings import NetworkConfig
 
 #: Interface endpoints that let nodes in private subnets pull images, fetch credentials and
@@ -237,16 +238,10 @@ class Network(pulumi.ComponentResource):
         )
 
         # -- flow logs (EC2.6) ----------------------------------------------------------
-        self.flow_log_group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs",
-            name=f"/retail/{conv.stack}/vpc-flow-logs",
-            retention_in_days=config.flow_log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            deletion_protection_enabled=context.protect,
-            region=region,
-            tags=tags("flow-logs"),
-            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
-        )
+        self.flow_log_group = log_group(
+            f"{name}-flow-logs", context, name=f"/retail/{conv.stack}/vpc-flow-logs",
+            retention_days=config.flow_log_retention_days, key_arn=args.logs_key_arn, tags=tags("flow-logs"),
+            parent=self, region=region)
         flow_role = aws.iam.Role(
             f"{name}-flow-logs",
             description=f"VPC flow logs of {conv.physical_name('vpc')} deliver to CloudWatch Logs",
