@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from components.common.aws_limits import RESERVED_DB_USERNAMES
 from components.common.context import StackContext
 from components.common.grants import attach, policy_document, service_trust_policy, statement
+from components.common.logs import log_group
 from components.data.settings import SqlConfig
 from components.foundation.network import admit_clients
 
@@ -140,6 +141,11 @@ class SqlDatabaseArgs:
     client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     """Groups allowed to connect. The component writes both sides: ingress on its own group and
     egress on each client group, to the database port only."""
+    logs_key_arn: pulumi.Input[str] | None = None
+    """Encrypts the exported PostgreSQL log (connections, DDL and role changes: PCI DSS 10.2).
+    None leaves it to CloudWatch Logs' own encryption."""
+    log_retention_days: int = 365
+    """Days the exported PostgreSQL log is kept (PCI DSS 10.5.1 asks for a year)."""
 
 
 class SqlDatabase(pulumi.ComponentResource):
@@ -209,6 +215,12 @@ class SqlDatabase(pulumi.ComponentResource):
 
         serverless = (aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
             min_capacity=config.min_acu, max_capacity=config.max_acu) if config.serverless else None)
+        # RDS would create the export's log group on first write, never expiring and with AWS's
+        # key; creating it first makes the retention and the key ours.
+        self.log_group = log_group(
+            f"{name}-postgresql", context, name=f"/aws/rds/cluster/{physical}/postgresql",
+            retention_days=args.log_retention_days, key_arn=args.logs_key_arn,
+            tags=conv.tags(f"{physical}-postgresql"), parent=self)
         self.cluster = aws.rds.Cluster(
             name,
             cluster_identifier=physical,
@@ -246,7 +258,7 @@ class SqlDatabase(pulumi.ComponentResource):
             # two places that must agree.
             region=region,
             tags=conv.tags(physical),
-            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect, depends_on=[self.log_group]),
         )
 
         # Instance 0 is the writer: the first instance Aurora creates in a cluster writes, so

@@ -137,7 +137,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.sql = SqlDatabase(
             named("sql"), context,
             SqlDatabaseArgs(settings=args.sql, vpc_id=vpc_id, subnet_ids=subnet_ids["isolated"], data_key_arn=data_key,
-                            secrets_key_arn=secrets_key, client_security_group_ids=data_clients),
+                            secrets_key_arn=secrets_key, client_security_group_ids=data_clients,
+                            logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days),
             opts=self._child(),
         )
 

@@ -511,3 +511,20 @@ def test_endpoints_are_the_clusters():
     outputs = built("prod").graph.outputs
     assert outputs["endpoint"].startswith("retail-prod-sql.cluster-")
     assert outputs["readerEndpoint"].startswith("retail-prod-sql.cluster-ro-")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_postgresql_log_lands_in_our_log_group_with_our_key_and_retention(graph_of, stack):
+    graph = graph_of(stack)
+    cluster = graph.one(CLUSTER)
+    group = graph.one("aws:cloudwatch/logGroup:LogGroup", "sql-postgresql")
+    # The name RDS exports to, so RDS writes into this group instead of creating its own.
+    assert group.inputs["name"] == f"/aws/rds/cluster/{cluster.inputs['clusterIdentifier']}/postgresql"
+    assert "postgresql" in cluster.inputs["enabledCloudwatchLogsExports"]
+    assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
+    assert group.property_dependencies["kmsKeyId"] == (graph.one("aws:kms/key:Key", "keys-logs").urn,)
+    config = parse_stack_config(PROJECT.stack_config(stack))
+    assert group.inputs["retentionInDays"] == config.network.flow_log_retention_days
+    assert group.protect is config.is_prod and group.inputs["deletionProtectionEnabled"] is config.is_prod
+    # Created first: otherwise RDS's first write creates it, never expiring, with AWS's key.
+    assert group.urn in cluster.dependencies
