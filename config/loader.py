@@ -153,7 +153,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         if not isinstance(value, str):
             return f"expected one of {expected}, got {_shape(value)}"
         options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
-        close = difflib.get_close_matches(value, options, n=1)
+        lowered = {option.lower(): option for option in options}
+        close = [lowered[c] for c in difflib.get_close_matches(value.lower(), list(lowered), n=1)]
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"{value!r} is not one of {expected}{hint}"
     if kind == "value_error":

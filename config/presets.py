@@ -63,9 +63,21 @@ def _services(replicas: dict[str, tuple[int, int]], cpu: str, memory: str,
         "cart": ("storefront", "/cart", ["storefront", "checkout"]),
         "checkout": ("checkout", "/checkout", ["storefront"]),
     }
+    # What each service reads and writes; undeclared means no access (no grant, no port).
+    uses: dict[str, dict[str, Any]] = {
+        # The storefront keeps sessions and serves pages from the cache.
+        "storefront": {"tables": {"sessions": "readWrite"}, "cache": True},
+        # The catalogue shows stock and product media.
+        "catalog": {"tables": {"inventory": "read"}, "buckets": {"assets": "read"}},
+        "cart": {"tables": {"carts": "readWrite"}, "cache": True},
+        # Checkout records orders, reserves stock and writes the payment ledger in SQL.
+        "checkout": {"tables": {"orders": "readWrite", "inventory": "readWrite"},
+                     "sql": {"user": "checkout_app"}},
+    }
     return [
         {"name": name, "team": team, "image": _image(name, pinned), "cpu": cpu, "memory": memory,
-         "minReplicas": replicas[name][0], "maxReplicas": replicas[name][1], "path": path, "callers": callers}
+         "minReplicas": replicas[name][0], "maxReplicas": replicas[name][1], "path": path, "callers": callers,
+         "uses": uses[name]}
         for name, (team, path, callers) in shape.items()
     ]
 

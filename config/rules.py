@@ -16,6 +16,7 @@ from components.foundation.settings import PROD_MIN_AZ_COUNT
 from config.capacity import capacity_problems
 from config.names import name_problems
 from config.raw import as_int
+from config.uses import uses_problems
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
@@ -111,6 +112,7 @@ def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> l
         problems.append(mismatch)
     problems += name_problems(data, stack)
     problems += capacity_problems(data)
+    problems += uses_problems(data)
     region, dr_region = data.get("region"), data.get("drRegion")
     if dr_region is not None and dr_region == region:
         problems.append((

@@ -46,6 +46,8 @@ def config_with(stack: str, **overrides: Any) -> dict[str, str]:
         elif isinstance(value, Mapping):
             current = json.loads(config.get(full_key, "{}"))
             config[full_key] = json.dumps({**current, **value})
+        elif isinstance(value, list):
+            config[full_key] = json.dumps(value)
         else:
             config[full_key] = str(value)
     return config

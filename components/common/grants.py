@@ -80,7 +80,9 @@ def attach(name: str, role: aws.iam.Role, document: pulumi.Input[dict[str, Any]]
     """Attach a grant to ``role`` as an inline policy named after the grant.
 
     Inline, so the grant lives and dies with the role it was made for (IAM.2 forbids user
-    policies; inline role policies cannot be reused by accident elsewhere).
+    policies; inline role policies cannot be reused by accident elsewhere). The stores parent
+    their grants under the role too: a grant is the role's, and anything that waits for a store
+    must not wait for the workloads that were granted access to it.
     """
     return aws.iam.RolePolicy(
         name,

@@ -151,6 +151,29 @@ class KubernetesConfig(SettingsModel):
         return self
 
 
+#: How a service may use a table: read items, read and write them, or read its change stream.
+TableAccess = Literal["read", "readWrite", "stream"]
+#: How a service may use a bucket (by purpose).
+BucketAccess = Literal["read", "write", "readWrite"]
+
+
+class SqlUseConfig(SettingsModel):
+    user: str = Field(description="The database user the service signs in as with an IAM token (created by the "
+                      "application: CREATE USER ...; GRANT rds_iam TO ...); never the master user.")
+
+
+class ServiceUsesConfig(SettingsModel):
+    """The data a service uses, and how: its workload role gets exactly these grants (with the
+    keys they need, only through the data's service) and its pods reach exactly these ports."""
+
+    tables: dict[str, TableAccess] = Field(default_factory=dict, description="Table name -> read, readWrite "
+                                           "or stream (its change stream; the table must have one).")
+    buckets: dict[str, BucketAccess] = Field(default_factory=dict, description="Bucket purpose (assets, dataLake, "
+                                             "logs, backups) -> read, write or readWrite.")
+    sql: SqlUseConfig | None = Field(default=None, description="Sign in to the SQL database as this user.")
+    cache: Bool = Field(default=False, description="Connect to the cache (IAM-authenticated user).")
+
+
 class ServiceConfig(SettingsModel):
     name: str = Field(description="Service name (a DNS label); also its Deployment, Service and identity.")
     team: str = Field(description="The team namespace it runs in.")
@@ -167,6 +190,8 @@ class ServiceConfig(SettingsModel):
     secrets: list[str] = Field(default_factory=list, description="Kubernetes Secret names mounted as files.")
     requests_per_second_target: Int | None = Field(
         default=None, ge=1, description="Optional custom metric target (requests per second per pod).")
+    uses: ServiceUsesConfig = Field(default_factory=ServiceUsesConfig, description="The data the service uses; "
+                                    "undeclared means no access.")
 
     @field_validator("name")
     @classmethod

@@ -122,4 +122,4 @@ class Cache(pulumi.ComponentResource):
         """Let ``role`` connect as the application user with an IAM auth token."""
         document = pulumi.Output.all(self.replication_group.arn, self.app_user.arn).apply(
             lambda arns: connect_policy(arns[0], arns[1]))
-        return attach(f"{self._name}-connect-{role._name}", role, document, self)
+        return attach(f"{self._name}-connect-{role._name}", role, document, parent=role)

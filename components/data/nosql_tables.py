@@ -146,12 +146,12 @@ class NoSqlTables(pulumi.ComponentResource):
     def grant_read(self, role: aws.iam.Role, table: str) -> aws.iam.RolePolicy:
         document = pulumi.Output.all(self.table(table).arn, self._key_arn).apply(
             lambda values: table_read_policy(values[0], values[1], self._region))
-        return attach(f"{self._name}-{table}-read-{role._name}", role, document, self)
+        return attach(f"{self._name}-{table}-read-{role._name}", role, document, parent=role)
 
     def grant_read_write(self, role: aws.iam.Role, table: str) -> aws.iam.RolePolicy:
         document = pulumi.Output.all(self.table(table).arn, self._key_arn).apply(
             lambda values: table_read_write_policy(values[0], values[1], self._region))
-        return attach(f"{self._name}-{table}-read-write-{role._name}", role, document, self)
+        return attach(f"{self._name}-{table}-read-write-{role._name}", role, document, parent=role)
 
     def grant_stream_read(self, role: aws.iam.Role, table: str) -> aws.iam.RolePolicy:
         resource = self.table(table)
@@ -159,4 +159,4 @@ class NoSqlTables(pulumi.ComponentResource):
             raise ValueError(f"table {table!r} has no stream; set `stream` for it in retail:nosql.tables")
         document = pulumi.Output.all(resource.arn, resource.stream_arn, self._key_arn).apply(
             lambda values: table_stream_read_policy(values[0], values[1], values[2], self._region))
-        return attach(f"{self._name}-{table}-stream-read-{role._name}", role, document, self)
+        return attach(f"{self._name}-{table}-stream-read-{role._name}", role, document, parent=role)

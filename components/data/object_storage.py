@@ -272,7 +272,7 @@ class ObjectStore(pulumi.ComponentResource):
         document = pulumi.Output.all(bucket.arn, key_arn).apply(
             lambda values: build(values[0], values[1], self._region))
         # role._name is the role's logical name, as NoSqlTables names its grants.
-        return attach(f"{self._name}-{purpose_slug(purpose)}-{access}-{role._name}", role, document, self)
+        return attach(f"{self._name}-{purpose_slug(purpose)}-{access}-{role._name}", role, document, parent=role)
 
 
 def lifecycle_rules(config: BucketConfig) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:

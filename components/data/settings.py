@@ -22,6 +22,9 @@ BUCKET_PURPOSES = ("assets", "dataLake", "logs", "backups")
 _ENGINE_VERSION = re.compile(r"^\d+\.\d+$")
 _AURORA_PG_VERSION = re.compile(r"^(1[3-9]|[2-9]\d)\.\d{1,2}$")
 _DB_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+#: Role-name prefixes PostgreSQL (``pg_``) and RDS (``rds_``: rds_superuser, rds_iam, ...) keep
+#: for their own roles.
+_RESERVED_ROLE_PREFIXES = ("pg_", "rds_")
 _RDS_INSTANCE_CLASS = re.compile(r"^db\.(serverless|[a-z0-9]+\.[a-z0-9]+)$")
 _CACHE_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -236,3 +239,23 @@ class CacheConfig(SettingsModel):
                              f"(it offers {', '.join(offered)}){hint}")
         return self
 
+
+def check_db_user(db_user: str, master_username: str | None = None) -> str:
+    """``db_user`` if IAM tokens may be granted for it, else a ValueError saying why.
+
+    The name goes into an IAM resource ARN, so anything but a plain lower-case PostgreSQL
+    identifier is refused: ``*`` or ``?`` there would be a wildcard over every database user,
+    the master user included. The master user is refused too: it signs in with the password
+    RDS keeps and rotates in Secrets Manager, for break-glass administration; IAM tokens are
+    for application users, each created with ``GRANT rds_iam`` and only the rights it needs.
+    """
+    if not isinstance(db_user, str) or not _DB_IDENTIFIER.match(db_user):
+        raise ValueError(f"database user {db_user!r} must start with a lower-case letter and hold only lower-case "
+                         "letters, digits and underscores (at most 63): a PostgreSQL identifier, no wildcards")
+    if db_user in RESERVED_DB_USERNAMES or db_user.startswith(_RESERVED_ROLE_PREFIXES):
+        raise ValueError(f"database user {db_user!r} is a default or reserved PostgreSQL/RDS role; grant an "
+                         "application user instead")
+    if master_username is not None and db_user == master_username:
+        raise ValueError(f"database user {db_user!r} is the master user: it signs in with its Secrets Manager "
+                         "password, not IAM tokens; grant an application user instead")
+    return db_user

@@ -18,11 +18,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.common.aws_limits import RESERVED_DB_USERNAMES
 from components.common.context import StackContext
 from components.common.grants import attach, policy_document, service_trust_policy, statement
 from components.common.logs import log_group
-from components.data.settings import SqlConfig
+from components.data.settings import SqlConfig, check_db_user
 from components.foundation.network import admit_clients
 
 ENGINE = "aurora-postgresql"
@@ -70,12 +69,8 @@ ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 #: The IAM action for IAM database authentication.
 CONNECT_ACTION = "rds-db:connect"
 
-_DB_USER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _CLUSTER_RESOURCE_ID = re.compile(r"^cluster-[A-Z0-9]+$")
-#: Role-name prefixes PostgreSQL (``pg_``) and RDS (``rds_``: rds_superuser, rds_iam, ...) keep
-#: for their own roles.
-_RESERVED_ROLE_PREFIXES = ("pg_", "rds_")
 
 
 def parameter_group_family(engine_version: str) -> str:
@@ -92,27 +87,6 @@ def monitoring_trust_policy(account_id: str) -> dict[str, Any]:
 
 def enhanced_monitoring_policy_arn(partition: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{ENHANCED_MONITORING_POLICY}"
-
-
-def check_db_user(db_user: str, master_username: str | None = None) -> str:
-    """``db_user`` if IAM tokens may be granted for it, else a ValueError saying why.
-
-    The name goes into an IAM resource ARN, so anything but a plain lower-case PostgreSQL
-    identifier is refused: ``*`` or ``?`` there would be a wildcard over every database user,
-    the master user included. The master user is refused too: it signs in with the password
-    RDS keeps and rotates in Secrets Manager, for break-glass administration; IAM tokens are
-    for application users, each created with ``GRANT rds_iam`` and only the rights it needs.
-    """
-    if not isinstance(db_user, str) or not _DB_USER.match(db_user):
-        raise ValueError(f"database user {db_user!r} must start with a lower-case letter and hold only lower-case "
-                         "letters, digits and underscores (at most 63): a PostgreSQL identifier, no wildcards")
-    if db_user in RESERVED_DB_USERNAMES or db_user.startswith(_RESERVED_ROLE_PREFIXES):
-        raise ValueError(f"database user {db_user!r} is a default or reserved PostgreSQL/RDS role; grant an "
-                         "application user instead")
-    if master_username is not None and db_user == master_username:
-        raise ValueError(f"database user {db_user!r} is the master user: it signs in with its Secrets Manager "
-                         "password, not IAM tokens; grant an application user instead")
-    return db_user
 
 
 def connect_policy(partition: str, region: str, account_id: str, cluster_resource_id: str,
@@ -351,4 +325,4 @@ class SqlDatabase(pulumi.ComponentResource):
                                      self.cluster.cluster_resource_id).apply(
             lambda values: connect_policy(values[0], self._context.region, values[1], values[2], db_user))
         return attach(f"{self._name}-connect-{role.pulumi_resource_name}-{db_user}",
-                      role, document, self)
+                      role, document, parent=role)

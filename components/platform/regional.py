@@ -176,16 +176,37 @@ class RegionalPlatform(pulumi.ComponentResource):
                     target_group_arn=self.load_balancer.target_group_arns[spec.name] if exposed else None,
                     alb_security_group_id=self.load_balancer.security_group_id if exposed else None,
                     alb_source_cidrs=cidrs["public"] if exposed else (),
-                    data_cidrs=cidrs["isolated"], data_ports=[args.sql.port, CACHE_PORT],
+                    # Only the ports of the stores the service declares.
+                    data_cidrs=cidrs["isolated"],
+                    data_ports=[port for port, used in ((args.sql.port, spec.uses.sql is not None),
+                                                        (CACHE_PORT, spec.uses.cache)) if used],
                 ),
                 opts=self._child(depends_on=[self.teams, self.addons]),
             )
+            self._grant_declared(spec)
 
         self.register_outputs({
             "vpcId": vpc_id,
             "clusterName": self.cluster.name,
             "albDnsName": self.load_balancer.dns_name,
         })
+
+    def _grant_declared(self, spec: ServiceConfig) -> None:
+        """The service's workload role gets exactly what it declares, through the stores' own
+        grant helpers (each also grants the key it needs, only through the store's service)."""
+        role, uses = self.services[spec.name].role, spec.uses
+        table_grants = {"read": self.tables.grant_read, "readWrite": self.tables.grant_read_write,
+                        "stream": self.tables.grant_stream_read}
+        bucket_grants = {"read": self.storage.grant_read, "write": self.storage.grant_write,
+                         "readWrite": self.storage.grant_read_write}
+        for table, access in sorted(uses.tables.items()):
+            table_grants[access](role, table)
+        for purpose, access in sorted(uses.buckets.items()):
+            bucket_grants[access](role, purpose)
+        if uses.sql is not None:
+            self.sql.grant_connect(role, uses.sql.user)
+        if uses.cache:
+            self.cache.grant_connect(role)
 
     def _child(self, component: type | None = None,
                depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.common.settings import Environment
 from components.data.nosql_tables import (
     PITR_RECOVERY_DAYS,
     READ_ACTIONS,
@@ -14,7 +15,7 @@ from components.data.nosql_tables import (
     table_stream_read_policy,
 )
 from components.data.settings import NoSqlConfig
-from config.presets import DEFAULT_TABLES
+from config.presets import DEFAULT_TABLES, PRESETS
 from tests.support import stack_context
 
 TABLE = "aws:dynamodb/table:Table"
@@ -73,9 +74,11 @@ def test_tables_are_protected_and_deletion_protected_in_prod_only(graph_of, stac
 
 
 def test_a_stack_can_replace_the_table_list(synth_with):
+    services = [{**service, "uses": {**service["uses"], "tables": {}}}
+                for service in PRESETS[Environment.dev]["services"]]
     graph = synth_with("dev", nosql={"tables": [
         {"name": "wishlists", "partitionKey": {"name": "customerId", "type": "S"},
-         "sortKey": {"name": "sku", "type": "S"}}]})
+         "sortKey": {"name": "sku", "type": "S"}}]}, services=services)
     (table,) = graph.of_type(TABLE)
     assert table.inputs["name"] == "retail-dev-wishlists"
 

@@ -349,7 +349,9 @@ def test_every_resource_of_the_store_descends_from_it():
     store = graph.one(STORE)
     inside = {r.urn for r in graph.descendants(store.urn)}
     outside = [r for r in graph if r.custom and r.urn not in inside]
-    assert [r.type for r in outside] == ["aws:iam/role:Role"]  # the test's own role
+    # The test's own role, and the grants attached to it (parented under the role).
+    assert {r.type for r in outside} == {"aws:iam/role:Role", ROLE_POLICY}
+    assert all(r.parent == graph.one("aws:iam/role:Role").urn for r in outside if r.type == ROLE_POLICY)
 
 
 def test_extra_statements_merge_into_that_purposes_policy_only():
@@ -412,11 +414,13 @@ def test_grants_on_the_sse_s3_logs_bucket_need_no_key(access):
     assert set(actions_by_resource(document)) == {LOGS, f"{LOGS}/*"}
 
 
-def test_grants_are_inline_policies_of_the_role_under_the_store():
+def test_grants_are_inline_policies_of_the_role_under_the_role():
+    # A grant is the role's: parented there, so what waits for the store never waits for the
+    # workloads granted access to it.
     graph = build()
-    role, store = graph.one("aws:iam/role:Role"), graph.one(STORE)
+    role = graph.one("aws:iam/role:Role")
     for policy in graph.of_type(ROLE_POLICY):
-        assert policy.parent == store.urn
+        assert policy.parent == role.urn
         assert policy.inputs["role"] == role.id
 
 

@@ -19,13 +19,12 @@ from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
 from components.common.aws_limits import RESERVED_DB_USERNAMES
 from components.common.conventions import STANDARD_TAG_KEYS
-from components.data.settings import SqlConfig
+from components.data.settings import SqlConfig, check_db_user
 from components.data.sql_database import (
     BACKUP_WINDOW,
     MAINTENANCE_WINDOW,
     SqlDatabase,
     SqlDatabaseArgs,
-    check_db_user,
     connect_policy,
     enhanced_monitoring_policy_arn,
     monitoring_trust_policy,
@@ -395,7 +394,7 @@ def test_grant_connect_allows_one_db_user_on_this_cluster_only(stack):
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == ["rds-db:connect"]
     assert statement["Resource"] == [f"arn:aws:rds-db:{REGION}:{ACCOUNT_ID}:dbuser:{resource_id}/{APP_USER}"]
-    assert grant.parent == b.graph.one(COMPONENT).urn
+    assert grant.parent == b.graph.one("aws:iam/role:Role", "checkout").urn
 
 
 def test_connect_policy_is_exact():
@@ -483,7 +482,10 @@ def test_every_resource_is_in_the_component_tree_and_in_the_stack_region(stack):
     graph = built(stack).graph
     component = graph.one(COMPONENT)
     mine = {r.urn for r in graph.descendants(component.urn)}
-    outside = [r for r in graph if r.custom and r.urn not in mine and r.name != "checkout"]
+    checkout = graph.one("aws:iam/role:Role", "checkout")
+    # The test's own role and the grant attached to it (a grant is parented under its role).
+    outside = [r for r in graph if r.custom and r.urn not in mine and r.urn != checkout.urn
+               and r.parent != checkout.urn]
     assert outside == []
     for resource in graph.descendants(component.urn):
         if resource.type.startswith("aws:iam/"):

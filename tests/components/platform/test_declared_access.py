@@ -1,0 +1,126 @@
+"""Each service's workload role gets exactly the data access it declares (retail:services[].uses),
+and its pods reach exactly the ports of the stores it declares: undeclared means no access."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+
+from components.common.settings import Environment
+from config.loader import ConfigError, parse_stack_config
+from config.presets import PRESETS
+from tests.support import PROJECT, STACKS
+
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+DATA_ACTIONS = re.compile(r"^(dynamodb|s3|rds-db|elasticache):")
+
+
+def granted(graph, role_name: str) -> set[tuple[str, str, str]]:
+    """(store kind, store, access) for every data grant attached to ``role_name``, read back from
+    the documents themselves: resources name the store, actions tell the access."""
+    found = set()
+    for policy in graph.of_type(ROLE_POLICY):
+        if policy.inputs["role"] != role_name:
+            continue
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            actions = statement["Action"]
+            for resource in statement["Resource"]:
+                if match := re.match(r"arn:aws:dynamodb:[^:]+:\d+:table/retail-\w+-([\w.-]+?)(/stream/.*)?$", resource):
+                    writes = any(a in actions for a in ("dynamodb:PutItem", "dynamodb:UpdateItem"))
+                    kind = "stream" if match.group(2) else ("readWrite" if writes else "read")
+                    found.add(("table", match.group(1), kind))
+                elif match := re.match(r"arn:aws:s3:::retail-\w+-([a-z-]+)-\d{12}/\*$", resource):
+                    reads, writes = "s3:GetObject" in actions, "s3:PutObject" in actions
+                    found.add(("bucket", match.group(1), {(True, False): "read", (False, True): "write"}.get(
+                        (reads, writes), "readWrite")))
+                elif match := re.match(r"arn:aws:rds-db:[^:]+:\d+:dbuser:[\w-]+/(\w+)$", resource):
+                    found.add(("sql", match.group(1), "connect"))
+                elif resource.startswith("arn:aws:elasticache:") and ":replicationgroup:" in resource:
+                    found.add(("cache", "cache", "connect"))
+                elif DATA_ACTIONS.match(actions[0]) and resource == "*":
+                    found.add(("any", "*", "unscoped"))
+    return found
+
+
+def declared(stack: str) -> dict[str, set[tuple[str, str, str]]]:
+    config = parse_stack_config(PROJECT.stack_config(stack), stack)
+    out = {}
+    for service in config.services:
+        uses = service.uses
+        expected = {("table", table, access) for table, access in uses.tables.items()}
+        expected |= {("bucket", purpose.replace("dataLake", "data-lake"), access)
+                     for purpose, access in uses.buckets.items()}
+        if uses.sql is not None:
+            expected.add(("sql", uses.sql.user, "connect"))
+        if uses.cache:
+            expected.add(("cache", "cache", "connect"))
+        out[service.name] = expected
+    return out
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_service_role_has_exactly_the_access_it_declares(graph_of, stack):
+    graph = graph_of(stack)
+    for service, expected in declared(stack).items():
+        assert expected, f"the {stack} preset declares nothing for {service}"
+        assert granted(graph, f"retail-{stack}-{service}-workload") == expected, service
+
+
+def test_the_presets_give_each_service_a_different_set():
+    sets = declared("prod")
+    assert sets["catalog"] == {("table", "inventory", "read"), ("bucket", "assets", "read")}
+    assert ("sql", "checkout_app", "connect") in sets["checkout"]
+    # Nothing but checkout signs in to the database; the catalogue writes nothing.
+    assert not any(kind == "sql" for name, grants in sets.items() if name != "checkout" for kind, *_ in grants)
+    assert all(access == "read" for *_, access in sets["catalog"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pods_reach_only_the_ports_of_the_stores_they_declare(graph_of, stack):
+    graph = graph_of(stack)
+    config = parse_stack_config(PROJECT.stack_config(stack), stack)
+    for service in config.services:
+        egress = graph.one(NETWORK_POLICY, f"{service.name}-egress").inputs["spec"]["egress"]
+        data_ports = {int(port["port"]) for rule in egress for port in rule.get("ports", [])
+                      if any("ipBlock" in peer and not peer["ipBlock"]["cidr"].endswith(("/0", "/32"))
+                             for peer in rule.get("to", []))}
+        expected = {config.sql.port} if service.uses.sql else set()
+        expected |= {6379} if service.uses.cache else set()
+        assert data_ports == expected, service.name
+
+
+# --- the declaration is validated ---------------------------------------------------------------
+
+def _services(change) -> str:
+    services = copy.deepcopy(PRESETS[Environment.dev]["services"])
+    change(services)
+    return json.dumps(services)
+
+
+def _problems(services: str) -> list[tuple[str, str]]:
+    config = {**PROJECT.stack_config("dev"), "retail:services": services}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(config, "dev")
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(("change", "path", "fragment"), [
+    (lambda s: s[1]["uses"]["tables"].update({"products": "read"}), "retail:services[1].uses.tables.products",
+     "not a table"),
+    (lambda s: s[1]["uses"]["buckets"].update({"media": "read"}), "retail:services[1].uses.buckets.media",
+     "not a bucket purpose"),
+    (lambda s: s[1]["uses"]["tables"].update({"carts": "stream"}), "retail:services[1].uses.tables.carts",
+     "no change stream"),
+    (lambda s: s[3]["uses"].update({"sql": {"user": "retail_admin"}}), "retail:services[3].uses.sql.user",
+     "master user"),
+    (lambda s: s[1]["uses"]["tables"].update({"inventory": "write"}), "retail:services[1].uses.tables.inventory",
+     "did you mean"),
+    (lambda s: s[1]["uses"].update({"database": True}), "retail:services[1].uses.database", "unknown key"),
+])
+def test_a_declaration_naming_what_does_not_exist_is_refused_at_its_key(change, path, fragment):
+    found = dict(_problems(_services(change)))
+    assert path in found and fragment in found[path], found
