@@ -322,6 +322,8 @@ class _Evaluator:
             return self._key_actions(principal, store), []
         allowed: list[str] = []
         refused: list[str] = []
+        if store.kms_key and store.kms_key not in self.keys:
+            self.notes.append(f"{store.id}: its KMS key {store.kms_key} is not in the graph; key policy not evaluated")
         for action, kms_action in ACTIONS[store.kind]:
             hits: list[str] = []
             key_refused = False

@@ -152,6 +152,21 @@ def test_every_store_kind_and_principal_is_listed(prod_report):
     assert prod_report.notes == []
 
 
+def test_rebuilt_arns_are_the_ones_the_documents_name(graph_of, prod_report):
+    # The mocks' ARN scheme, rebuilt: each bucket's own policy and each encrypted store's key
+    # reference must name exactly these ARNs, or the evaluation would silently miss.
+    graph = graph_of("prod")
+    policies = {r.inputs["bucket"]: r.inputs["policy"] for r in graph.of_type("aws:s3/bucketPolicy:BucketPolicy")}
+    keys = {s.arn for s in prod_report.stores if s.kind == "kms"}
+    for store in prod_report.stores:
+        if store.kind == "s3":
+            assert f'"{store.arn}"' in policies[store.id.removeprefix("s3:")]
+        if store.kms_key:
+            assert store.kms_key in keys, store.id
+    roles = {r.id for r in graph.of_type("aws:iam/role:Role")}
+    assert {p.id.rsplit("/", 1)[1] for p in prod_report.principals if p.kind == "role"} == roles
+
+
 # -- (d) the JSON is byte-stable --------------------------------------------------------------
 
 def test_json_is_byte_stable(graph_of, tmp_path):
