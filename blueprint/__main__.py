@@ -1,9 +1,10 @@
-"""``python -m blueprint``: ``plan <stack>``, ``diff OLD.json <stack|NEW.json>``, ``stacks``.
+"""``python -m blueprint``: ``plan <stack>``, ``diff OLD.json <stack|NEW.json>``, ``access <stack>``,
+``stacks``.
 
 The exit codes CI relies on are listed in ``--help`` (``EPILOG`` below): ``plan`` 0 clean,
 1 a mandatory policy failed, 2 the stack config is invalid or the stack does not exist (the
 message says which key and how to fix it); ``diff`` 0 no cloud change, 1 cloud changes,
-2 bad input.
+2 bad input; ``access`` 0, or 2 when the stack is invalid or does not exist.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pulumi
 
 from blueprint import __version__
+from blueprint.access import access_report, render_access
 from blueprint.checks import check
 from blueprint.diff import diff_graphs
 from blueprint.graph import ResourceGraph
@@ -41,17 +43,25 @@ exit codes:
   1  cloud resources would be created, deleted or changed
   2  a graph file is unreadable, or the stack is invalid or does not exist"""
 
+ACCESS_EXIT_CODES = """\
+exit codes:
+  0  the report was printed
+  2  the stack config is invalid or the stack does not exist"""
+
 EPILOG = f"""\
 {PLAN_EXIT_CODES.replace("exit codes:", "exit codes of plan:")}
 
 {DIFF_EXIT_CODES.replace("exit codes:", "exit codes of diff:")}
+
+{ACCESS_EXIT_CODES.replace("exit codes:", "exit codes of access:")}
 
 stacks exits 0.
 
 examples:
   python -m blueprint plan prod
   python -m blueprint plan prod --json before.json
-  python -m blueprint diff before.json prod"""
+  python -m blueprint diff before.json prod
+  python -m blueprint access prod --json access.json"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,6 +100,20 @@ def _parser() -> argparse.ArgumentParser:
                     "same resource, listed as moved; the last line counts what the cloud would see.")
     diff.add_argument("old", type=Path, help="a graph written by plan --json")
     diff.add_argument("new", help="a stack name, or a second graph file")
+    access = commands.add_parser(
+        "access", help="who can reach the data: principals x data stores, from the IAM documents",
+        formatter_class=raw, epilog=ACCESS_EXIT_CODES,
+        description="Synthesize a stack offline and evaluate its IAM documents (role inline policies,\n"
+                    "bucket policies, KMS key policies) together: for every role and every service\n"
+                    "principal the policies name, the actions allowed on each data store (buckets,\n"
+                    "tables, database, cache, secrets and their KMS keys). Managed policies are listed,\n"
+                    "not evaluated. Principals with no access are only named unless --all is given.")
+    access.add_argument("stack", help="stack name, as in stacks/Pulumi.<stack>.yaml (see the stacks command)")
+    access.add_argument("--json", metavar="FILE", type=Path,
+                        help="also write the report as JSON (sorted keys; byte for byte the same for the same "
+                             "input; see the README)")
+    access.add_argument("--all", dest="every", action="store_true",
+                        help="list every principal, those with no access included")
     return parser
 
 
@@ -105,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "diff":
         return _diff(args.old, args.new, project, console, errors)
+
+    if args.command == "access":
+        return _access(args.stack, args.json, args.every, project, console, errors)
 
     try:
         with progress(errors, f"synthesizing stack {args.stack} under Pulumi's mocks"):
@@ -123,6 +150,29 @@ def main(argv: list[str] | None = None) -> int:
     render_plan(graph, report, console, every_policy=args.every_policy, json_path=args.json)
     if report is not None and report.mandatory_failed:
         return EXIT_POLICY_FAILED
+    return EXIT_OK
+
+
+def _synthesize(stack: str, project: Project, errors) -> ResourceGraph | None:
+    try:
+        with progress(errors, f"synthesizing stack {stack} under Pulumi's mocks"):
+            return synthesize(stack, project=project)
+    except (StackNotFoundError, StackFileError) as exc:
+        errors.print(f"error: {exc}", markup=False)
+    except pulumi.RunError as exc:
+        errors.print(f"error: stack {stack}: {exc}", markup=False)
+    return None
+
+
+def _access(stack: str, json_path: Path | None, every: bool, project: Project, console, errors) -> int:
+    graph = _synthesize(stack, project, errors)
+    if graph is None:
+        return EXIT_BAD_INPUT
+    report = access_report(graph)
+    if json_path is not None:
+        json_path.write_text(report.dumps())
+    for line in render_access(report, every=every):
+        console.print(line, markup=False, highlight=False)
     return EXIT_OK
 
 
