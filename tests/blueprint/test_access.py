@@ -110,13 +110,25 @@ def test_a_role_without_a_grant_reaches_nothing(granted):
     assert _reached(granted, _role(granted, "bystander")) == {}
 
 
-def test_the_shipped_service_roles_have_no_access_today(prod_report):
-    # Today's truth: the four workload roles hold no grants (another issue adds them). When the
-    # grants land, this test fails on purpose: replace it with the access each role should have.
-    for name in SERVICE_ROLES:
-        principal = _role(prod_report, name)
-        assert _reached(prod_report, principal) == {}, name
-        assert prod_report.refused_by_key.get(principal, {}) == {}, name
+def test_each_service_reaches_exactly_the_stores_it_declares_and_only_as_declared(prod_report):
+    # The flow test: evaluated end to end (identity + resource + key policy) from the graph's own
+    # documents. A declared path missing, or an undeclared one present, fails it.
+    config = parse_stack_config(PROJECT.stack_config("prod"), "prod")
+    writes = {"dynamodb:PutItem", "dynamodb:DeleteItem", "s3:PutObject", "s3:DeleteObject"}
+    for service in config.services:
+        reached = {store.split(":", 1)[1]: actions for store, actions in
+                   _reached(prod_report, _role(prod_report, f"{service.name}-role")).items()
+                   if not store.startswith("kms:")}
+        expected = {f"retail-prod-{table}" for table in service.uses.tables}
+        expected |= {f"retail-prod-{purpose.replace('dataLake', 'data-lake')}-123456789012"
+                     for purpose in service.uses.buckets}
+        expected |= {"retail-prod-sql"} if service.uses.sql else set()
+        expected |= {"retail-prod-cache"} if service.uses.cache else set()
+        assert set(reached) == expected, service.name
+        for table, access in service.uses.tables.items():
+            granted_writes = writes & set(reached[f"retail-prod-{table}"])
+            assert bool(granted_writes) is (access == "readWrite"), (service.name, table)
+        assert prod_report.refused_by_key.get(_role(prod_report, f"{service.name}-role"), {}) == {}, service.name
 
 
 # -- (c) kms:ViaService for another service does not decrypt --------------------------------------
@@ -188,8 +200,10 @@ def test_cli_prints_the_matrix_for_prod(capsys, prod_report):
     out = capsys.readouterr().out
     assert out.splitlines() == render_access(prod_report)
     assert "role eks-ebs-csi" in out and "kms:Decrypt via ec2" in out
+    # Every workload role reaches the data it declares: none is listed without access.
     no_access = next(line for line in out.splitlines() if line.startswith("no access"))
-    assert all(name in no_access for name in SERVICE_ROLES)
+    assert not any(name in no_access for name in SERVICE_ROLES)
+    assert "role checkout-role" in out and "rds-db:connect as checkout_app" in out
 
 
 def test_cli_all_lists_principals_without_access(capsys):
