@@ -5,7 +5,10 @@ certificate with SNI, and origin access control for S3 origins.
 ``cloudfront-access-logging`` is a stack policy: it links a CloudWatch log delivery source to
 its distribution through the source's ``resourceArn`` and a log delivery to its source
 through ``deliverySourceName`` (``property_dependencies``, never prop values: an ARN is
-unknown during preview).
+unknown during preview). ``cloudfront-oac-kms-key-admits-distribution`` follows the chain
+bucket encryption (``rules``) -> bucket <- distribution ``origins`` -> the key's ``KeyPolicy``
+(``keyId``) or the key's own ``policy``; the statement's ``AWS:SourceArn`` must equal the
+distribution's ``arn`` or, while that is unknown, the policy input must come from it.
 
 Accepted exceptions: a distribution without a custom domain serves its ``*.cloudfront.net``
 name with CloudFront's own certificate, which cannot meet CloudFront.7 (custom certificate),
@@ -26,20 +29,36 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from policies import exceptions
 from policies._helpers import (
+    as_list,
     check_each,
     companions_by_target,
     is_set,
     known,
     mapping,
+    policy_document,
     resource_policy,
     sequence,
     stack_policy,
+    statements,
 )
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+ORIGIN_ACCESS_CONTROL = "aws:cloudfront/originAccessControl:OriginAccessControl"
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+ENCRYPTION_TYPES = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+CLOUDFRONT_PRINCIPAL = "cloudfront.amazonaws.com"
+#: How the engine's RPC layer marks a secret value when nothing has unwrapped it (a distribution
+#: whose origins carry the origin secret header arrives so in the offline plan).
+_SECRET_SIG = "4dabf18193072939515e22adb298388d"
 LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
 LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
 
@@ -281,6 +300,110 @@ def _s3_origin_access_control(
             )
 
 
+def _revealed(value: Any) -> Any:
+    """A value as written, whether or not it arrives in the RPC layer's secret wrapper."""
+    if isinstance(value, Mapping) and value.get(_SECRET_SIG) is not None and "value" in value:
+        return value["value"]
+    return value
+
+
+def _oac_buckets(distribution: PolicyResource) -> list[PolicyResource]:
+    """The buckets a distribution reads through origin access control: an S3 origin with
+    ``originAccessControlId`` whose ``domainName`` came from the bucket (property dependency of
+    ``origins``) and, when both are known, starts with the bucket's name."""
+    linked = distribution.property_dependencies.get("origins", [])
+    buckets = [r for r in linked if r.resource_type in BUCKET_TYPES]
+    if not buckets:
+        return []
+    try:
+        origins = [mapping(o) for o in sequence(_revealed(distribution.props.get("origins")))]
+        domains: list[Any] | None = [
+            known(o, "domainName") for o in origins
+            if is_set(o, "originAccessControlId")
+            and o.get("customOriginConfig") is None and o.get("vpcOriginConfig") is None]
+    except UnknownValueError:
+        domains = None  # unknown until apply: the dependency on an OAC stands for the origin
+    if domains is None:
+        return buckets if any(r.resource_type == ORIGIN_ACCESS_CONTROL for r in linked) else []
+    if not domains:
+        return []
+    read = []
+    for bucket in buckets:
+        name = known(bucket.props, "bucket")
+        if not isinstance(name, str) or any(not isinstance(d, str) for d in domains) \
+                or any(d.startswith(f"{name}.s3.") or d.startswith(f"{name}.s3-") for d in domains):
+            read.append(bucket)
+    return read
+
+
+def _admits(document: Mapping[str, Any], distribution_arn: str | None) -> bool:
+    """Whether a key policy lets CloudFront decrypt for one exact distribution (its ARN when
+    known, else any single distribution ARN: the caller has checked where it came from)."""
+    for statement in statements(document):
+        if str(statement.get("Effect", "")).lower() != "allow":
+            continue
+        principal = mapping(statement.get("Principal"))
+        if CLOUDFRONT_PRINCIPAL not in as_list(principal.get("Service")):
+            continue
+        actions = {str(a).lower() for a in as_list(statement.get("Action"))}
+        if not {"kms:decrypt", "kms:decrypt*", "kms:*", "*"} & actions:
+            continue
+        for operator in ("StringEquals", "ArnEquals"):
+            block = mapping(mapping(statement.get("Condition")).get(operator))
+            for key in block:
+                if key.lower() != "aws:sourcearn":
+                    continue
+                values = [str(v) for v in as_list(block[key])]
+                if distribution_arn is not None and values == [distribution_arn]:
+                    return True
+                if distribution_arn is None and len(values) == 1 and ":cloudfront::" in values[0] \
+                        and ":distribution/" in values[0] and not any(c in values[0] for c in "*?"):
+                    return True
+    return False
+
+
+def _oac_key_admits_distribution(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    distributions = [r for r in args.resources if r.resource_type == DISTRIBUTION]
+    if not distributions:
+        args.not_applicable("the stack has no CloudFront distributions")
+    encryption = companions_by_target(args.resources, ENCRYPTION_TYPES, "bucket")
+    key_policies = companions_by_target(args.resources, (KMS_KEY_POLICY,), "keyId")
+
+    def keys_of(bucket: PolicyResource) -> list[PolicyResource]:
+        return [key for config in encryption.get(bucket.urn, [])
+                for key in config.property_dependencies.get("rules", []) if key.resource_type == KMS_KEY]
+
+    def check(distribution: PolicyResource) -> None:
+        arn = known(distribution.props, "arn")
+        for bucket in _oac_buckets(distribution):
+            for key in keys_of(bucket):
+                # A KeyPolicy replaces the key's own policy: it is the one that counts.
+                holders = key_policies.get(key.urn) or [key]
+                admitted = False
+                for holder in holders:
+                    document, _ = policy_document(holder.props.get("policy"))
+                    if document is None:
+                        continue
+                    came_from_it = any(d.urn == distribution.urn
+                                       for d in holder.property_dependencies.get("policy", []))
+                    if _admits(document, arn if isinstance(arn, str) else None) and (
+                            isinstance(arn, str) or came_from_it):
+                        admitted = True
+                if not admitted:
+                    report_violation(
+                        f"KMS key {key.name} encrypts bucket {bucket.name}, which distribution "
+                        f"{distribution.name} reads through origin access control, but its policy does "
+                        "not let CloudFront decrypt for that distribution, so every object read fails "
+                        "with 403; add a statement allowing Principal {'Service': "
+                        "'cloudfront.amazonaws.com'} kms:Decrypt with Condition StringEquals "
+                        "AWS:SourceArn = the distribution's arn (an aws.kms.KeyPolicy, as the "
+                        "distribution is built after the key).",
+                        holders[0].urn,
+                    )
+
+    check_each(distributions, check)
+
+
 # --- The policies ---------------------------------------------------------------------------
 
 POLICIES = [
@@ -311,6 +434,10 @@ POLICIES = [
     resource_policy("cloudfront-s3-origin-access-control",
                     "CloudFront.13: S3 origins are reached through origin access control",
                     (DISTRIBUTION,), _s3_origin_access_control),
+    stack_policy("cloudfront-oac-kms-key-admits-distribution",
+                 "CloudFront.13: the KMS key of a bucket a distribution reads through origin access "
+                 "control lets that distribution decrypt (else every SSE-KMS object read is a 403)",
+                 _oac_key_admits_distribution),
     resource_policy("cloudfront-viewer-tls-policy",
                     "CloudFront.15: distributions use a recommended viewer TLS policy",
                     (DISTRIBUTION,), _viewer_tls_policy),

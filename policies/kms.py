@@ -22,6 +22,7 @@ from policies._helpers import (
 )
 
 KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 
 MIN_KMS_DELETION_WINDOW_DAYS = KMS_DELETION_WINDOW_DAYS
 
@@ -92,7 +93,7 @@ POLICIES = [
                     [KMS_KEY], _kms_key_rotation),
     resource_policy("kms-key-not-public",
                     "KMS.5: KMS key policies do not allow every AWS principal without a condition",
-                    [KMS_KEY], _kms_key_not_public),
+                    [KMS_KEY, KMS_KEY_POLICY], _kms_key_not_public),
     resource_policy("kms-key-deletion-window",
                     f"KMS.3: KMS keys wait at least {MIN_KMS_DELETION_WINDOW_DAYS} days before deletion",
                     [KMS_KEY], _kms_key_deletion_window),

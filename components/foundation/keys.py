@@ -116,10 +116,14 @@ KEY_DOMAINS: tuple[KeyDomain, ...] = (
 )
 
 
-def key_policy(domain: KeyDomain, *, partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
-    """The key policy document for a domain: the account root plus the domain's services."""
+def key_policy(domain: KeyDomain, *, partition: str, account_id: str, regions: Sequence[str],
+               extra_statements: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The key policy document for a domain: the account root plus the domain's services,
+    then ``extra_statements`` (grants that name resources built after the key, such as the
+    CloudFront distribution that reads the assets bucket: :meth:`KeyRing.admit`)."""
     statements = [_account_root_statement(partition, account_id)]
     statements.extend(build(partition, account_id, regions) for build in domain.service_statements)
+    statements.extend(extra_statements)
     return policy_document(*statements)
 
 
@@ -128,6 +132,16 @@ class KeyRingArgs:
     dr_region: str | None = None
     """When set, keys are multi-Region so that replicas in the DR region decrypt the same data."""
     domains: tuple[KeyDomain, ...] = KEY_DOMAINS
+    admitted_later: frozenset[str] = frozenset()
+    """Domains whose policy gains statements once the resources they name exist
+    (:meth:`KeyRing.admit`). Their key is created with the domain's policy and from then on
+    ignores its ``policy`` input: an ``aws.kms.KeyPolicy`` owns the whole document (pulumi-aws:
+    a key policy set both ways flip-flops on every refresh)."""
+
+    def __post_init__(self) -> None:
+        unknown = sorted(self.admitted_later - {d.name for d in self.domains})
+        if unknown:
+            raise ValueError(f"admitted_later names no domain of the ring: {', '.join(unknown)}")
 
 
 class KeyRing(pulumi.ComponentResource):
@@ -138,13 +152,18 @@ class KeyRing(pulumi.ComponentResource):
 
     keys: dict[str, aws.kms.Key]
     aliases: dict[str, aws.kms.Alias]
+    policies: dict[str, aws.kms.KeyPolicy]
+    """The KeyPolicy of each domain admitted later, once :meth:`admit` has made it."""
 
     def __init__(self, name: str, context: StackContext, args: KeyRingArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:foundation:KeyRing", name, None, opts)
+        self._ring_name = name
         regions = [context.region] + ([args.dr_region] if args.dr_region else [])
+        self._context, self._regions, self._args = context, regions, args
         self.keys = {}
         self.aliases = {}
+        self.policies = {}
         for domain in args.domains:
             policy = pulumi.Output.all(context.partition, context.account_id).apply(
                 lambda values, domain=domain: json.dumps(
@@ -162,7 +181,9 @@ class KeyRing(pulumi.ComponentResource):
                 region=context.region,
                 tags=context.conventions.tags(context.conventions.physical_name(domain.name),
                                            {"key-domain": domain.name}),
-                opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
+                opts=pulumi.ResourceOptions(
+                    parent=self, protect=context.protect,
+                    ignore_changes=["policy"] if domain.name in args.admitted_later else None),
             )
             self.keys[domain.name] = key
             self.aliases[domain.name] = aws.kms.Alias(
@@ -179,3 +200,32 @@ class KeyRing(pulumi.ComponentResource):
             return self.keys[domain].arn
         except KeyError:
             raise KeyError(f"no key for domain {domain!r}; domains: {', '.join(self.keys)}") from None
+
+    def admit(self, domain: str, statements: pulumi.Input[Sequence[dict[str, Any]]]) -> aws.kms.KeyPolicy:
+        """Add ``statements`` to a domain's key policy: for grants that name a resource built
+        after the key, and built from it (the CloudFront distribution that reads a bucket the
+        key encrypts), which ``aws.kms.Key(policy=...)`` cannot name without a cycle.
+
+        An ``aws.kms.KeyPolicy`` then carries the whole document, :func:`key_policy` with the
+        statements added, so nothing the key's own policy grants is lost. The domain must be in
+        ``KeyRingArgs.admitted_later`` (its key ignores its own policy input), and is admitted once.
+        """
+        if domain not in self._args.admitted_later:
+            raise ValueError(f"domain {domain!r} is not in KeyRingArgs.admitted_later: its key would "
+                             "fight the KeyPolicy over the policy")
+        if domain in self.policies:
+            raise ValueError(f"domain {domain!r} is already admitted: give admit() every statement at once")
+        (spec,) = [d for d in self._args.domains if d.name == domain]
+        context, regions, key = self._context, self._regions, self.keys[domain]
+        policy = pulumi.Output.all(context.partition, context.account_id, statements).apply(
+            lambda values: json.dumps(key_policy(spec, partition=values[0], account_id=values[1], regions=regions,
+                                                 extra_statements=values[2])))
+        self.policies[domain] = aws.kms.KeyPolicy(
+            f"{self._ring_name}-{domain}",
+            key_id=key.key_id,
+            policy=policy,
+            region=context.region,
+            # Deleting it would leave the key on AWS's default policy: keep it as the key is kept.
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
+        )
+        return self.policies[domain]

@@ -51,6 +51,9 @@ class RegionalPlatformArgs:
     key_replica_region: str | None = None
     """A second region whose replicas must decrypt this region's data: keys are then
     multi-Region (the DR region, from the primary's point of view)."""
+    admit_cdn: bool = False
+    """The global CDN reads this slice's assets bucket (SSE-KMS with the data key): the data
+    key's policy is then completed by :meth:`KeyRing.admit` once the distribution exists."""
     name_prefix: str = ""
     """Prefix of every child's logical name. The primary keeps none, so its resources keep the
     names they had before the slice existed; a second slice needs one (URNs carry no parent
@@ -71,7 +74,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         named = args.name_prefix.__add__
         region = context.region
 
-        self.keys = KeyRing(named("keys"), context, KeyRingArgs(dr_region=args.key_replica_region),
+        self.keys = KeyRing(named("keys"), context, KeyRingArgs(
+            dr_region=args.key_replica_region, admitted_later=frozenset({"data"} if args.admit_cdn else ())),
                             opts=self._child(KeyRing))
         logs_key, data_key, secrets_key = (self.keys.arn(d) for d in ("logs", "data", "secrets"))
         self.network = Network(named("network"), context, NetworkArgs(settings=args.network, logs_key_arn=logs_key),

@@ -13,7 +13,7 @@ import pulumi_random as random
 
 from components.common.context import StackContext
 from components.data.object_storage import ObjectStore, account_public_access_block
-from components.edge.cdn import AssetsBucket, Cdn, CdnArgs
+from components.edge.cdn import AssetsBucket, Cdn, CdnArgs, assets_key_policy_statement
 from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.platform.regional import RegionalPlatform, RegionalPlatformArgs
 from config.rules import environment_warnings, loosened_defaults
@@ -49,7 +49,7 @@ class RetailPlatform(pulumi.ComponentResource):
             RegionalPlatformArgs(
                 network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
                 cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
-                origin_secret=origin_secret.result, key_replica_region=config.dr_region,
+                origin_secret=origin_secret.result, key_replica_region=config.dr_region, admit_cdn=True,
                 # Before the slice existed its components were this component's children.
                 moved_from=self,
             ),
@@ -86,6 +86,9 @@ class RetailPlatform(pulumi.ComponentResource):
                     origin_secret=origin_secret.result, services=config.services, depends_on=[primary.storage]),
             opts=child,
         )
+        # The assets bucket is SSE-KMS with the data key: OAC reads fail with 403 unless the
+        # key's policy lets this distribution decrypt, as the bucket policy lets it read.
+        primary.keys.admit("data", self.cdn.arn.apply(lambda arn: [assets_key_policy_statement(arn)]))
 
         self.outputs = {
             "environment": config.environment.value,

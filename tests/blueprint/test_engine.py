@@ -32,7 +32,8 @@ def test_components_parent_their_children(graph_of):
         "aws:ec2/vpc:Vpc", "retail:foundation:Network", "retail:platform:RegionalPlatform",
         "retail:platform:RetailPlatform"]
     keyring = graph.one("retail:foundation:KeyRing")
-    assert {r.type for r in graph.children(keyring.urn)} == {"aws:kms/key:Key", "aws:kms/alias:Alias"}
+    assert {r.type for r in graph.children(keyring.urn)} == {"aws:kms/key:Key", "aws:kms/alias:Alias",
+                                                             "aws:kms/keyPolicy:KeyPolicy"}
     # Every AWS resource sits under a component: nothing hangs loose off the stack.
     assert all(graph.ancestors(r.urn) for r in graph if r.custom)
 

@@ -224,3 +224,44 @@ def test_cloudwatch_logs_cannot_administer_the_logs_key(prod, ref_eval, moto_eva
     service = {"Statement": [statement(policy, "AllowCloudWatchLogsOfThisAccount")]}
     assert [a for a in admin if moto_eval(service, a) is PERMITTED] == []
     assert moto_eval(service, "kms:GenerateDataKey") is PERMITTED
+
+
+# -- the data key's effective policy: the CDN may decrypt the assets ------------------------------
+
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+
+
+def data_key_policy(prod: ResourceGraph) -> Resource:
+    """The KeyPolicy that owns the data key's policy (the key's own document plus CloudFront)."""
+    (holder,) = [p for p in prod.of_type(KEY_POLICY)
+                 if p.property_dependencies["keyId"] == (key_of(prod, "data").urn,)]
+    return holder
+
+
+def cdn_arn(prod: ResourceGraph) -> str:
+    (distribution,) = prod.of_type("aws:cloudfront/distribution:Distribution")
+    return f"arn:aws:cloudfront::123456789012:distribution/{distribution.id}"
+
+
+def test_the_data_key_policy_loads_into_kms_and_reads_back(aws, prod, grammar):
+    # As the provider does: CreateKey with the key's own policy, then PutKeyPolicy with the
+    # KeyPolicy's document.
+    document = data_key_policy(prod).inputs["policy"]
+    grammar(document)
+    kms = aws.client("kms")
+    key_id = create_key(aws, key_of(prod, "data"))["KeyId"]
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=document)
+    assert kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"] == document
+
+
+def test_only_the_cdn_distribution_may_decrypt_with_the_data_key(prod, ref_eval):
+    policy = json.loads(data_key_policy(prod).inputs["policy"])
+    cloudfront = ("Service", "cloudfront.amazonaws.com")
+    ours = {"AWS:SourceArn": cdn_arn(prod)}
+    assert ref_eval(policy, "kms:Decrypt", principal=cloudfront, context=ours) is PERMITTED
+    for action in ("kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:PutKeyPolicy"):
+        assert ref_eval(policy, action, principal=cloudfront, context=ours) is NEUTRAL, action
+    another = {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/EOTHER"}
+    assert ref_eval(policy, "kms:Decrypt", principal=cloudfront, context=another) is NEUTRAL
+    theirs = {"AWS:SourceArn": f"arn:aws:cloudfront::{OTHER_ACCOUNT}:distribution/{cdn_arn(prod).rsplit('/', 1)[1]}"}
+    assert ref_eval(policy, "kms:Decrypt", principal=cloudfront, context=theirs) is NEUTRAL

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from types import MappingProxyType
 
 import pytest
@@ -228,3 +229,114 @@ def test_exception_does_not_excuse_a_custom_certificate_misconfigured(snap, tags
     [tls] = run_policy("cloudfront-viewer-tls-policy", [cdn]).violations
     assert "minimum_protocol_version is 'TLSv1'" in tls.message
     assert "minimum_protocol_version='TLSv1.2_2021'" in tls.message
+
+
+# --- CloudFront.13 with SSE-KMS: the bucket's key admits the distribution --------------------
+
+OAC_KMS = "cloudfront-oac-kms-key-admits-distribution"
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+OAC = "aws:cloudfront/originAccessControl:OriginAccessControl"
+CDN_ARN = "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE"
+ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "kms:*", "Resource": "*"}
+
+
+def cloudfront_decrypt(condition=None, action=("kms:Decrypt",)):
+    return {"Sid": "CloudFront", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": list(action), "Resource": "*",
+            "Condition": condition or {"StringEquals": {"AWS:SourceArn": CDN_ARN}}}
+
+
+def key_doc(*extra):
+    return json.dumps({"Version": "2012-10-17", "Statement": [ROOT, *extra]})
+
+
+def oac_stack(snap, tags, *, key_statements=(), key_policy_statements=None, distribution_arn=None,
+              origins=None):
+    """Key -> SSE on the assets bucket -> distribution origin (with OAC); optionally a KeyPolicy
+    whose policy input came from the distribution."""
+    key = snap(KMS_KEY, "data", {"policy": key_doc(*key_statements), "enableKeyRotation": True})
+    bucket = snap(S3_BUCKET, "assets", {"bucket": "assets", "tags": tags()})
+    sse = snap(SSE, "assets-encryption",
+               {"bucket": "assets", "rules": [{"applyServerSideEncryptionByDefault": {
+                   "sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:aws:kms:eu-west-1:111122223333:key/k"}}]},
+               property_dependencies={"bucket": (bucket.urn,), "rules": (key.urn,)})
+    oac = snap(OAC, "cdn", {"originAccessControlOriginType": "s3"})
+    props = distribution_props(tags(), origins=origins or [ALB_ORIGIN, S3_ORIGIN])
+    if distribution_arn is not None:
+        props["arn"] = distribution_arn
+    cdn = snap(DISTRIBUTION, "cdn", props, property_dependencies={"origins": (bucket.urn, oac.urn)})
+    resources = [key, bucket, sse, oac, cdn]
+    if key_policy_statements is not None:
+        resources.append(snap(KMS_KEY_POLICY, "data", {"keyId": "k", "policy": key_doc(*key_policy_statements)},
+                              property_dependencies={"keyId": (key.urn,), "policy": (cdn.urn,)}))
+    return resources
+
+
+def test_key_policy_admitting_the_distribution_passes(snap, tags, run_policy):
+    resources = oac_stack(snap, tags, key_policy_statements=[cloudfront_decrypt()])
+    assert run_policy(OAC_KMS, resources).violations == []
+
+
+def test_key_own_policy_admitting_the_known_distribution_arn_passes(snap, tags, run_policy):
+    resources = oac_stack(snap, tags, key_statements=[cloudfront_decrypt()], distribution_arn=CDN_ARN)
+    assert run_policy(OAC_KMS, resources).violations == []
+
+
+def test_key_without_a_cloudfront_statement_fails_on_the_key(snap, tags, run_policy):
+    resources = oac_stack(snap, tags)
+    [violation] = run_policy(OAC_KMS, resources).violations
+    assert violation.urn == resources[0].urn
+    assert "KMS key data encrypts bucket assets, which distribution cdn reads through origin access control" \
+        in violation.message
+    assert "AWS:SourceArn" in violation.message
+
+
+@pytest.mark.parametrize("statement", [
+    pytest.param(cloudfront_decrypt({"ArnLike": {"AWS:SourceArn": "arn:aws:cloudfront::111122223333:distribution/*"}}),
+                 id="any-distribution-of-the-account"),
+    pytest.param(cloudfront_decrypt(action=("kms:Encrypt",)), id="not-decrypt"),
+    pytest.param({**cloudfront_decrypt(), "Principal": {"Service": "s3.amazonaws.com"}}, id="another-service"),
+    pytest.param({**cloudfront_decrypt(), "Effect": "Deny"}, id="a-deny"),
+])
+def test_key_policy_that_does_not_admit_exactly_the_distribution_fails_on_the_key_policy(snap, tags, run_policy,
+                                                                                         statement):
+    resources = oac_stack(snap, tags, key_policy_statements=[statement])
+    [violation] = run_policy(OAC_KMS, resources).violations
+    assert violation.urn == resources[-1].urn
+
+
+def test_key_admitting_another_distribution_fails(snap, tags, run_policy):
+    other = cloudfront_decrypt({"StringEquals": {"AWS:SourceArn": CDN_ARN.replace("E2EXAMPLE", "EOTHER")}})
+    resources = oac_stack(snap, tags, key_statements=[other], distribution_arn=CDN_ARN)
+    [violation] = run_policy(OAC_KMS, resources).violations
+    assert violation.urn == resources[0].urn
+
+
+def test_key_policy_naming_a_distribution_it_did_not_come_from_fails(snap, tags, run_policy):
+    # The ARN looks right, but nothing ties it to this distribution (and its ARN is unknown).
+    resources = oac_stack(snap, tags, key_statements=[cloudfront_decrypt()])
+    assert [v.urn for v in run_policy(OAC_KMS, resources).violations] == [resources[0].urn]
+
+
+def test_secret_wrapped_origins_are_read(snap, tags, run_policy):
+    # The offline plan hands origins over in the RPC secret wrapper (the ALB origin's header).
+    wrapped = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+               "value": [ALB_ORIGIN, S3_ORIGIN]}
+    resources = oac_stack(snap, tags, origins=wrapped)
+    assert len(run_policy(OAC_KMS, resources).violations) == 1
+
+
+def test_bucket_read_without_oac_is_not_this_policys_concern(snap, tags, run_policy):
+    without_oac = {k: v for k, v in S3_ORIGIN.items() if k != "originAccessControlId"}
+    resources = oac_stack(snap, tags, origins=[ALB_ORIGIN, without_oac])
+    assert run_policy(OAC_KMS, resources).violations == []
+
+
+def test_no_distribution_is_not_applicable(snap, tags, run_policy):
+    resources = [r for r in oac_stack(snap, tags) if r.type != DISTRIBUTION]
+    report = run_policy(OAC_KMS, resources)
+    assert report.violations == [] and report.evaluated == [OAC_KMS]

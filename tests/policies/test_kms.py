@@ -67,6 +67,16 @@ def test_public_principal_without_condition_fails(snap, run_policy, principal):
     assert "principals, or add a Condition" in violation.message
 
 
+def test_key_policy_resource_is_checked_as_the_key_is(snap, run_policy):
+    # An aws.kms.KeyPolicy carries a key's whole effective policy (the data key's does).
+    holder = snap("aws:kms/keyPolicy:KeyPolicy", "data",
+                  {"keyId": "k", "policy": key_policy(allow(ACCOUNT_ROOT, "Root"), allow("*", "Everyone"))})
+    [violation] = run_policy("kms-key-not-public", [holder]).violations
+    assert violation.urn == holder.urn and "statement Everyone" in violation.message
+    fine = snap("aws:kms/keyPolicy:KeyPolicy", "ok", {"keyId": "k", "policy": key_policy(allow(ACCOUNT_ROOT))})
+    assert run_policy("kms-key-not-public", [fine]).violations == []
+
+
 def test_public_principal_with_condition_passes(snap, run_policy):
     statement = allow("*", Condition={"StringEquals": {"kms:CallerAccount": "111122223333"}})
     key = snap(KEY, "data", {"policy": key_policy(statement)})
