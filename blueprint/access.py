@@ -47,6 +47,16 @@ TABLE, CLUSTER = "aws:dynamodb/table:Table", "aws:rds/cluster:Cluster"
 REPLICATION_GROUP, CACHE_USER = "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/user:User"
 CACHE_USER_GROUP, SECRET = "aws:elasticache/userGroup:UserGroup", "aws:secretsmanager/secret:Secret"
 KEY = "aws:kms/key:Key"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+
+
+def effective_key_policy(graph: ResourceGraph, key: Any) -> Any:
+    """A key's policy as AWS holds it: the ``KeyPolicy`` resource that manages it, if one does
+    (its ``keyId`` comes from the key), else the key's own ``policy`` input."""
+    for managed in graph.of_type(KEY_POLICY):
+        if key.urn in managed.property_dependencies.get("keyId", ()) and isinstance(managed.inputs.get("policy"), str):
+            return managed.inputs["policy"]
+    return key.inputs.get("policy")
 
 #: The data actions evaluated per store kind, each with the KMS action it needs on a customer key.
 ACTIONS: dict[str, tuple[tuple[str, str | None], ...]] = {
@@ -177,12 +187,12 @@ def stores_of(graph: ResourceGraph) -> list[Store]:
     for arn, key in sorted(keys.items()):
         if arn in used:
             stores.append(Store(f"kms:{key.id}", "kms", key.name, arn, {action: (arn,) for action, _ in ACTIONS["kms"]},
-                                resource_policy=key.inputs.get("policy")))
+                                resource_policy=effective_key_policy(graph, key)))
     return sorted(stores, key=lambda s: s.id)
 
 
 def _documents(graph: ResourceGraph) -> Iterable[dict[str, Any]]:
-    for type_, key in ((ROLE_POLICY, "policy"), (BUCKET_POLICY, "policy"), (KEY, "policy")):
+    for type_, key in ((ROLE_POLICY, "policy"), (BUCKET_POLICY, "policy"), (KEY, "policy"), (KEY_POLICY, "policy")):
         for resource in graph.of_type(type_):
             if isinstance(resource.inputs.get(key), str):
                 yield json.loads(resource.inputs[key])
@@ -212,7 +222,7 @@ def _object_paths(graph: ResourceGraph, bucket_arn: str) -> list[str]:
 
 def _services(graph: ResourceGraph) -> list[str]:
     names: set[str] = set()
-    for type_ in (BUCKET_POLICY, KEY):
+    for type_ in (BUCKET_POLICY, KEY, KEY_POLICY):
         for resource in graph.of_type(type_):
             if isinstance(resource.inputs.get("policy"), str):
                 for stmt in _statements(json.loads(resource.inputs["policy"])):
@@ -223,14 +233,14 @@ def _services(graph: ResourceGraph) -> list[str]:
 
 
 def _sources(graph: ResourceGraph) -> list[str]:
-    """Each ``aws:SourceArn`` an ArnLike/ArnEquals condition names in this account (or an S3 ARN
+    """Each ``aws:SourceArn`` an Arn*/String* condition names in this account (or an S3 ARN
     of the graph), its wildcards filled: the resources a service principal may act for."""
     buckets = {arn_of(b) for b in graph.of_type(BUCKET)}
     found: set[str] = set()
     for doc in _documents(graph):
         for stmt in _statements(doc):
             for operator, block in (stmt.get("Condition") or {}).items():
-                if operator in ("ArnLike", "ArnEquals") and isinstance(block, Mapping):
+                if operator in ("ArnLike", "ArnEquals", "StringEquals", "StringLike") and isinstance(block, Mapping):
                     for key, values in block.items():
                         if key.lower() == "aws:sourcearn":
                             found.update(str(v).replace("*", "example") for v in _listed(values))
@@ -268,7 +278,7 @@ def _split(policy: str) -> tuple[dict[str, Any], dict[str, Any]]:
 class _Evaluator:
     def __init__(self, graph: ResourceGraph, notes: list[str]):
         self.graph, self.notes = graph, notes
-        self.keys = {arn_of(k): k.inputs.get("policy") for k in graph.of_type(KEY)}
+        self.keys = {arn_of(k): effective_key_policy(graph, k) for k in graph.of_type(KEY)}
         self.sources = _sources(graph)
 
     def contexts(self, principal: Principal, extra: Mapping[str, str] | None = None) -> list[dict[str, str]]:

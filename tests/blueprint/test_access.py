@@ -141,12 +141,14 @@ def test_decrypt_scoped_to_another_service_cannot_read_the_kms_encrypted_bucket(
     assert granted.refused_by_key[wrong] == {assets: ["s3:GetObject"]}
 
 
-def test_cloudfront_is_allowed_by_the_bucket_but_not_by_the_data_key(prod_report):
-    # What the report finds in prod today: the assets bucket lets CloudFront read, but the data
-    # key's policy names no CloudFront statement, so SSE-KMS objects cannot be decrypted for it.
+def test_the_cdn_path_is_allowed_end_to_end_and_reaches_nothing_else(prod_report):
+    # The bucket policy and the data key's policy (managed by its KeyPolicy) both admit this
+    # distribution: CloudFront reads the assets, and no other store.
     assets = _store(prod_report, "s3", "assets")
-    assert prod_report.allowed("cloudfront.amazonaws.com", assets) == []
-    assert prod_report.refused_by_key["cloudfront.amazonaws.com"] == {assets: ["s3:GetObject"]}
+    assert prod_report.allowed("cloudfront.amazonaws.com", assets) == ["s3:GetObject"]
+    assert prod_report.refused_by_key.get("cloudfront.amazonaws.com", {}) == {}
+    reached = {store for store in _reached(prod_report, "cloudfront.amazonaws.com") if not store.startswith("kms:")}
+    assert reached == {assets}
 
 
 def test_the_ebs_driver_uses_the_data_key_only_through_ec2(prod_report):
