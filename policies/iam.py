@@ -55,12 +55,47 @@ def _no_decrypt_on_every_key(args: ResourceValidationArgs, report_violation: Rep
             report_violation(f"statement {sid} allows kms:Decrypt on every key ('*'); name the key ARN.", None)
 
 
+#: Services whose actions read or write customer data, by their IAM prefix.
+DATA_SERVICES = ("dynamodb", "s3", "rds-db", "elasticache", "secretsmanager", "kinesis", "firehose", "redshift-data")
+
+
+def _names_every_store(resource: str) -> bool:
+    """'*', or an ARN whose store name is a bare wildcard: ``arn:aws:s3:::*`` (every bucket;
+    ``bucket/*`` is one bucket's objects), ``...:table/*`` (every table)."""
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return False
+    path = parts[5].split("/")
+    # S3 ARNs start with the bucket; the others with a resource type, then the store's name.
+    name = path[0] if parts[2] == "s3" else (path[1] if len(path) > 1 else path[0])
+    return name == "*"
+
+
+def _data_actions_on_named_stores(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for sid, statement in _allow_statements(args.props, report_violation):
+        actions = [a for a in map(str, as_list(statement.get("Action")))
+                   if a.split(":", 1)[0].lower() in DATA_SERVICES]
+        broad = [r for r in map(str, as_list(statement.get("Resource"))) if _names_every_store(r)]
+        if actions and broad:
+            report_violation(f"statement {sid} allows {', '.join(sorted(actions))} on {', '.join(broad)}: every "
+                             "store of that kind in the account; grant only the stores the workload declares "
+                             "(retail:services[].uses).", None)
+
+
 POLICIES = [
     resource_policy(
         "iam-no-wildcard-actions",
         "IAM.1 / IAM.21: identity policies name their actions (no '*' or 'service:*')",
         POLICY_TYPES,
         _no_wildcard_actions,
+    ),
+    resource_policy(
+        "iam-data-actions-on-named-stores",
+        "PCI DSS 7.2: identity policies grant data actions on named stores, never on every one ('*')",
+        POLICY_TYPES,
+        _data_actions_on_named_stores,
     ),
     resource_policy(
         "iam-no-decrypt-on-all-keys",

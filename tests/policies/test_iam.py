@@ -22,7 +22,8 @@ def allow(action, resource):
     return {"Effect": "Allow", "Action": action, "Resource": resource}
 
 
-@pytest.mark.parametrize("policy", ["iam-no-wildcard-actions", "iam-no-decrypt-on-all-keys"])
+@pytest.mark.parametrize("policy", ["iam-no-wildcard-actions", "iam-no-decrypt-on-all-keys",
+                                    "iam-data-actions-on-named-stores"])
 def test_the_blueprints_own_grant_passes(snap, run_policy, policy):
     grant = snap(ROLE_POLICY, "grant", {"role": "app", "policy": json.dumps(
         table_read_write_policy(TABLE, KEY, "eu-west-1"))})
@@ -64,3 +65,28 @@ def test_an_unreadable_policy_is_reported(snap, run_policy):
     resource = snap(ROLE_POLICY, "grant", {"role": "app", "policy": "{not json"})
     [violation] = run_policy("iam-no-wildcard-actions", [resource]).violations
     assert "not valid JSON" in violation.message
+
+
+@pytest.mark.parametrize(("action", "resource"), [
+    ("dynamodb:GetItem", "*"),
+    ("s3:GetObject", "arn:aws:s3:::*"),
+    ("s3:GetObject", "arn:aws:s3:::*/*"),
+    ("dynamodb:Query", "arn:aws:dynamodb:eu-west-1:123456789012:table/*"),
+    ("rds-db:connect", "*"),
+    ("secretsmanager:GetSecretValue", "*"),
+])
+def test_data_actions_on_every_store_fail(snap, run_policy, action, resource):
+    grant = role_policy(snap, allow(action, resource))
+    [violation] = run_policy("iam-data-actions-on-named-stores", [grant]).violations
+    assert action in violation.message and "retail:services[].uses" in violation.message
+
+
+@pytest.mark.parametrize(("action", "resource"), [
+    ("dynamodb:GetItem", TABLE),
+    ("dynamodb:GetItem", f"{TABLE}/index/*"),
+    ("s3:GetObject", "arn:aws:s3:::retail-prod-assets-123456789012/*"),
+    # Not data: EC2 reads are unscopable and hold no customer data.
+    ("ec2:DescribeInstances", "*"),
+])
+def test_data_actions_on_named_stores_pass(snap, run_policy, action, resource):
+    assert run_policy("iam-data-actions-on-named-stores", [role_policy(snap, allow(action, resource))]).violations == []
