@@ -52,20 +52,18 @@ def _name(conventions: Conventions, *parts: str) -> str:
 def stack_name_problems(stack: str) -> list[tuple[str, str]]:
     """The stack name is in every physical name: one too long breaks the tightest limit."""
     conventions = _conventions(stack)
-    over = [(what, name, limit) for what, parts, limit, extra in STACK_DERIVED_NAMES
-            if len(name := _name(conventions, *parts) + "x" * extra) > limit]
+    # (what, name as shown, its full length, AWS's limit) for every stack-derived name.
+    names = [(what, _name(conventions, *parts) + ("-<account>" if extra else ""),
+              len(_name(conventions, *parts)) + extra, limit)
+             for what, parts, limit, extra in STACK_DERIVED_NAMES]
+    over = [name for name in names if name[2] > name[3]]
     if not over:
         return []
-    what, name, limit = max(over, key=lambda item: len(item[1]) - item[2])
-    longest = max(len(stack) - (len(name) - limit) for _, name, limit in
-                  ((w, n, lim) for w, n, lim in over))
-    return [("(stack name)", f"stack {stack!r} makes the {what} {name.replace('x' * ACCOUNT_SUFFIX, '-<account>')!r} "
-                             f"{len(name)} characters, over AWS's {limit}; use a stack name of at most "
-                             f"{max(longest, 1)} characters")]
-
-
-def _folded(conventions: Conventions, value: str) -> str:
-    return _name(conventions, value)
+    what, shown, length, limit = max(over, key=lambda name: name[2] - name[3])
+    # The longest stack name that fits every limit, not only the one broken worst.
+    longest = min(len(stack) - (full - cap) for _, _, full, cap in names)
+    return [("(stack name)", f"stack {stack!r} makes the {what} {shown!r} {length} characters, over AWS's "
+                             f"{limit}; use a stack name of at most {max(longest, 1)} characters")]
 
 
 def table_name_problems(data: Mapping[str, Any], stack: str) -> list[tuple[str, str]]:
@@ -79,7 +77,7 @@ def table_name_problems(data: Mapping[str, Any], stack: str) -> list[tuple[str, 
         name = table.get("name") if isinstance(table, Mapping) else None
         if not isinstance(name, str):
             continue
-        physical = _folded(conventions, name)
+        physical = _name(conventions, name)
         key = f"nosql.tables[{index}].name"
         if len(physical) > TABLE_NAME_LIMIT:
             problems.append((key, f"{name!r} becomes the DynamoDB table {physical[:40]}… ({len(physical)} characters), "

@@ -58,3 +58,9 @@ def test_the_longest_stack_name_validation_accepts_builds_within_every_limit():
         parse_stack_config(PROJECT.stack_config("prod"), stack + "s")
     assert [path for path, _ in caught.value.problems] == ["(stack name)"]
     assert f"at most {length} characters" in caught.value.problems[0][1]
+
+
+def test_a_far_too_long_stack_name_is_told_the_length_that_fits_every_limit():
+    # Several limits break at once: the advice is the tightest of them, not the worst broken.
+    [(_, message)] = stack_name_problems("s" * 60)
+    assert f"at most {longest_accepted_stack_name()} characters" in message
