@@ -108,7 +108,7 @@ def read_stack_file(path: Path | str) -> StackFile:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(filter(None, (exc.context, exc.problem)))
-        if ("\t" in text and "tab" in str(exc).lower()) or "found character '\\t'" in str(exc):
+        if "'\\t'" in str(exc):  # PyYAML: "found character '\t' that cannot start any token"
             reason += " (YAML does not allow tabs for indentation: indent with spaces)"
         raise StackFileError(path, [(mark.line + 1 if mark else None, f"not valid YAML: {reason}")]) from None
     except yaml.YAMLError as exc:

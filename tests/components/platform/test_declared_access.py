@@ -41,7 +41,7 @@ def granted(graph, role_name: str) -> set[tuple[str, str, str]]:
                     found.add(("sql", match.group(1), "connect"))
                 elif resource.startswith("arn:aws:elasticache:") and ":replicationgroup:" in resource:
                     found.add(("cache", "cache", "connect"))
-                elif DATA_ACTIONS.match(actions[0]) and resource == "*":
+                elif resource == "*" and any(DATA_ACTIONS.match(action) for action in actions):
                     found.add(("any", "*", "unscoped"))
     return found
 
