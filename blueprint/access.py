@@ -36,6 +36,7 @@ from typing import Any
 from blueprint.graph import Resource, ResourceGraph
 from blueprint.iam_eval import Verdict, reference_evaluate
 from blueprint.mocks import ACCOUNT_ID, PARTITION, RetailMocks, _digest
+from blueprint.network_paths import network_paths
 
 SCHEMA_VERSION = 1
 
@@ -112,6 +113,9 @@ class AccessReport:
     refused_by_key: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     """Actions the identity and resource policies allow but the store's KMS key policy refuses."""
     notes: list[str] = field(default_factory=list)
+    network: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Workload (``namespace/name``) -> the network stores it can connect to, with the port
+    (:mod:`blueprint.network_paths`)."""
 
     def allowed(self, principal: str, store: str) -> list[str]:
         return self.access.get(principal, {}).get(store, [])
@@ -128,6 +132,7 @@ class AccessReport:
                             "access": {k: v for k, v in sorted(self.access.get(p.id, {}).items()) if v},
                             "refusedByKey": dict(sorted(self.refused_by_key.get(p.id, {}).items()))}
                            for p in self.principals],
+            "network": {workload: dict(sorted(stores.items())) for workload, stores in sorted(self.network.items())},
             "notes": sorted(set(self.notes)),
         }
 
@@ -382,6 +387,7 @@ class _Evaluator:
 def access_report(graph: ResourceGraph) -> AccessReport:
     """Every principal's allowed actions on every store of the graph."""
     report = AccessReport(graph.stack, graph.region, principals_of(graph), stores_of(graph))
+    report.network = network_paths(graph)
     evaluator = _Evaluator(graph, report.notes)
     for principal in report.principals:
         for store in report.stores:
@@ -420,6 +426,17 @@ def render_access(report: AccessReport, *, every: bool = False) -> list[str]:
     if silent:
         lines.append("")
         lines.append(f"no access ({len(silent)}): " + ", ".join(silent))
+    if report.network:
+        lines.append("")
+        lines.append("Network paths to the database and the cache (pods' security groups, the stores' ingress, "
+                     "NetworkPolicies)")
+        for workload, stores in sorted(report.network.items()):
+            if stores:
+                reached = (f"{store} port {port}" for store, port in sorted(stores.items()))
+                lines.append(f"  {workload} -> " + ", ".join(reached))
+        unreached = sorted(w for w, stores in report.network.items() if not stores)
+        if unreached:
+            lines.append(f"  no path ({len(unreached)}): " + ", ".join(unreached))
     for note in sorted(set(report.notes)):
         lines.append(f"note: {note}")
     return lines

@@ -384,10 +384,19 @@ def _replication_group(inputs: Mapping[str, Any], region: str, resource_id: str,
 _PLACEHOLDER_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 
 
+def cluster_security_group_id(name: str, region: str) -> str:
+    """The security group EKS creates for the cluster named ``name`` (logical name), as mocked."""
+    return _cluster_security_group(_digest("aws:eks/cluster:Cluster", name, region))
+
+
+def _cluster_security_group(digest: str) -> str:
+    return f"sg-{digest[17:34]}"
+
+
 def _eks_cluster(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
     host = f"{digest[:32].upper()}.gr7.{region}.eks.amazonaws.com"
     vpc = dict(inputs.get("vpcConfig") or {})
-    vpc.update({"clusterSecurityGroupId": f"sg-{digest[17:34]}", "vpcId": "vpc-mock"})
+    vpc.update({"clusterSecurityGroupId": _cluster_security_group(digest), "vpcId": "vpc-mock"})
     return {
         "endpoint": f"https://{host}",
         # base64 of a placeholder PEM: enough for a kubeconfig to parse.

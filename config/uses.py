@@ -1,11 +1,14 @@
 """What services declare they use must exist: the tables, bucket purposes, the database user
-and (for a change stream) a table that has one. Each problem at the service's key."""
+and (for a change stream) a table that has one. Each problem at the service's key. And a
+service that declares the database or the cache needs nodes that can give its pods their own
+security group."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from components.common.aws_limits import supports_pod_security_groups
 from components.data.settings import BUCKET_PURPOSES, SqlConfig, check_db_user
 
 
@@ -46,4 +49,23 @@ def uses_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
                 check_db_user(user, master if isinstance(master, str) else None)
             except ValueError as exc:
                 problems.append((f"{where}.sql.user", str(exc)))
+    problems += _pod_security_group_problems(data, services)
     return problems
+
+
+def _pod_security_group_problems(data: Mapping[str, Any], services: list[Any]) -> list[tuple[str, str]]:
+    """The stores admit a data client's pods by their own security group; Karpenter must be able
+    to launch a node that can attach one, or those pods stay Pending."""
+    clients = [s.get("name") for s in services if isinstance(s, Mapping) and isinstance(s.get("uses"), Mapping)
+               and (s["uses"].get("sql") is not None or s["uses"].get("cache"))]
+    kubernetes = data.get("kubernetes")
+    karpenter = kubernetes.get("karpenter") if isinstance(kubernetes, Mapping) else None
+    families = karpenter.get("instanceFamilies") if isinstance(karpenter, Mapping) else None
+    if not clients or not isinstance(families, list) or not all(isinstance(f, str) for f in families):
+        return []
+    if any(supports_pod_security_groups(f) for f in families):
+        return []
+    return [("kubernetes.karpenter.instanceFamilies",
+             f"{', '.join(map(str, clients))} declare the database or the cache, so their pods carry their own "
+             f"security group, which none of {', '.join(families)} can attach (burstable t families and "
+             "generations before 5 have no trunk interface); add a family such as m7g or c7g")]

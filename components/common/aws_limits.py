@@ -4,6 +4,8 @@ Plain constants, importable without pydantic or Pulumi, so that the stack-config
 and the policy pack read the same facts and cannot drift apart.
 """
 
+import re
+
 #: CloudWatch Logs accepts only these retention periods (days). "Never expire" is not
 #: offered: unbounded retention is a cost nobody decided on.
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -40,3 +42,12 @@ MAX_RATE_LIMIT = 2_000_000_000
 #: AWS tag values: at most 256 characters of letters, digits, spaces and _ . : / = + - @.
 MAX_TAG_VALUE_LENGTH = 256
 TAG_VALUE_PUNCTUATION = "_.:/=+-@ "
+
+
+def supports_pod_security_groups(instance_family: str) -> bool:
+    """Whether nodes of ``instance_family`` can carry pods with their own security groups (a
+    trunk network interface). AWS: most Nitro families from the 5th generation on; none of the
+    burstable ``t`` family, nor the Xen-based generations before it. The VPC resource
+    controller's instance limits table is the authority; this is its rule of thumb."""
+    match = re.match(r"^([a-z]+)(\d+)", instance_family)
+    return match is not None and not match.group(1).startswith("t") and int(match.group(2)) >= 5

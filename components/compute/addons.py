@@ -149,7 +149,11 @@ class ClusterAddons(pulumi.ComponentResource):
         self.load_balancer_controller_role = aws.iam.Role(
             f"{name}-load-balancer-controller",
             description="AWS Load Balancer Controller, TargetGroupBinding only (Pod Identity)",
-            assume_role_policy=account_id.apply(lambda account: json.dumps(pod_identity_trust_policy(account))),
+            # Only the controller's own service account, in this cluster, may assume it.
+            assume_role_policy=pulumi.Output.all(account_id, args.cluster_name).apply(
+                lambda v: json.dumps(pod_identity_trust_policy(
+                    v[0], cluster_name=v[1], namespace=NAMESPACE,
+                    service_account=LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT))),
             tags=conv.tags(role_name),
             opts=child,
         )

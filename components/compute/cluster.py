@@ -66,7 +66,16 @@ ROOT_DEVICE = "/dev/xvda"
 SYSTEM_NODE_VOLUME_GIB = 50
 
 #: NetworkPolicies are only enforced when vpc-cni runs its network-policy agent.
-VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
+#: ENABLE_POD_ENI turns on security groups for pods (branch interfaces on a trunk). The
+#: "standard" enforcing mode keeps kubelet probes and same-node traffic (CoreDNS, the kubelet)
+#: working for those pods; with "strict", the default, probes fail unless TCP early demux is
+#: turned off in the CNI's init container. What standard gives up: traffic leaving the VPC is
+#: source-NATed to the node and judged by the node's groups, not the pod's; the pod's own group
+#: matters inside the VPC, which is where the data stores are.
+VPC_CNI_CONFIGURATION: dict[str, Any] = {
+    "enableNetworkPolicy": "true",
+    "env": {"ENABLE_POD_ENI": "true", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
+}
 
 #: Managed add-ons installed before the nodes (the nodes need networking to become Ready,
 #: and Pod Identity must answer before any pod asks it for credentials) ...
@@ -345,7 +354,10 @@ class KubernetesCluster(pulumi.ComponentResource):
         self.ebs_csi_role = aws.iam.Role(
             f"{name}-ebs-csi",
             description=f"EBS CSI driver of {cluster_name} (Pod Identity)",
-            assume_role_policy=account_id.apply(lambda account: json.dumps(pod_identity_trust_policy(account))),
+            # Only the driver's controller service account, in this cluster, may assume it.
+            assume_role_policy=account_id.apply(lambda account: json.dumps(pod_identity_trust_policy(
+                account, cluster_name=cluster_name, namespace=EBS_CSI_NAMESPACE,
+                service_account=EBS_CSI_SERVICE_ACCOUNT))),
             tags=conv.tags(conv.physical_name(name, "ebs-csi")),
             opts=child,
         )

@@ -11,7 +11,10 @@ from typing import Any
 
 from components.common.grants import kms_via_service, policy_document, service_trust_policy, statement
 
-CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
+#: The control plane's role. AmazonEKSVPCResourceController lets EKS's VPC resource controller
+#: attach trunk and branch network interfaces: security groups for pods (a service that declares
+#: the database or the cache carries its own group) depend on it.
+CLUSTER_POLICIES = ("AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController")
 #: The node role: join the cluster, pull images, and AmazonEKS_CNI_Policy because vpc-cni's
 #: ``aws-node`` DaemonSet runs with the node's credentials (it attaches ENIs and addresses
 #: for pods before any pod, the Pod Identity agent included, can run).

@@ -383,7 +383,10 @@ class Karpenter(pulumi.ComponentResource):
         self.controller_role = aws.iam.Role(
             f"{name}-controller",
             description="Karpenter controller (Pod Identity)",
-            assume_role_policy=account_id.apply(lambda account: json.dumps(pod_identity_trust_policy(account))),
+            # Only Karpenter's own service account, in this cluster, may assume it.
+            assume_role_policy=pulumi.Output.all(account_id, args.cluster_name).apply(
+                lambda v: json.dumps(pod_identity_trust_policy(v[0], cluster_name=v[1], namespace=NAMESPACE,
+                                                               service_account=SERVICE_ACCOUNT))),
             tags=conv.tags(conv.physical_name(name, "controller")),
             opts=child,
         )

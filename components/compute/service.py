@@ -4,9 +4,11 @@ A ``RetailService`` is the service template of the design: an IAM role for the w
 to its ServiceAccount with EKS Pod Identity (grants come later, from the data components'
 ``grant_*`` methods, on ``self.role``); a Deployment that passes Pod Security "restricted";
 a ClusterIP Service; an HPA tuned for surges; a PodDisruptionBudget; NetworkPolicies that admit
-only the declared callers (and the ALB when exposed) and let it reach only what it needs; and,
-when exposed, a TargetGroupBinding that registers its pods in the ALB's target group. Every
-Kubernetes object is a manifest from :mod:`components.compute.manifests`.
+only the declared callers (and the ALB when exposed) and let it reach only what it needs; when it
+declares the database or the cache, a security group of its own that its pods carry (security
+groups for pods) and that those stores admit; and, when exposed, a TargetGroupBinding that
+registers its pods in the ALB's target group. Every Kubernetes object is a manifest from
+:mod:`components.compute.manifests`.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ import pulumi_kubernetes as k8s
 from components.common.context import StackContext
 from components.compute.identity import pod_identity_trust_policy
 from components.compute.service_manifests import (
+    SECURITY_GROUP_POLICY_API_VERSION,
+    SECURITY_GROUP_POLICY_KIND,
     TARGET_GROUP_BINDING_API_VERSION,
     TARGET_GROUP_BINDING_KIND,
+    security_group_policy_manifest,
     service_manifests,
     target_group_binding_manifest,
 )
@@ -75,6 +80,12 @@ class RetailServiceArgs:
     data_cidrs: Sequence[str] = ()
     """The data tier's subnets (Aurora, ElastiCache); egress there on ``data_ports`` only."""
     data_ports: Sequence[int] = ()
+    """The ports of the network stores the service declares; any makes it a data client, with
+    its own security group (``vpc_id`` and ``node_security_group_id`` are then required)."""
+    vpc_id: pulumi.Input[str] | None = None
+    node_security_group_id: pulumi.Input[str] | None = None
+    """The group the nodes carry (the cluster's): a data client's pods keep it next to their
+    own, so callers, CoreDNS and the ALB reach them as before."""
 
 
 class RetailService(pulumi.ComponentResource):
@@ -90,6 +101,9 @@ class RetailService(pulumi.ComponentResource):
     ingress_policy: k8s.networking.v1.NetworkPolicy
     egress_policy: k8s.networking.v1.NetworkPolicy
     target_group_binding: k8s.apiextensions.CustomResource | None
+    security_group: aws.ec2.SecurityGroup | None
+    """The pods' own group when the service declares a network store: what the store admits."""
+    security_group_policy: k8s.apiextensions.CustomResource | None
     manifests: dict[str, dict[str, Any]]
     """The manifests registered, by kind (plain dicts; without the TargetGroupBinding)."""
     exposed: bool
@@ -132,10 +146,34 @@ class RetailService(pulumi.ComponentResource):
             f"{name}-pod-identity", cluster_name=args.cluster_name, namespace=namespace,
             service_account=spec.name, role_arn=self.role.arn, region=context.region,
             tags=conv.tags(physical), opts=aws_child)
+        self.security_group = self.security_group_policy = None
+        if args.data_ports:
+            if args.vpc_id is None or args.node_security_group_id is None:
+                raise ValueError(f"service {spec.name!r} reaches data ports {list(args.data_ports)} but no vpc_id "
+                                 "and node_security_group_id were given: its pods need a security group the "
+                                 "stores can admit")
+            self.security_group = aws.ec2.SecurityGroup(
+                f"{name}-pods", vpc_id=args.vpc_id, region=context.region,
+                description=f"{spec.name} pods (security groups for pods): the data stores it declares admit this",
+                # No kubernetes.io/cluster tag: with two groups on a pod's interface, the load
+                # balancer controller opens the ALB's port on the one carrying it (the node's).
+                tags=conv.tags(conv.physical_name(spec.name, "pods"), extra={"service": spec.name, "team": spec.team}),
+                opts=aws_child)
+            policy = pulumi.Output.all(self.security_group.id, args.node_security_group_id).apply(
+                lambda ids: security_group_policy_manifest(service=spec.name, namespace=namespace, image=spec.image,
+                                                           group_ids=ids))
+            self.security_group_policy = k8s.apiextensions.CustomResource(
+                f"{name}-security-group-policy", api_version=SECURITY_GROUP_POLICY_API_VERSION,
+                kind=SECURITY_GROUP_POLICY_KIND, metadata=docs["Service"]["metadata"],
+                spec=policy.apply(lambda doc: doc["spec"]), opts=k8s_child)
+
         # The Pod Identity webhook injects credentials when a pod is created, and only if the
-        # association exists by then: pods created earlier run without AWS credentials.
-        after_identity = pulumi.ResourceOptions(parent=self, provider=args.provider,
-                                                depends_on=[self.service_account, self.pod_identity])
+        # association exists by then: pods created earlier run without AWS credentials. The VPC
+        # resource controller's webhook likewise gives a pod its security groups at creation only.
+        after_identity = pulumi.ResourceOptions(
+            parent=self, provider=args.provider,
+            depends_on=[self.service_account, self.pod_identity,
+                        *([self.security_group_policy] if self.security_group_policy else [])])
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment", metadata=docs["Deployment"]["metadata"], spec=docs["Deployment"]["spec"],
             opts=after_identity)

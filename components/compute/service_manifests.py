@@ -87,6 +87,13 @@ AWS_API_EGRESS_REASON = ("AWS APIs answer on public prefix lists that a NetworkP
 TARGET_GROUP_BINDING_API_VERSION = "elbv2.k8s.aws/v1beta1"
 TARGET_GROUP_BINDING_KIND = "TargetGroupBinding"
 
+# -- security groups for pods (EKS VPC resource controller) ------------------------------------
+
+SECURITY_GROUP_POLICY_API_VERSION = "vpcresources.k8s.aws/v1beta1"
+SECURITY_GROUP_POLICY_KIND = "SecurityGroupPolicy"
+#: EC2 allows five security groups per network interface unless the quota is raised.
+MAX_GROUPS_PER_INTERFACE = 5
+
 
 # -- retail services ---------------------------------------------------------------------------
 
@@ -394,6 +401,55 @@ def target_group_binding_problems(manifest: Mapping[str, Any]) -> list[str]:
                         isinstance(p, Mapping) and p.get("protocol", "TCP") in ("TCP", "UDP")
                         and isinstance(p.get("port", 0), (int, str)) for p in ports):
                     problems.append(f"spec.networking.ingress[{i}].ports: protocol TCP/UDP and an int or named port")
+    return problems
+
+
+def security_group_policy_manifest(*, service: str, namespace: str, image: str,
+                                   group_ids: Sequence[str]) -> dict[str, Any]:
+    """The service's pods get their own network interface carrying ``group_ids`` (and only
+    those: list the node's group too, or the pods lose what it allows)."""
+    return {"apiVersion": SECURITY_GROUP_POLICY_API_VERSION, "kind": SECURITY_GROUP_POLICY_KIND,
+            "metadata": object_meta(service, namespace, service_labels(service, image)),
+            "spec": {"podSelector": {"matchLabels": selector_labels(service)},
+                     "securityGroups": {"groupIds": list(group_ids)}}}
+
+
+_SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+
+
+def security_group_policy_problems(manifest: Mapping[str, Any]) -> list[str]:
+    """The SecurityGroupPolicy CRD has no upstream JSON schema either: checked by hand against
+    the v1beta1 CRD of the VPC resource controller (exactly one selector, 1-5 group IDs)."""
+    problems: list[str] = []
+    if manifest.get("apiVersion") != SECURITY_GROUP_POLICY_API_VERSION:
+        problems.append(f"apiVersion must be {SECURITY_GROUP_POLICY_API_VERSION}")
+    if manifest.get("kind") != SECURITY_GROUP_POLICY_KIND:
+        problems.append(f"kind must be {SECURITY_GROUP_POLICY_KIND}")
+    meta = manifest.get("metadata") or {}
+    if not (isinstance(meta.get("name"), str) and DNS_LABEL.match(meta["name"])):
+        problems.append("metadata.name must be a DNS label")
+    if not isinstance(meta.get("namespace"), str):
+        problems.append("metadata.namespace is required")
+    spec = manifest.get("spec")
+    if not isinstance(spec, Mapping):
+        return [*problems, "spec is required"]
+    extra = set(spec) - {"podSelector", "serviceAccountSelector", "securityGroups"}
+    if extra:
+        problems.append(f"spec: unknown fields {', '.join(sorted(extra))}")
+    selectors = [k for k in ("podSelector", "serviceAccountSelector") if k in spec]
+    if len(selectors) != 1:
+        problems.append("spec needs exactly one of podSelector and serviceAccountSelector")
+    elif not (isinstance(spec[selectors[0]], Mapping) and spec[selectors[0]].get("matchLabels")):
+        # An empty selector selects every pod of the namespace: never what a service means.
+        problems.append(f"spec.{selectors[0]} must match labels")
+    block = spec.get("securityGroups")
+    groups = block.get("groupIds") if isinstance(block, Mapping) else None
+    if not (isinstance(groups, list) and 1 <= len(groups) <= MAX_GROUPS_PER_INTERFACE
+            and all(isinstance(g, str) and _SECURITY_GROUP_ID.match(g) for g in groups)):
+        problems.append(f"spec.securityGroups.groupIds must list 1-{MAX_GROUPS_PER_INTERFACE} security group "
+                        f"IDs (sg-...), got {groups!r}")
+    elif len(set(groups)) != len(groups):
+        problems.append("spec.securityGroups.groupIds lists a group twice")
     return problems
 
 

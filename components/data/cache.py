@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -39,7 +39,7 @@ class CacheArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     """The isolated (data) tier."""
     data_key_arn: pulumi.Input[str]
-    client_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    client_security_group_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class Cache(pulumi.ComponentResource):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -112,9 +112,9 @@ class SqlDatabaseArgs:
     """Encrypts storage, snapshots and Performance Insights."""
     secrets_key_arn: pulumi.Input[str]
     """Encrypts the master user's secret in Secrets Manager."""
-    client_security_group_ids: Sequence[pulumi.Input[str]] = ()
-    """Groups allowed to connect. The component writes both sides: ingress on its own group and
-    egress on each client group, to the database port only."""
+    client_security_group_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Groups allowed to connect, by client name. The component writes both sides: ingress on
+    its own group and egress on each client group, to the database port only."""
     logs_key_arn: pulumi.Input[str] | None = None
     """Encrypts the exported PostgreSQL log (connections, DDL and role changes: PCI DSS 10.2).
     None leaves it to CloudWatch Logs' own encryption."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -226,17 +226,6 @@ class Network(pulumi.ComponentResource):
                     opts=vpc_opts,
                 )
 
-        # Workloads that may reach the data tier carry this group; the data stores admit it by
-        # reference. It starts with no rules: each store adds the egress to itself.
-        self.data_clients_security_group = aws.ec2.SecurityGroup(
-            f"{name}-data-clients",
-            vpc_id=self.vpc.id,
-            description="Workloads allowed to reach the data tier (attach to nodes or pods)",
-            region=region,
-            tags=tags("data-clients"),
-            opts=vpc_opts,
-        )
-
         # -- flow logs (EC2.6) ----------------------------------------------------------
         self.flow_log_group = log_group(
             f"{name}-flow-logs", context, name=f"/retail/{conv.stack}/vpc-flow-logs",
@@ -275,7 +264,6 @@ class Network(pulumi.ComponentResource):
             "privateSubnetIds": self.subnet_ids["private"],
             "isolatedSubnetIds": self.subnet_ids["isolated"],
             "flowLogGroup": self.flow_log_group.name,
-            "dataClientsSecurityGroupId": self.data_clients_security_group.id,
         })
 
 
@@ -290,7 +278,7 @@ def admit_clients(
     name: str,
     *,
     security_group: aws.ec2.SecurityGroup,
-    client_security_group_ids: Sequence[pulumi.Input[str]],
+    client_security_group_ids: Mapping[str, pulumi.Input[str]],
     port: int,
     service: str,
     region: str,
@@ -303,29 +291,31 @@ def admit_clients(
     on the client's group to the service's group (a group created by Pulumi has no egress), so
     a data store is reachable exactly by the groups its caller names. References between
     groups, never CIDRs: a new pod or node is admitted by its group, not by its address.
+    Clients are keyed by name (the workload's), so the rules' names do not shift when one is
+    added or removed.
     """
-    for index, client in enumerate(client_security_group_ids):
+    for client, group_id in sorted(client_security_group_ids.items()):
         aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-client-{index}",
+            f"{name}-from-{client}",
             security_group_id=security_group.id,
-            referenced_security_group_id=client,
+            referenced_security_group_id=group_id,
             ip_protocol="tcp",
             from_port=port,
             to_port=port,
-            description=f"{service} clients",
+            description=f"{service} client {client}",
             region=region,
-            tags=conventions.tags(conventions.physical_name(f"{name}-from-client-{index}")),
+            tags=conventions.tags(conventions.physical_name(f"{name}-from-{client}")),
             opts=pulumi.ResourceOptions(parent=parent),
         )
         aws.vpc.SecurityGroupEgressRule(
-            f"{name}-to-{service}-{index}",
-            security_group_id=client,
+            f"{client}-to-{name}",
+            security_group_id=group_id,
             referenced_security_group_id=security_group.id,
             ip_protocol="tcp",
             from_port=port,
             to_port=port,
-            description=f"to {service}",
+            description=f"{client} to {service}",
             region=region,
-            tags=conventions.tags(conventions.physical_name(f"{name}-to-{service}-{index}")),
+            tags=conventions.tags(conventions.physical_name(name, "client", client)),
             opts=pulumi.ResourceOptions(parent=parent),
         )

@@ -9,7 +9,7 @@ which hands each slice the few values they share.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -92,9 +92,6 @@ class RegionalPlatform(pulumi.ComponentResource):
                                   log_retention_days=args.network.flow_log_retention_days),
             opts=self._child(),
         )
-        # Workloads reach the data tier from the nodes (cluster security group) or from
-        # anything that carries the network's data-clients group.
-        data_clients = [self.network.data_clients_security_group.id, self.cluster.security_group_id]
         system_ready = [self.cluster.node_group, self.cluster.addons["coredns"]]
         self.karpenter = Karpenter(
             named("karpenter"), context,
@@ -132,20 +129,6 @@ class RegionalPlatform(pulumi.ComponentResource):
         )
         self.tables = NoSqlTables(named("tables"), context, NoSqlTablesArgs(settings=args.nosql, data_key_arn=data_key),
                                   opts=self._child())
-        self.cache = Cache(
-            named("cache"), context,
-            CacheArgs(settings=args.cache, vpc_id=vpc_id, subnet_ids=subnet_ids["isolated"], data_key_arn=data_key,
-                      client_security_group_ids=data_clients),
-            opts=self._child(),
-        )
-        self.sql = SqlDatabase(
-            named("sql"), context,
-            SqlDatabaseArgs(settings=args.sql, vpc_id=vpc_id, subnet_ids=subnet_ids["isolated"], data_key_arn=data_key,
-                            secrets_key_arn=secrets_key, client_security_group_ids=data_clients,
-                            logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days),
-            opts=self._child(),
-        )
-
         # -- regional edge: nothing here waits on the cluster, so compute and edge build in parallel
         self.load_balancer = LoadBalancer(
             named("edge"), context,
@@ -180,13 +163,37 @@ class RegionalPlatform(pulumi.ComponentResource):
                     target_group_arn=self.load_balancer.target_group_arns[spec.name] if exposed else None,
                     alb_security_group_id=self.load_balancer.security_group_id if exposed else None,
                     alb_source_cidrs=cidrs["public"] if exposed else (),
-                    # Only the ports of the stores the service declares.
+                    # Only the ports of the stores the service declares; declaring any gives
+                    # its pods a security group of their own, which those stores admit.
                     data_cidrs=cidrs["isolated"],
                     data_ports=[port for port, used in ((args.sql.port, spec.uses.sql is not None),
                                                         (CACHE_PORT, spec.uses.cache)) if used],
+                    vpc_id=vpc_id, node_security_group_id=self.cluster.security_group_id,
                 ),
                 opts=self._child(depends_on=[self.teams, self.addons]),
             )
+
+        # -- the network stores: each admits exactly the services that declare it ---------------
+        def clients(declares: Callable[[ServiceConfig], bool]) -> dict[str, pulumi.Output[str]]:
+            return {spec.name: group.id for spec in args.services
+                    if declares(spec) and (group := self.services[spec.name].security_group) is not None}
+
+        self.cache = Cache(
+            named("cache"), context,
+            CacheArgs(settings=args.cache, vpc_id=vpc_id, subnet_ids=subnet_ids["isolated"], data_key_arn=data_key,
+                      client_security_group_ids=clients(lambda s: s.uses.cache)),
+            opts=self._child(),
+        )
+        self.sql = SqlDatabase(
+            named("sql"), context,
+            SqlDatabaseArgs(settings=args.sql, vpc_id=vpc_id, subnet_ids=subnet_ids["isolated"], data_key_arn=data_key,
+                            secrets_key_arn=secrets_key,
+                            client_security_group_ids=clients(lambda s: s.uses.sql is not None),
+                            logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days),
+            opts=self._child(),
+        )
+
+        for spec in args.services:
             self._grant_declared(spec)
 
         self.register_outputs({

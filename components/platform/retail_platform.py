@@ -99,7 +99,9 @@ class RetailPlatform(pulumi.ComponentResource):
             "isolatedSubnetIds": primary.network.subnet_ids["isolated"],
             "publicSubnetIds": primary.network.subnet_ids["public"],
             "kmsKeyArns": {domain: key.arn for domain, key in primary.keys.keys.items()},
-            "dataClientsSecurityGroupId": primary.network.data_clients_security_group.id,
+            # Per service that declares the database or the cache: the group those stores admit.
+            "podSecurityGroupIds": {name: service.security_group.id for name, service in primary.services.items()
+                                    if service.security_group is not None},
             "bucketNames": {purpose: bucket.bucket for purpose, bucket in primary.storage.buckets.items()},
             "tableNames": {name: table.name for name, table in primary.tables.tables.items()},
             "cacheEndpoint": primary.cache.primary_endpoint,

@@ -16,6 +16,7 @@ NOT_IN_UPSTREAM_SCHEMAS = {
     "kubernetes:karpenter.sh/v1:NodePool",
     "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
     "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding",
+    "kubernetes:vpcresources.k8s.aws/v1beta1:SecurityGroupPolicy",
 }
 
 

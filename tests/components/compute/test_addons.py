@@ -259,13 +259,16 @@ def test_load_balancer_controller_starts_only_once_its_identity_and_grant_exist(
     assert {b.association.urn, b.grant.urn} <= dependencies
 
 
-def test_controller_role_is_trusted_by_eks_pod_identity_for_this_account_only():
+def test_controller_role_is_trusted_by_eks_pod_identity_for_its_service_account_only():
     trust = json.loads(built().role.inputs["assumeRolePolicy"])
     (statement,) = trust["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert statement["Condition"] == {"StringEquals": {
+        "aws:SourceAccount": ACCOUNT, "aws:RequestTag/eks-cluster-name": "retail-dev-eks",
+        "aws:RequestTag/kubernetes-namespace": "kube-system",
+        "aws:RequestTag/kubernetes-service-account": "aws-load-balancer-controller"}}
 
 
 def test_controller_grant_is_the_documented_policy_inline_on_its_role():

@@ -264,9 +264,17 @@ def test_managed_addons_overwrite_drift(stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_vpc_cni_enforces_network_policies(stack):
-    cni = built(stack).addon("vpc-cni")
-    assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+def test_vpc_cni_enforces_network_policies_and_gives_pods_security_groups(stack):
+    b = built(stack)
+    cni = b.addon("vpc-cni")
+    assert json.loads(cni.inputs["configurationValues"]) == {
+        "enableNetworkPolicy": "true",
+        # Standard mode: probes and same-node traffic keep working for pods with their own groups.
+        "env": {"ENABLE_POD_ENI": "true", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"}}
+    # The VPC resource controller attaches the pods' branch interfaces with the cluster role.
+    cluster_role = b.graph.one(ROLE, "eks-cluster")
+    attached = {a.inputs["policyArn"] for a in b.graph.of_type(ATTACHMENT) if a.parent == cluster_role.urn}
+    assert "arn:aws:iam::aws:policy/AmazonEKSVPCResourceController" in attached
 
 
 def test_networking_addons_come_before_nodes_and_coredns_after():
@@ -283,7 +291,8 @@ def test_ebs_csi_driver_uses_pod_identity_with_the_managed_policy_and_our_data_k
     b = built(stack)
     role = b.role("ebs-csi")
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    assert trust == pod_identity_trust_policy(ACCOUNT_ID)
+    assert trust == pod_identity_trust_policy(ACCOUNT_ID, cluster_name=f"retail-{stack}-eks",
+                                              namespace="kube-system", service_account="ebs-csi-controller-sa")
     (statement,) = trust["Statement"]
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
@@ -458,7 +467,9 @@ def test_addon_releases_use_the_cluster_provider_and_run_on_system_nodes(stack):
 def test_load_balancer_controller_has_target_group_binding_rights_only():
     b = built("prod")
     role = b.graph.one(ROLE, "addons-load-balancer-controller")
-    assert json.loads(role.inputs["assumeRolePolicy"]) == pod_identity_trust_policy(ACCOUNT_ID)
+    assert json.loads(role.inputs["assumeRolePolicy"]) == pod_identity_trust_policy(
+        ACCOUNT_ID, cluster_name="retail-prod-eks", namespace="kube-system",
+        service_account="aws-load-balancer-controller")
     association = b.graph.one(POD_IDENTITY, "addons-load-balancer-controller")
     assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == \
         ("kube-system", "aws-load-balancer-controller")

@@ -228,7 +228,8 @@ def test_helm_release_is_configured_for_this_cluster_on_the_system_nodes(stack):
 def test_controller_identity_is_pod_identity_for_the_karpenter_service_account():
     b = built("prod")
     role = b.graph.one(ROLE, "karpenter-controller")
-    assert json.loads(role.inputs["assumeRolePolicy"]) == pod_identity_trust_policy(ACCOUNT_ID)
+    assert json.loads(role.inputs["assumeRolePolicy"]) == pod_identity_trust_policy(
+        ACCOUNT_ID, cluster_name="retail-prod-eks", namespace="kube-system", service_account="karpenter")
     association = b.graph.one(POD_IDENTITY, "karpenter-controller")
     assert association.inputs["namespace"] == "kube-system"
     assert association.inputs["serviceAccount"] == "karpenter"

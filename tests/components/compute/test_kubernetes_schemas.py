@@ -22,6 +22,8 @@ from components.compute.pod_security import pod_security_violations
 from components.compute.service import callees_of, caller_namespaces
 from components.compute.service_manifests import (
     deployment_manifest,
+    security_group_policy_manifest,
+    security_group_policy_problems,
     service_manifests,
     target_group_binding_manifest,
     target_group_binding_problems,
@@ -178,4 +180,28 @@ def test_a_broken_target_group_binding_is_refused(mutate, expected):
     assert target_group_binding_problems(doc) == []
     mutate(doc)
     problems = target_group_binding_problems(doc)
+    assert any(expected in problem for problem in problems), problems
+
+
+SECURITY_GROUP_POLICY = security_group_policy_manifest(
+    service="checkout", namespace="checkout", image="registry.example.com/retail/checkout:1.0.0",
+    group_ids=["sg-0123456789abcdef0", "sg-0fedcba9876543210"])
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    (lambda d: d["spec"].update(podSelector={}), "must match labels"),
+    (lambda d: d["spec"].update(serviceAccountSelector={"matchLabels": {"a": "b"}}), "exactly one"),
+    (lambda d: d["spec"].pop("podSelector"), "exactly one"),
+    (lambda d: d["spec"]["securityGroups"].update(groupIds=[]), "1-5"),
+    (lambda d: d["spec"]["securityGroups"].update(groupIds=[f"sg-{i:017x}" for i in range(6)]), "1-5"),
+    (lambda d: d["spec"]["securityGroups"].update(groupIds=["default"]), "sg-"),
+    (lambda d: d["spec"]["securityGroups"].update(groupIds=["sg-0123456789abcdef0"] * 2), "twice"),
+    (lambda d: d["spec"].update(securityGroupIds=[]), "unknown fields"),
+    (lambda d: d.update(apiVersion="vpcresources.k8s.aws/v1"), "apiVersion"),
+])
+def test_a_broken_security_group_policy_is_refused(mutate, expected):
+    doc = copy.deepcopy(SECURITY_GROUP_POLICY)
+    assert security_group_policy_problems(doc) == []
+    mutate(doc)
+    problems = security_group_policy_problems(doc)
     assert any(expected in problem for problem in problems), problems

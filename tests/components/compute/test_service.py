@@ -32,7 +32,9 @@ from components.compute.service_manifests import (
     POD_IDENTITY_AGENT_CIDR,
     RUN_AS_USER,
     SECRETS_MOUNT_ROOT,
+    SECURITY_GROUP_POLICY_API_VERSION,
     deployment_manifest,
+    security_group_policy_problems,
 )
 from components.compute.settings import ServiceConfig
 from config.loader import parse_stack_config
@@ -53,6 +55,8 @@ BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 CLUSTER = "retail-test"
 ALB_SG = "sg-0a1b2c3d4e5f60718"
 DATA_PORTS = (5433, 6379)
+VPC = "vpc-0123456789abcdef0"
+NODE_SG = "sg-0f1e2d3c4b5a69788"
 
 
 def target_group_arn(service: str) -> str:
@@ -87,7 +91,8 @@ class Built:
         return container
 
 
-def build(stack: str, services: Sequence[ServiceConfig] | None = None) -> Built:
+def build(stack: str, services: Sequence[ServiceConfig] | None = None, *,
+          data_ports: Sequence[int] = DATA_PORTS) -> Built:
     config = parse_stack_config(PROJECT.stack_config(stack))
     services = tuple(services or config.services)
     conv = config.conventions(stack)
@@ -116,7 +121,9 @@ def build(stack: str, services: Sequence[ServiceConfig] | None = None) -> Built:
                     alb_security_group_id=ALB_SG if exposed else None,
                     alb_source_cidrs=public if exposed else (),
                     data_cidrs=isolated,
-                    data_ports=DATA_PORTS,
+                    data_ports=data_ports,
+                    vpc_id=VPC,
+                    node_security_group_id=NODE_SG,
                 ))
             manifests[spec.name] = component.manifests
             pulumi.export(f"{spec.name}RoleArn", component.role.arn)
@@ -455,6 +462,51 @@ def test_exposed_service_without_alb_cidrs_is_refused():
         run_program(program, project="retail", stack="dev", config={"aws:region": config.region})
 
 
+# -- security groups for pods ----------------------------------------------------------------------
+
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SECURITY_GROUP_POLICY = "kubernetes:vpcresources.k8s.aws/v1beta1:SecurityGroupPolicy"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_data_client_wears_its_own_group_and_the_nodes_and_its_pods_wait_for_it(stack):
+    b = built(stack)
+    for spec in b.services:
+        group, policy = b.of(SECURITY_GROUP, spec.name), b.of(SECURITY_GROUP_POLICY, spec.name)
+        assert group.inputs["vpcId"] == VPC
+        # Rules come from the stores it declares (they admit it); it has none of its own.
+        assert not group.inputs.get("ingress") and not group.inputs.get("egress")
+        # The load balancer controller opens the ALB's port on the one group tagged for the
+        # cluster: the nodes', never this one.
+        assert not any(key.startswith("kubernetes.io/cluster/") for key in group.inputs["tags"])
+        assert policy.inputs["spec"] == {"podSelector": {"matchLabels": {"app.kubernetes.io/name": spec.name}},
+                                         "securityGroups": {"groupIds": [group.id, NODE_SG]}}
+        assert policy.inputs["metadata"]["namespace"] == spec.team
+        assert security_group_policy_problems(
+            {"apiVersion": SECURITY_GROUP_POLICY_API_VERSION, "kind": "SecurityGroupPolicy", **policy.inputs}) == []
+        # The resource controller assigns groups when a pod is created: none may come first.
+        assert policy.urn in b.of(DEPLOYMENT, spec.name).dependencies
+
+
+def test_a_service_reaching_no_data_store_gets_no_group():
+    b = build("dev", data_ports=())
+    assert b.graph.of_type(SECURITY_GROUP) == [] and b.graph.of_type(SECURITY_GROUP_POLICY) == []
+
+
+def test_a_data_client_without_a_vpc_is_refused():
+    config = parse_stack_config(PROJECT.stack_config("dev"))
+    spec = config.services[0]
+
+    def program() -> None:
+        RetailService(spec.name, stack_context(conventions=config.conventions("dev"), region=config.region),
+                      RetailServiceArgs(spec=spec, namespace=spec.team, cluster_name=CLUSTER,
+                                        provider=k8s.Provider("k8s", kubeconfig="{}"), zones=["eu-west-1a"],
+                                        data_cidrs=["10.0.64.0/20"], data_ports=[5432]))
+
+    with pytest.raises(Exception, match="node_security_group_id"):
+        run_program(program, project="retail", stack="dev", config={"aws:region": config.region})
+
+
 # -- structure ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -464,8 +516,9 @@ def test_children_are_parented_and_kubernetes_objects_use_the_provider(stack):
     for spec in b.services:
         component = b.graph.one(COMPONENT, spec.name)
         children = b.graph.children(component.urn)
-        # Role, association, account, deployment, service, HPA, PDB, two policies, binding.
-        assert len(children) == 10
+        # Role, association, account, deployment, service, HPA, PDB, two policies, binding;
+        # with data ports, the pods' security group and its SecurityGroupPolicy.
+        assert len(children) == 12
         for child in children:
             if child.type.startswith("kubernetes:"):
                 assert child.provider == provider.urn

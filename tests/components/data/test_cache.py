@@ -9,6 +9,8 @@ import pytest
 from components.data.cache import APP_ACCESS_STRING, CACHE_PORT, DISABLED_DEFAULT_ACCESS_STRING, connect_policy
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 
 @pytest.mark.parametrize("stack, nodes", [("dev", 1), ("staging", 2), ("prod", 3)])
@@ -51,20 +53,19 @@ def test_cache_lives_in_the_isolated_subnets_behind_its_own_group(stack_graph):
     assert group.inputs["securityGroupIds"] == [cache_sg.id]
 
 
-def test_only_the_data_clients_reach_the_cache_port(stack_graph):
+def test_only_the_services_that_declare_the_cache_reach_its_port(stack_graph):
     cache_sg = stack_graph.one("aws:ec2/securityGroup:SecurityGroup", "cache")
-    # The network's data-clients group and the EKS cluster group (the nodes carry it).
-    clients = stack_graph.outputs["dataClientsSecurityGroupId"]
-    ingress = [r for r in stack_graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-               if r.inputs["securityGroupId"] == cache_sg.id]
-    sources = {stack_graph.by_urn[r.property_dependencies["referencedSecurityGroupId"][0]].type: r for r in ingress}
-    assert set(sources) == {"aws:ec2/securityGroup:SecurityGroup", "aws:eks/cluster:Cluster"}
-    assert sources["aws:ec2/securityGroup:SecurityGroup"].inputs["referencedSecurityGroupId"] == clients
+    # Each declaring service's own pod group (its output), and not the nodes' group.
+    declared = {name: group for name, group in stack_graph.outputs["podSecurityGroupIds"].items()
+                if any(r.name == f"cache-from-{name}" for r in stack_graph.of_type(INGRESS))}
+    ingress = [r for r in stack_graph.of_type(INGRESS) if r.inputs["securityGroupId"] == cache_sg.id]
+    assert {r.inputs["referencedSecurityGroupId"] for r in ingress} == set(declared.values()) != set()
+    assert all(stack_graph.by_urn[r.property_dependencies["referencedSecurityGroupId"][0]].type
+               == "aws:ec2/securityGroup:SecurityGroup" for r in ingress)
     assert all((r.inputs["fromPort"], r.inputs["toPort"]) == (CACHE_PORT, CACHE_PORT) for r in ingress)
     assert not any("cidrIpv4" in r.inputs for r in ingress)
-    egress = [r for r in stack_graph.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
-              if r.inputs.get("referencedSecurityGroupId") == cache_sg.id]
-    assert len(egress) == 2 and clients in {r.inputs["securityGroupId"] for r in egress}
+    egress = [r for r in stack_graph.of_type(EGRESS) if r.inputs.get("referencedSecurityGroupId") == cache_sg.id]
+    assert {r.inputs["securityGroupId"] for r in egress} == set(declared.values())
     assert all(r.inputs["fromPort"] == CACHE_PORT for r in egress)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -82,7 +82,7 @@ def _stack_config(stack: str) -> StackConfig:
     return parse_stack_config(PROJECT.stack_config(stack))
 
 
-def build(stack: str, *, sql: SqlConfig | None = None, clients: Sequence[str] = (CLIENT_SG,),
+def build(stack: str, *, sql: SqlConfig | None = None, clients: Mapping[str, str] | None = None,
           extra: Callable[[SqlDatabase], None] | None = None) -> Built:
     config = _stack_config(stack)
     assert config.region == REGION  # The fake ARNs above name this region.
@@ -96,7 +96,7 @@ def build(stack: str, *, sql: SqlConfig | None = None, clients: Sequence[str] = 
                 subnet_ids=list(ISOLATED_SUBNETS),
                 data_key_arn=DATA_KEY,
                 secrets_key_arn=SECRETS_KEY,
-                client_security_group_ids=list(clients),
+                client_security_group_ids={"checkout": CLIENT_SG} if clients is None else dict(clients),
             ))
         app = aws.iam.Role("checkout", assume_role_policy="{}")
         database.grant_connect(app, APP_USER)
@@ -372,11 +372,14 @@ def test_only_the_named_client_reaches_the_database_port(stack):
 
 
 def test_each_client_gets_its_own_pair_of_rules_and_none_means_no_rules():
-    two = build("dev", clients=(CLIENT_SG, OTHER_CLIENT_SG)).graph
+    two = build("dev", clients={"checkout": CLIENT_SG, "returns": OTHER_CLIENT_SG}).graph
     assert sorted(r.inputs["referencedSecurityGroupId"] for r in two.of_type(INGRESS)) == \
         sorted([CLIENT_SG, OTHER_CLIENT_SG])
     assert sorted(r.inputs["securityGroupId"] for r in two.of_type(EGRESS)) == sorted([CLIENT_SG, OTHER_CLIENT_SG])
-    none = build("dev", clients=()).graph
+    # Rules are named by client, so adding or removing one leaves the others' names alone.
+    assert sorted(r.name for r in two.of_type(INGRESS)) == ["sql-from-checkout", "sql-from-returns"]
+    assert sorted(r.name for r in two.of_type(EGRESS)) == ["checkout-to-sql", "returns-to-sql"]
+    none = build("dev", clients={}).graph
     assert none.of_type(INGRESS) == [] and none.of_type(EGRESS) == []
 
 

@@ -204,13 +204,3 @@ def test_loosening_a_prod_default_is_said_out_loud(synth_with, graph_of):
 
 def test_the_same_choices_in_dev_are_not_warnings(synth_with):
     assert not any("natStrategy" in w for w in synth_with("dev", network={"natStrategy": "single"}).warnings)
-
-
-def test_the_data_clients_group_starts_empty_and_only_gains_egress_to_the_data_stores(stack_graph):
-    clients = stack_graph.one("aws:ec2/securityGroup:SecurityGroup", "network-data-clients")
-    assert "ingress" not in clients.inputs and "egress" not in clients.inputs
-    egress = [r for r in stack_graph.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
-              if r.inputs["securityGroupId"] == clients.id]
-    targets = {stack_graph.by_urn[r.property_dependencies["referencedSecurityGroupId"][0]].name for r in egress}
-    assert targets == {"cache", "sql"}
-    assert not any("cidrIpv4" in r.inputs for r in egress)

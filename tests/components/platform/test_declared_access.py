@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from blueprint.network_paths import network_paths, network_stores
 from components.common.settings import Environment
 from config.loader import ConfigError, parse_stack_config
 from config.presets import PRESETS
@@ -93,6 +94,32 @@ def test_pods_reach_only_the_ports_of_the_stores_they_declare(graph_of, stack):
         assert data_ports == expected, service.name
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_service_opens_connections_to_exactly_the_stores_it_declares(graph_of, stack):
+    # Security groups (the pods' own, through their SecurityGroupPolicy), the stores' ingress and
+    # the NetworkPolicies, evaluated together: a declared store not reachable, or an undeclared
+    # one reachable, fails.
+    graph = graph_of(stack)
+    config = parse_stack_config(PROJECT.stack_config(stack), stack)
+    stores = {store.id.split(":", 1)[0]: store for store in network_stores(graph)}
+    paths = network_paths(graph)
+    for service in config.services:
+        expected = {stores["rds"].id: config.sql.port} if service.uses.sql else {}
+        expected |= {stores["elasticache"].id: 6379} if service.uses.cache else {}
+        assert paths[f"{service.team}/{service.name}"] == expected, service.name
+
+
+def test_a_service_that_stops_declaring_the_database_can_no_longer_reach_its_port(synth_with):
+    services = copy.deepcopy(PRESETS[Environment.dev]["services"])
+    checkout = next(s for s in services if s["name"] == "checkout")
+    assert "sql" in checkout["uses"]
+    del checkout["uses"]["sql"]
+    graph = synth_with("dev", services=services)
+    assert network_paths(graph)["checkout/checkout"] == {}
+    assert not [r for r in graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                if r.name.startswith("sql-from-")]
+
+
 # --- the declaration is validated ---------------------------------------------------------------
 
 def _services(change) -> str:
@@ -124,3 +151,21 @@ def _problems(services: str) -> list[tuple[str, str]]:
 def test_a_declaration_naming_what_does_not_exist_is_refused_at_its_key(change, path, fragment):
     found = dict(_problems(_services(change)))
     assert path in found and fragment in found[path], found
+
+
+def test_data_clients_need_a_node_family_that_can_give_pods_their_own_group():
+    # dev's node pool mixes t4g (no trunk interface) with m7g: fine, Karpenter picks m7g for them.
+    parse_stack_config(PROJECT.stack_config("dev"), "dev")
+    kubernetes = copy.deepcopy(PRESETS[Environment.dev]["kubernetes"])
+    kubernetes["karpenter"]["instanceFamilies"] = ["t4g", "t3"]
+    config = {**PROJECT.stack_config("dev"), "retail:kubernetes": json.dumps(kubernetes)}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(config, "dev")
+    found = dict(caught.value.problems)
+    message = found["retail:kubernetes.karpenter.instanceFamilies"]
+    assert "storefront, cart, checkout" in message and "m7g" in message
+    # Without a data client, a burstable-only pool is the stack's own business.
+    for service in (services := copy.deepcopy(PRESETS[Environment.dev]["services"])):
+        service["uses"].pop("sql", None)
+        service["uses"].pop("cache", None)
+    parse_stack_config({**config, "retail:services": json.dumps(services)}, "dev")

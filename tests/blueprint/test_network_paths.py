@@ -1,0 +1,118 @@
+"""The network half of the paths: which pods can open a connection to which store, decided from
+the graph's security groups, SecurityGroupPolicies and NetworkPolicies together. Each mutation
+below breaks one layer and must cut exactly the path it carries."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from blueprint.graph import Resource, ResourceGraph
+from blueprint.network_paths import (
+    EGRESS,
+    INGRESS,
+    NETWORK_POLICY,
+    SECURITY_GROUP_POLICY,
+    network_paths,
+    network_stores,
+    node_security_groups,
+    workloads,
+)
+
+CHECKOUT, CATALOG, CART = "checkout/checkout", "storefront/catalog", "storefront/cart"
+
+
+@pytest.fixture
+def prod(graph_of) -> ResourceGraph:
+    return graph_of("prod")
+
+
+def _store(graph: ResourceGraph, kind: str) -> str:
+    (store,) = [s.id for s in network_stores(graph) if s.id.startswith(kind + ":")]
+    return store
+
+
+def _edit(graph: ResourceGraph, keep: Callable[[Resource], bool] = lambda r: True,
+          change: Callable[[Resource], dict[str, Any] | None] = lambda r: None) -> ResourceGraph:
+    resources = []
+    for resource in graph.resources:
+        if not keep(resource):
+            continue
+        inputs = change(resource)
+        resources.append(resource if inputs is None else dataclasses.replace(resource, inputs=inputs))
+    return dataclasses.replace(graph, resources=tuple(resources))
+
+
+def test_in_prod_only_the_declaring_services_reach_the_database_and_the_cache(prod):
+    paths, sql, cache = network_paths(prod), _store(prod, "rds"), _store(prod, "elasticache")
+    assert paths[CHECKOUT] == {sql: 5433}
+    assert paths[CART] == {cache: 6379}
+    assert paths[CATALOG] == {}
+
+
+def test_pods_with_a_security_group_policy_carry_their_group_and_the_nodes(prod):
+    nodes = node_security_groups(prod)
+    by_id = {w.id: w for w in workloads(prod)}
+    assert by_id[CHECKOUT].own_groups and nodes < by_id[CHECKOUT].security_groups
+    assert not by_id[CATALOG].own_groups and by_id[CATALOG].security_groups == nodes
+
+
+def test_without_its_security_group_policy_checkout_falls_back_to_the_nodes_group_and_is_cut_off(prod):
+    graph = _edit(prod, keep=lambda r: r.name != "checkout-security-group-policy")
+    assert network_paths(graph)[CHECKOUT] == {}
+
+
+def test_without_the_databases_ingress_rule_checkout_is_cut_off(prod):
+    graph = _edit(prod, keep=lambda r: not (r.type == INGRESS and r.name == "sql-from-checkout"))
+    assert network_paths(graph)[CHECKOUT] == {}
+    assert network_paths(graph)[CART] == network_paths(prod)[CART]
+
+
+def test_a_pod_group_without_egress_to_the_store_is_cut_off_unless_the_nodes_group_rides_along(prod):
+    # The pod's own group lost its egress rule: the nodes' group (EKS: all egress) still carries it.
+    graph = _edit(prod, keep=lambda r: not (r.type == EGRESS and r.name == "checkout-to-sql"))
+    assert network_paths(graph)[CHECKOUT] == network_paths(prod)[CHECKOUT]
+
+    # A policy listing only the pod's own group: now the missing egress rule matters.
+    def own_group_only(resource: Resource) -> dict[str, Any] | None:
+        if resource.type != SECURITY_GROUP_POLICY:
+            return None
+        spec = resource.inputs["spec"]
+        own = [g for g in spec["securityGroups"]["groupIds"] if g not in node_security_groups(prod)]
+        return {**resource.inputs, "spec": {**spec, "securityGroups": {"groupIds": own}}}
+    alone = _edit(prod, change=own_group_only)
+    assert network_paths(alone)[CHECKOUT] == network_paths(prod)[CHECKOUT]
+    assert network_paths(_edit(alone, keep=lambda r: not (r.type == EGRESS and r.name == "checkout-to-sql"))
+                         )[CHECKOUT] == {}
+
+
+def test_a_network_policy_without_the_port_cuts_the_path_the_groups_allow(prod):
+    def drop_data_ports(resource: Resource) -> dict[str, Any] | None:
+        if resource.type != NETWORK_POLICY or resource.name != "checkout-egress":
+            return None
+        spec = resource.inputs["spec"]
+        rules = [rule for rule in spec["egress"] if not any(p.get("port") == 5433 for p in rule.get("ports", []))]
+        return {**resource.inputs, "spec": {**spec, "egress": rules}}
+    assert network_paths(_edit(prod, change=drop_data_ports))[CHECKOUT] == {}
+
+
+def test_a_store_admitting_the_nodes_group_opens_it_to_every_pod(prod):
+    # The layout before the paths issue: the database admitted the cluster's group, so every pod
+    # on every node reached its port whatever it declared (only the NetworkPolicy stood between).
+    rule = prod.one(INGRESS, "sql-from-checkout")
+    from_nodes = dataclasses.replace(rule, urn="urn:test:sql-from-nodes", inputs={
+        **rule.inputs, "referencedSecurityGroupId": next(iter(node_security_groups(prod)))})
+
+    def open_policies(resource: Resource) -> dict[str, Any] | None:
+        if resource.type != NETWORK_POLICY or not resource.name.endswith("-egress"):
+            return None
+        spec = resource.inputs["spec"]
+        return {**resource.inputs, "spec": {**spec, "egress": [*spec["egress"], {}]}}  # {}: allow all
+
+    opened = _edit(prod, change=open_policies)
+    graph = dataclasses.replace(opened, resources=(*opened.resources, from_nodes))
+    sql = _store(prod, "rds")
+    assert all(sql in reached for reached in network_paths(graph).values())
