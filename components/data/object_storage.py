@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
+from components.common.admission import Admissions, refuse_unknown
 from components.common.compliance import ACCESS_LOG_TARGET_EXCEPTION, CONTROL_EXCEPTIONS_TAG
 from components.common.context import StackContext
 from components.common.grants import attach
@@ -69,6 +70,18 @@ class ObjectStoreArgs:
     extra_statements: Mapping[str, tuple[StatementBuilder, ...]] = field(default_factory=dict)
     """More bucket-policy statements by purpose (e.g. ALB log delivery into ``logs``), each
     built from (bucket ARN, partition, account id) and merged into the bucket's one policy."""
+    admitted_later: frozenset[str] = frozenset()
+    """Purposes whose bucket policy also names a resource built after the store, from its
+    bucket (the CloudFront distribution of the assets): their ``BucketPolicy`` is written by
+    :meth:`ObjectStore.admit`, with those statements, instead of with the bucket."""
+
+    def __post_init__(self) -> None:
+        refuse_unknown(self.admitted_later, bucket_configs(self.settings.buckets), "bucket purpose")
+        if ACCESS_LOG_PURPOSE in self.admitted_later:
+            # Every bucket's access logging waits for the logs bucket's policy; deferring it
+            # would hold back the whole store's logging behind whatever admit() waits on.
+            raise ValueError(f"admitted_later cannot hold {ACCESS_LOG_PURPOSE!r}: every bucket's access "
+                             "logging needs its policy first")
 
 
 def account_public_access_block(name: str, context: StackContext,
@@ -102,6 +115,10 @@ class ObjectStore(pulumi.ComponentResource):
         self._name = name
         self._region = context.region
         self._key_arn = pulumi.Output.from_input(args.data_key_arn)
+        self._context, self._args = context, args
+        self._admissions = Admissions(args.admitted_later, kind="purpose", args="ObjectStoreArgs",
+                                      conflict="its bucket policy is written with the bucket")
+        self._public_access_blocks: dict[str, aws.s3.BucketPublicAccessBlock] = {}
         conv, region = context.conventions, context.region
         configs = bucket_configs(args.settings.buckets)
         unknown = sorted(set(args.extra_statements) - set(configs))
@@ -162,15 +179,9 @@ class ObjectStore(pulumi.ComponentResource):
                 region=region,
                 opts=child,
             )
-            policies[purpose] = aws.s3.BucketPolicy(
-                f"{prefix}-policy",
-                bucket=bucket.id,
-                policy=self._policy_document(purpose, bucket, context, args),
-                region=region,
-                # S3 refuses a policy change while the access block is being written
-                # ("A conflicting conditional operation is currently in progress").
-                opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access_block]),
-            )
+            self._public_access_blocks[purpose] = public_access_block
+            if purpose not in args.admitted_later:
+                policies[purpose] = self._bucket_policy(purpose, [])
             aws.s3.BucketLifecycleConfiguration(
                 f"{prefix}-lifecycle",
                 bucket=bucket.id,
@@ -227,21 +238,58 @@ class ObjectStore(pulumi.ComponentResource):
         return aws.s3.BucketServerSideEncryptionConfiguration(
             f"{prefix}-encryption", bucket=bucket.id, rules=[rule], region=region, opts=opts)
 
-    def _policy_document(self, purpose: str, bucket: aws.s3.Bucket, context: StackContext,
-                         args: ObjectStoreArgs) -> pulumi.Output[str]:
-        builders = args.extra_statements.get(purpose, ())
+    def _bucket_policy(self, purpose: str, admitted: pulumi.Input[Sequence[dict[str, Any]]]) -> aws.s3.BucketPolicy:
+        bucket = self.buckets[purpose]
+        # One name and parent whether the policy is written now or by admit(): a purpose that
+        # moves into admitted_later keeps its URN, so its policy is updated in place.
+        return aws.s3.BucketPolicy(
+            f"{self._name}-{purpose_slug(purpose)}-policy",
+            bucket=bucket.id,
+            policy=self._policy_document(purpose, bucket, admitted),
+            region=self._region,
+            # S3 refuses a policy change while the access block is being written
+            # ("A conflicting conditional operation is currently in progress").
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[self._public_access_blocks[purpose]]),
+        )
+
+    def _policy_document(self, purpose: str, bucket: aws.s3.Bucket,
+                         admitted: pulumi.Input[Sequence[dict[str, Any]]]) -> pulumi.Output[str]:
+        context = self._context
+        builders = self._args.extra_statements.get(purpose, ())
         key_arn = self._key_arn if uses_kms(purpose) else None
         sources = (pulumi.Output.all(*[b.arn for b in self.buckets.values()])
                    if purpose == ACCESS_LOG_PURPOSE else [])
 
         def render(values: list[Any]) -> str:
-            bucket_arn, key, partition, account_id, source_arns = values
+            bucket_arn, key, partition, account_id, source_arns, later = values
             document = bucket_policy(
                 bucket_arn, key, account_id=account_id, access_log_sources=source_arns,
-                extra_statements=[build(bucket_arn, partition, account_id) for build in builders])
+                extra_statements=[*(build(bucket_arn, partition, account_id) for build in builders), *later])
             return json.dumps(document, sort_keys=True)
 
-        return pulumi.Output.all(bucket.arn, key_arn, context.partition, context.account_id, sources).apply(render)
+        return pulumi.Output.all(bucket.arn, key_arn, context.partition, context.account_id, sources,
+                                 admitted).apply(render)
+
+    # -- policies admitted later --------------------------------------------------------------
+
+    def admit(self, purpose: str, statements: pulumi.Input[Sequence[dict[str, Any]]]) -> aws.s3.BucketPolicy:
+        """Write a purpose's bucket policy with ``statements`` added: for grants that name a
+        resource built after the store, from its bucket (the distribution that reads the
+        assets), which the store's builders cannot name without a cycle.
+
+        The policy is the one the purpose would otherwise get (TLS only, encryption, the
+        purpose's ``extra_statements``) followed by ``statements``. The purpose must be in
+        ``ObjectStoreArgs.admitted_later`` and is admitted once; :meth:`require_admitted`
+        then tells whether every such purpose was.
+        """
+        self.bucket(purpose)
+        self._admissions.claim(purpose)
+        return self._bucket_policy(purpose, statements)
+
+    def require_admitted(self) -> None:
+        """Raise if a purpose of ``admitted_later`` was never admitted: its bucket would have
+        no policy at all, not even the TLS-only deny."""
+        self._admissions.require_all(f"object store {self._name!r}")
 
     # -- lookups and grants -----------------------------------------------------------------
 

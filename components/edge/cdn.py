@@ -107,18 +107,6 @@ def assets_bucket_policy_statement(bucket_arn: str, distribution_arn: str) -> di
     }
 
 
-def assets_bucket_policy_statement_for_account(bucket_arn: str, partition: str, account_id: str) -> dict[str, Any]:
-    """The same grant for any distribution of this account, in the builder shape
-    ``ObjectStoreArgs.extra_statements`` takes today (the store is built before the
-    distribution exists, so its builders cannot name it). Prefer the exact statement."""
-    statement = assets_bucket_policy_statement(bucket_arn, "")
-    statement["Condition"] = {
-        "StringEquals": {"AWS:SourceAccount": account_id},
-        "ArnLike": {"AWS:SourceArn": f"arn:{partition}:cloudfront::{account_id}:distribution/*"},
-    }
-    return statement
-
-
 def assets_key_policy_statement(distribution_arn: str) -> dict[str, Any]:
     """For the data key's policy: the assets bucket is SSE-KMS, so CloudFront (OAC) must be
     allowed to decrypt, for this distribution only."""

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi_aws as aws
 
+from components.common.admission import Admissions, refuse_unknown
 from components.common.compliance import KMS_DELETION_WINDOW_DAYS
 from components.common.context import StackContext
 from components.common.grants import policy_document
@@ -139,9 +140,7 @@ class KeyRingArgs:
     a key policy set both ways flip-flops on every refresh)."""
 
     def __post_init__(self) -> None:
-        unknown = sorted(self.admitted_later - {d.name for d in self.domains})
-        if unknown:
-            raise ValueError(f"admitted_later names no domain of the ring: {', '.join(unknown)}")
+        refuse_unknown(self.admitted_later, (d.name for d in self.domains), "domain of the ring")
 
 
 class KeyRing(pulumi.ComponentResource):
@@ -164,6 +163,8 @@ class KeyRing(pulumi.ComponentResource):
         self.keys = {}
         self.aliases = {}
         self.policies = {}
+        self._admissions = Admissions(args.admitted_later, kind="domain", args="KeyRingArgs",
+                                      conflict="its key would fight the KeyPolicy over the policy")
         for domain in args.domains:
             policy = pulumi.Output.all(context.partition, context.account_id).apply(
                 lambda values, domain=domain: json.dumps(
@@ -208,13 +209,10 @@ class KeyRing(pulumi.ComponentResource):
 
         An ``aws.kms.KeyPolicy`` then carries the whole document, :func:`key_policy` with the
         statements added, so nothing the key's own policy grants is lost. The domain must be in
-        ``KeyRingArgs.admitted_later`` (its key ignores its own policy input), and is admitted once.
+        ``KeyRingArgs.admitted_later`` (its key ignores its own policy input), and is admitted once;
+        :meth:`require_admitted` then tells whether every such domain was.
         """
-        if domain not in self._args.admitted_later:
-            raise ValueError(f"domain {domain!r} is not in KeyRingArgs.admitted_later: its key would "
-                             "fight the KeyPolicy over the policy")
-        if domain in self.policies:
-            raise ValueError(f"domain {domain!r} is already admitted: give admit() every statement at once")
+        self._admissions.claim(domain)
         (spec,) = [d for d in self._args.domains if d.name == domain]
         context, regions, key = self._context, self._regions, self.keys[domain]
         policy = pulumi.Output.all(context.partition, context.account_id, statements).apply(
@@ -229,3 +227,8 @@ class KeyRing(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
         )
         return self.policies[domain]
+
+    def require_admitted(self) -> None:
+        """Raise if a domain of ``admitted_later`` was never admitted: its key ignores its own
+        policy input, so without the KeyPolicy no later change to that policy would ever apply."""
+        self._admissions.require_all(f"key ring {self._ring_name!r}")

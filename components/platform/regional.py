@@ -27,7 +27,7 @@ from components.data.nosql_tables import NoSqlTables, NoSqlTablesArgs
 from components.data.object_storage import ObjectStore, ObjectStoreArgs
 from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig, StorageConfig
 from components.data.sql_database import SqlDatabase, SqlDatabaseArgs
-from components.edge.cdn import CLOUDFRONT_LOG_DELIVERY_STATEMENTS, assets_bucket_policy_statement_for_account
+from components.edge.cdn import CLOUDFRONT_LOG_DELIVERY_STATEMENTS
 from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs, alb_log_delivery_statement
 from components.edge.settings import EdgeConfig
@@ -52,8 +52,9 @@ class RegionalPlatformArgs:
     """A second region whose replicas must decrypt this region's data: keys are then
     multi-Region (the DR region, from the primary's point of view)."""
     admit_cdn: bool = False
-    """The global CDN reads this slice's assets bucket (SSE-KMS with the data key): the data
-    key's policy is then completed by :meth:`KeyRing.admit` once the distribution exists."""
+    """The global CDN reads this slice's assets bucket (SSE-KMS with the data key): the assets
+    bucket's policy and the data key's are then completed by :meth:`ObjectStore.admit` and
+    :meth:`KeyRing.admit` once the distribution exists (then :meth:`require_admitted`)."""
     name_prefix: str = ""
     """Prefix of every child's logical name. The primary keeps none, so its resources keep the
     names they had before the slice existed; a second slice needs one (URNs carry no parent
@@ -121,9 +122,10 @@ class RegionalPlatform(pulumi.ComponentResource):
                 extra_statements={
                     # The ALB and CloudFront deliver their access logs here.
                     "logs": (alb_log_delivery_statement(region), *CLOUDFRONT_LOG_DELIVERY_STATEMENTS),
-                    # The CDN reads the assets through Origin Access Control.
-                    "assets": (assets_bucket_policy_statement_for_account,),
                 },
+                # The CDN reads the assets through Origin Access Control, and its distribution
+                # is built from the assets bucket: the policy naming it comes with admit().
+                admitted_later=frozenset({"assets"} if args.admit_cdn else ()),
             ),
             opts=self._child(ObjectStore),
         )
@@ -218,6 +220,11 @@ class RegionalPlatform(pulumi.ComponentResource):
             self.sql.grant_connect(role, uses.sql.user)
         if uses.cache:
             self.cache.grant_connect(role)
+
+    def require_admitted(self) -> None:
+        """Raise if a policy this slice left to be admitted later (``admit_cdn``) never was."""
+        self.storage.require_admitted()
+        self.keys.require_admitted()
 
     def _child(self, component: type | None = None,
                depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:

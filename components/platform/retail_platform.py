@@ -13,7 +13,13 @@ import pulumi_random as random
 
 from components.common.context import StackContext
 from components.data.object_storage import ObjectStore, account_public_access_block
-from components.edge.cdn import AssetsBucket, Cdn, CdnArgs, assets_key_policy_statement
+from components.edge.cdn import (
+    AssetsBucket,
+    Cdn,
+    CdnArgs,
+    assets_bucket_policy_statement,
+    assets_key_policy_statement,
+)
 from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.platform.regional import RegionalPlatform, RegionalPlatformArgs
 from config.rules import environment_warnings, loosened_defaults
@@ -86,9 +92,12 @@ class RetailPlatform(pulumi.ComponentResource):
                     origin_secret=origin_secret.result, services=config.services, depends_on=[primary.storage]),
             opts=child,
         )
-        # The assets bucket is SSE-KMS with the data key: OAC reads fail with 403 unless the
-        # key's policy lets this distribution decrypt, as the bucket policy lets it read.
+        # OAC reads need both policies to name this distribution: the bucket's to read, and
+        # (the bucket is SSE-KMS with the data key) the key's to decrypt, else 403.
+        primary.storage.admit("assets", pulumi.Output.all(assets.arn, self.cdn.arn).apply(
+            lambda arns: [assets_bucket_policy_statement(arns[0], arns[1])]))
         primary.keys.admit("data", self.cdn.arn.apply(lambda arn: [assets_key_policy_statement(arn)]))
+        primary.require_admitted()
 
         self.outputs = {
             "environment": config.environment.value,

@@ -472,6 +472,82 @@ def test_extra_statements_for_an_unknown_purpose_are_refused():
         "extra_statements for unknown purposes albLogs; purposes: assets, dataLake, logs, backups"]
 
 
+
+# -- policies admitted later ----------------------------------------------------------------
+
+READ_ASSETS = {"Sid": "AllowCdnRead", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+               "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::assets/*"]}
+
+
+def admitted_later(admits: list[tuple[str, list[dict[str, Any]]]], *, require: bool = True
+                   ) -> tuple[ResourceGraph, list[Exception]]:
+    """The store with ``assets`` admitted later, then each of ``admits`` in turn (errors kept)."""
+    flat = PROJECT.stack_config("dev")
+    config = parse_stack_config(flat)
+    errors: list[Exception] = []
+
+    def program() -> None:
+        store = ObjectStore("storage",
+            stack_context(conventions=config.conventions("dev"), region=config.region, account_id=ACCOUNT_ID),
+            ObjectStoreArgs(settings=config.storage, data_key_arn=KEY_ARN, admitted_later=frozenset({"assets"})))
+        calls = [lambda purpose=purpose, statements=statements: store.admit(purpose, statements)
+                 for purpose, statements in admits]
+        for call in [*calls, *([store.require_admitted] if require else [])]:
+            try:
+                call()
+            except (KeyError, ValueError) as error:
+                errors.append(error)
+
+    return run_program(program, project=PROJECT.name, stack="dev", config=flat), errors
+
+
+def test_admit_writes_the_policy_the_purpose_always_had_plus_the_statements():
+    before, now = build("dev"), admitted_later([("assets", [READ_ASSETS])])[0]
+    (policy,) = [p for p in now.of_type(POLICY) if p.parent == buckets(now)["assets"].urn]
+    (old,) = [p for p in before.of_type(POLICY) if p.parent == buckets(before)["assets"].urn]
+    # Same name, parent and type: the same URN, so the engine updates the policy in place.
+    assert (policy.urn, policy.dependencies) == (old.urn, old.dependencies)
+    assert json.loads(policy.inputs["policy"])["Statement"] == [
+        *json.loads(old.inputs["policy"])["Statement"], READ_ASSETS]
+    assert len(now.of_type(POLICY)) == len(before.of_type(POLICY))
+
+
+def test_a_purpose_admitted_later_has_no_policy_until_admitted():
+    graph, errors = admitted_later([], require=False)
+    assert errors == []
+    assert set(settings(graph, POLICY)) == {"dataLake", "logs", "backups"}
+
+
+def test_admitting_twice_is_refused():
+    graph, errors = admitted_later([("assets", [READ_ASSETS]), ("assets", [READ_ASSETS])])
+    assert [str(e) for e in errors] == [
+        "purpose 'assets' is already admitted: give admit() every statement at once"]
+    assert "assets" in settings(graph, POLICY)
+
+
+def test_admitting_a_purpose_not_declared_is_refused():
+    _, errors = admitted_later([("dataLake", [READ_ASSETS]), ("media", [READ_ASSETS]), ("assets", [READ_ASSETS])])
+    assert [str(e) for e in errors] == [
+        "purpose 'dataLake' is not in ObjectStoreArgs.admitted_later: its bucket policy is written with the bucket",
+        "\"no bucket for purpose 'media'; purposes: assets, dataLake, logs, backups\""]
+
+
+def test_a_purpose_never_admitted_is_an_error():
+    _, errors = admitted_later([])
+    assert [str(e) for e in errors] == [
+        "object store 'storage': purpose assets declared in ObjectStoreArgs.admitted_later but never admitted: "
+        "call admit() for each"]
+
+
+@pytest.mark.parametrize("purposes, message", [
+    ({"media"}, "admitted_later names no bucket purpose: media"),
+    ({"logs"}, "admitted_later cannot hold 'logs'"),
+])
+def test_store_args_refuse_what_cannot_be_admitted_later(purposes, message):
+    config = parse_stack_config(PROJECT.stack_config("dev"))
+    with pytest.raises(ValueError, match=message):
+        ObjectStoreArgs(settings=config.storage, data_key_arn=KEY_ARN, admitted_later=frozenset(purposes))
+
 # -- pure documents -------------------------------------------------------------------------
 
 def every_document() -> dict[str, dict[str, Any]]:

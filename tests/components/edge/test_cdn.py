@@ -17,7 +17,6 @@ from components.edge.cdn import (
     Cdn,
     CdnArgs,
     assets_bucket_policy_statement,
-    assets_bucket_policy_statement_for_account,
     assets_key_policy_statement,
     cloudfront_log_delivery_acl_check_statement,
     cloudfront_log_delivery_write_statement,
@@ -266,8 +265,6 @@ def test_assets_statements_name_the_distribution():
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert statement["Action"] == ["s3:GetObject"] and statement["Resource"] == [f"{ASSETS.arn}/*"]
     assert statement["Condition"] == {"StringEquals": {"AWS:SourceArn": dist}}
-    account = assets_bucket_policy_statement_for_account(ASSETS.arn, "aws", ACCOUNT_ID)
-    assert account["Condition"]["ArnLike"]["AWS:SourceArn"] == f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/*"
     key = assets_key_policy_statement(dist)
     assert key["Action"] == ["kms:Decrypt"] and key["Condition"] == {"StringEquals": {"AWS:SourceArn": dist}}
 

@@ -16,13 +16,17 @@ import pytest
 
 from blueprint.graph import Resource, ResourceGraph
 from blueprint.mocks import ACCOUNT_ID, PARTITION
-from components.edge.cdn import assets_bucket_policy_statement_for_account, assets_key_policy_statement
-from components.foundation.keys import KEY_DOMAINS, KeyRingArgs, key_policy
+from blueprint.synth import run_program
+from components.edge.cdn import assets_key_policy_statement
+from components.foundation.keys import KEY_DOMAINS, KeyRing, KeyRingArgs, key_policy
+from config.loader import parse_stack_config
+from tests.support import PROJECT, stack_context
 
 KEY = "aws:kms/key:Key"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 CLOUDFRONT = "cloudfront.amazonaws.com"
 DATA = next(d for d in KEY_DOMAINS if d.name == "data")
@@ -109,17 +113,40 @@ def test_the_cdn_reads_the_bucket_the_data_key_encrypts(stack_graph):
 
 
 def test_bucket_and_key_policies_agree_on_the_principal_and_the_distribution(stack_graph):
-    arn = distribution_arn(stack_graph)
+    # What the graph holds on both sides, not what the builders would make: the bucket's
+    # policy and the key's effective one name the same principal and the same single ARN.
     (key_statement,) = cloudfront_statements(effective_policy(stack_graph, data_key(stack_graph)))
-    bucket_statement = assets_bucket_policy_statement_for_account("arn:aws:s3:::assets", PARTITION, ACCOUNT_ID)
-    assert key_statement["Principal"] == bucket_statement["Principal"]
-    # The bucket admits this account's distributions; the key exactly this one, which is among them.
-    pattern = bucket_statement["Condition"]["ArnLike"]["AWS:SourceArn"]
-    assert arn.startswith(pattern.removesuffix("*"))
-    assert key_statement["Condition"]["StringEquals"]["AWS:SourceArn"] == arn
+    assets_policy = next(p for p in stack_graph.of_type(BUCKET_POLICY) if p.name.endswith("-assets-policy"))
+    (bucket_statement,) = cloudfront_statements(json.loads(assets_policy.inputs["policy"]))
+    assert key_statement["Principal"] == bucket_statement["Principal"] == {"Service": CLOUDFRONT}
+    assert bucket_statement["Condition"] == key_statement["Condition"] == {
+        "StringEquals": {"AWS:SourceArn": distribution_arn(stack_graph)}}
 
 
 def test_key_ring_args_refuse_an_unknown_admitted_domain():
     with pytest.raises(ValueError, match="names no domain"):
         KeyRingArgs(admitted_later=frozenset({"nope"}))
     assert KeyRingArgs(admitted_later=frozenset({"data"})).admitted_later == {"data"}
+
+
+def test_key_ring_admits_each_declared_domain_once_and_tells_when_one_never_was():
+    flat = PROJECT.stack_config("dev")
+    config = parse_stack_config(flat)
+    errors: list[Exception] = []
+
+    def program() -> None:
+        ring = KeyRing("keys", stack_context(conventions=config.conventions("dev"), region=config.region),
+                       KeyRingArgs(admitted_later=frozenset({"data", "logs"})))
+        for call in (lambda: ring.admit("secrets", []), lambda: ring.admit("data", []),
+                     lambda: ring.admit("data", []), ring.require_admitted):
+            try:
+                call()
+            except ValueError as error:
+                errors.append(error)
+
+    run_program(program, project=PROJECT.name, stack="dev", config=flat)
+    assert [str(e) for e in errors] == [
+        "domain 'secrets' is not in KeyRingArgs.admitted_later: its key would fight the KeyPolicy over the policy",
+        "domain 'data' is already admitted: give admit() every statement at once",
+        "key ring 'keys': domain logs declared in KeyRingArgs.admitted_later but never admitted: "
+        "call admit() for each"]
