@@ -379,8 +379,10 @@ class _Evaluator:
         for action, _ in ACTIONS["kms"]:
             for via in [None, *vias]:
                 contexts = self.contexts(principal, {"kms:ViaService": via} if via else None)
-                if any(self.decide(principal, action, store.arn, store.resource_policy, c, kms=True) for c in contexts):
-                    allowed.append(action if via is None else f"{action} via {via.split('.')[0]}")
+                label = action if via is None else f"{action} via {via.split('.')[0]}"
+                if label not in allowed and any(self.decide(principal, action, store.arn, store.resource_policy, c,
+                                                            kms=True) for c in contexts):
+                    allowed.append(label)
         return allowed
 
 
