@@ -103,6 +103,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "services": _services({"storefront": (1, 2), "catalog": (1, 2), "cart": (1, 2), "checkout": (1, 2)},
                               "250m", "256Mi"),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100"},
+        "dr": {"strategy": "none"},
     },
     Environment.staging: {
         "network": {
@@ -122,6 +123,10 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "services": _services({"storefront": (2, 6), "catalog": (2, 6), "cart": (2, 6), "checkout": (2, 6)},
                               "500m", "512Mi"),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100", "botControl": True},
+        # Rehearses recovery from copied backups: hours, at the price of the copies.
+        "dr": {"strategy": "backup-restore", "region": "eu-central-1",
+               "targets": {"databases": {"rpo": "2h", "rto": "4h"}, "objects": {"rpo": "2h", "rto": "4h"},
+                           "service": {"rto": "8h"}}},
     },
     Environment.prod: {
         "network": {
@@ -151,6 +156,11 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "services": _services({"storefront": (6, 200), "catalog": (3, 100), "cart": (3, 100),
                                "checkout": (3, 60)}, "1", "1Gi", pinned=True),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_200", "botControl": True, "anonymousIp": True},
+        # A region outage on a peak day costs minutes, and seconds of orders at most. Another
+        # EU region keeps customer data in the EU (GDPR).
+        "dr": {"strategy": "warm-standby", "region": "eu-central-1",
+               "targets": {"databases": {"rpo": "1s", "rto": "1m"}, "objects": {"rpo": "15m", "rto": "5m"},
+                           "service": {"rto": "5m"}}},
     },
 }
 

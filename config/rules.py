@@ -10,9 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from components.common.compliance import MIN_AUDIT_LOG_RETENTION_DAYS
 from components.common.settings import DataClassification, Environment
 from components.foundation.settings import PROD_MIN_AZ_COUNT
+from components.resilience.settings import DrConfig
 from config.capacity import capacity_problems
 from config.names import name_problems
 from config.raw import as_int
@@ -99,6 +102,23 @@ def environment_mismatch(data: Mapping[str, Any], stack: str | None) -> tuple[st
     return None
 
 
+def dr_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The DR region is another region, and the declared objectives are ones the strategy meets
+    (each problem at the target's key, naming the strategy and the one that would meet it)."""
+    raw = data.get("dr")
+    if not isinstance(raw, Mapping):
+        return []
+    try:
+        dr = DrConfig.model_validate(raw)
+    except ValidationError:
+        return []  # field errors are the schema's to report
+    problems = [(f"dr.{path}", message) for path, message in dr.unmet()]
+    if dr.region is not None and dr.region == data.get("region"):
+        problems.append(("dr.region", f"{dr.region!r} is the primary region (aws:region); a DR region must be "
+                         "a different region"))
+    return problems
+
+
 def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> list[tuple[str, str]]:
     """Rules that span several keys, as (key path, message) pairs.
 
@@ -113,12 +133,7 @@ def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> l
     problems += name_problems(data, stack)
     problems += capacity_problems(data)
     problems += uses_problems(data)
-    region, dr_region = data.get("region"), data.get("drRegion")
-    if dr_region is not None and dr_region == region:
-        problems.append((
-            "drRegion",
-            f"{dr_region!r} is the primary region; a DR region must be a different region",
-        ))
+    problems += dr_problems(data)
     is_prod = data.get("environment") == Environment.prod.value
     classification = data.get("dataClassification")
     if is_prod and isinstance(classification, str) and classification not in PROD_CLASSIFICATIONS \

@@ -14,6 +14,7 @@ from components.compute.settings import KubernetesConfig, ServiceConfig
 from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig, StorageConfig
 from components.edge.settings import EdgeConfig
 from components.foundation.settings import NetworkConfig
+from components.resilience.settings import DrConfig
 
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 
@@ -30,8 +31,9 @@ class StackConfig(SettingsModel):
     region: str = Field(description="Primary region, from `aws:region`.")
     dr_region: str | None = Field(
         default=None,
-        description="Disaster-recovery region. When set, KMS keys are multi-Region.",
+        description="Replaced by `retail:dr` (strategy and region); refused with the migration.",
     )
+    dr: DrConfig = Field(description="Disaster recovery: the strategy, its region and the declared RPO/RTO.")
     network: NetworkConfig
     storage: StorageConfig
     sql: SqlConfig
@@ -64,7 +66,18 @@ class StackConfig(SettingsModel):
             raise ValueError("; ".join(problems))
         return services
 
-    @field_validator("region", "dr_region")
+    @field_validator("dr_region")
+    @classmethod
+    def _moved_to_dr(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError(
+                f"retail:drRegion was replaced by retail:dr, which also says what the DR region holds: write "
+                f"`retail:dr: {{strategy: backup-restore, region: {value}}}` (backup-restore is the closest to what "
+                "drRegion did: multi-Region keys, plus backups copied there), or pilot-light, warm-standby, "
+                "active-active; see the README's disaster recovery section")
+        return value
+
+    @field_validator("region")
     @classmethod
     def _known_region(cls, value: str | None) -> str | None:
         if value is not None and not _REGION_PATTERN.match(value):

@@ -37,3 +37,9 @@ class StackContext:
     def in_region(self, region: str) -> StackContext:
         """The same stack, building in another region (the DR slice, us-east-1 for CloudFront)."""
         return dataclasses.replace(self, region=region)
+
+    def for_dr(self, region: str) -> StackContext:
+        """The DR region's slice: its region, and physical names qualified with ``dr`` so that
+        account-wide and global names (IAM roles, S3 buckets) do not collide with the primary's."""
+        return dataclasses.replace(self, region=region,
+                                   conventions=dataclasses.replace(self.conventions, qualifier="dr"))

@@ -40,6 +40,9 @@ class Conventions:
     data_classification: str
     stack: str
     project: str = PROJECT
+    qualifier: str = ""
+    """Set for the DR region's slice ("dr"): IAM roles and S3 buckets have account-wide (or
+    global) names, so a second slice's physical names must differ from the primary's."""
 
     @property
     def standard_tags(self) -> dict[str, str]:
@@ -78,7 +81,8 @@ class Conventions:
         digits and hyphens (a stack named ``eu_prod.2``) become hyphens, which every AWS name
         accepts.
         """
-        name = _UNSAFE.sub("-", "-".join((self.project, self.stack, *parts)).lower())
+        prefix = (self.project, self.stack, *((self.qualifier,) if self.qualifier else ()))
+        name = _UNSAFE.sub("-", "-".join((*prefix, *parts)).lower())
         if len(name) > max_length:
             raise ValueError(f"physical name {name!r} is longer than {max_length} characters")
         return name

@@ -55,7 +55,7 @@ class RetailPlatform(pulumi.ComponentResource):
             RegionalPlatformArgs(
                 network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
                 cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
-                origin_secret=origin_secret.result, key_replica_region=config.dr_region, admit_cdn=True,
+                origin_secret=origin_secret.result, key_replica_region=config.dr.region, admit_cdn=True,
                 # Before the slice existed its components were this component's children.
                 moved_from=self,
             ),
@@ -102,7 +102,8 @@ class RetailPlatform(pulumi.ComponentResource):
         self.outputs = {
             "environment": config.environment.value,
             "region": config.region,
-            "drRegion": config.dr_region,
+            "drRegion": config.dr.region,
+            "drStrategy": config.dr.strategy.value,
             "vpcId": primary.network.vpc.id,
             "privateSubnetIds": primary.network.subnet_ids["private"],
             "isolatedSubnetIds": primary.network.subnet_ids["isolated"],

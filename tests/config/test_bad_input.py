@@ -176,7 +176,7 @@ def test_lines_point_at_nested_keys_and_list_entries(tmp_path):
 
 @pytest.mark.parametrize(("key", "section", "path", "suggested"), [
     ("aws:region", "eu-west-9", "aws:region", "eu-west-"),
-    ("drRegion", "eu-centrl-1", "retail:drRegion", "eu-central-1"),
+    ("dr", {"region": "eu-centrl-1"}, "retail:dr.region", "eu-central-1"),
     ("kubernetes", {"systemNodes": {"instanceType": "m7g.lareg"}}, "retail:kubernetes.systemNodes.instanceType",
      "m7g.large"),
     ("kubernetes", {"karpenter": {"instanceFamilies": ["m7gg"]}}, "retail:kubernetes.karpenter.instanceFamilies",

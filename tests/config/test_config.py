@@ -76,6 +76,7 @@ def test_a_minimal_stack_gets_its_presets_network(environment):
     assert config.environment is Environment(environment)
     assert config.network.model_dump() == PRESET_NETWORKS[environment]
     assert config.dr_region is None
+    assert config.dr.region is None or config.dr.region != config.region
 
 
 @pytest.mark.parametrize("environment", list(PRESET_NETWORKS))
@@ -129,8 +130,16 @@ BAD_INPUTS = [
      ["42 is not a CloudWatch Logs retention period", "use one of", "30, 60, 90"]),
     ("nat-strategy-typo", "dev", {"retail:network": {"natStrategy": "perAZ"}}, (),
      "retail:network.natStrategy", ["'perAZ'", "'single' or 'perAz'"]),
-    ("dr-region-is-primary", "prod", {"retail:drRegion": "eu-west-1"}, (),
-     "retail:drRegion", ["'eu-west-1' is the primary region", "different region"]),
+    ("dr-region-is-primary", "prod", {"retail:dr": {"strategy": "warm-standby", "region": "eu-west-1"}}, (),
+     "retail:dr.region", ["'eu-west-1' is the primary region", "different region"]),
+    ("dr-region-renamed", "prod", {"retail:drRegion": "eu-central-1"}, (),
+     "retail:drRegion", ["replaced by retail:dr", "strategy: backup-restore, region: eu-central-1"]),
+    ("dr-target-beyond-the-strategy", "staging",
+     {"retail:dr": {"strategy": "backup-restore", "region": "eu-central-1", "targets": {"service": {"rto": "5m"}}}},
+     (), "retail:dr.targets.service.rto", ["RTO 5m", "retail:dr.strategy backup-restore", "8h",
+                                           "choose strategy warm-standby"]),
+    ("dr-without-region", "staging", {"retail:dr": {"strategy": "pilot-light", "region": None}}, (),
+     "retail:dr", ["needs a DR region"]),
     ("unknown-environment-alone", "prd", {}, (),
      "retail:environment", ["'prd'", "'dev', 'staging' or 'prod'"]),
     ("unknown-data-classification", "dev", {"retail:dataClassification": "secret"}, (),
@@ -151,8 +160,8 @@ BAD_INPUTS = [
      "aws:region", ["'eu-west' is not an AWS region name", "e.g. 'eu-west-1'"]),
     ("region-upper-case", "dev", {"aws:region": "EU-WEST-1"}, (),
      "aws:region", ["not an AWS region name"]),
-    ("dr-region-malformed", "prod", {"retail:drRegion": "eu-central"}, (),
-     "retail:drRegion", ["'eu-central' is not an AWS region name"]),
+    ("dr-region-malformed", "prod", {"retail:dr": {"region": "eu-centrl-1"}}, (),
+     "retail:dr.region", ["'eu-centrl-1' is not an AWS region", "did you mean 'eu-central-1'"]),
 ]
 
 
@@ -214,7 +223,7 @@ def test_special_purpose_ranges_are_not_accepted_as_private(cidr):
 def test_several_mistakes_give_one_error_with_one_line_each():
     config = raw("prod", {
         "retail:ownr": "platform-team@example.com",
-        "retail:drRegion": "eu-west-1",
+        "retail:drRegion": "eu-central-1",
         "retail:network": {"azCount": 2},
     })
 
@@ -358,8 +367,9 @@ def test_the_prod_stack_has_a_separate_dr_region_three_azs_and_a_nat_per_az():
     config = parse_stack_config(PROJECT.stack_config("prod"))
 
     assert config.is_prod
-    assert config.dr_region is not None
-    assert config.dr_region != config.region
+    assert config.dr.strategy.value == "warm-standby"
+    assert config.dr.region is not None
+    assert config.dr.region != config.region
     assert config.network.az_count >= 3
     assert config.network.nat_strategy == "perAz"
 
@@ -376,16 +386,16 @@ def runtime_config(monkeypatch):
 
 
 def test_load_stack_config_reads_the_runtime_config(runtime_config):
-    runtime_config(raw("prod", {"retail:drRegion": "eu-central-1"}))
+    runtime_config(raw("prod", {"retail:dr": {"region": "eu-north-1"}}))
 
     config = load_stack_config(stack="test")
 
     assert config.is_prod
-    assert config.dr_region == "eu-central-1"
+    assert config.dr.region == "eu-north-1"
 
 
 def test_load_stack_config_turns_config_errors_into_a_run_error_naming_every_key(runtime_config):
-    runtime_config(raw("prod", {"retail:ownr": "x", "retail:drRegion": "eu-west-1"}))
+    runtime_config(raw("prod", {"retail:ownr": "x", "retail:drRegion": "eu-central-1"}))
 
     with pytest.raises(pulumi.RunError) as info:
         load_stack_config(stack="test")

@@ -41,7 +41,7 @@ def test_keys_are_protected_in_prod_only(graph_of, stack, protected):
 def test_keys_are_multi_region_exactly_when_a_dr_region_is_set(graph_of, synth_with):
     assert all(k.inputs["multiRegion"] is True for k in graph_of("prod").of_type(KEY))
     assert all(k.inputs["multiRegion"] is False for k in graph_of("dev").of_type(KEY))
-    with_dr = synth_with("dev", drRegion="eu-central-1")
+    with_dr = synth_with("dev", dr={"strategy": "backup-restore", "region": "eu-central-1"})
     assert all(k.inputs["multiRegion"] is True for k in with_dr.of_type(KEY))
 
 
