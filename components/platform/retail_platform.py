@@ -22,6 +22,7 @@ from components.edge.cdn import (
 )
 from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.platform.regional import RegionalPlatform, RegionalPlatformArgs
+from components.resilience.objectives import REPLICATING
 from config.rules import environment_warnings, loosened_defaults
 from config.stack import StackConfig
 
@@ -55,7 +56,7 @@ class RetailPlatform(pulumi.ComponentResource):
             RegionalPlatformArgs(
                 network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
                 cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
-                origin_secret=origin_secret.result, key_replica_region=config.dr.region, admit_cdn=True,
+                origin_secret=origin_secret.result, key_replica_region=config.dr.region if config.dr.strategy in REPLICATING else None, admit_cdn=True,
                 # Before the slice existed its components were this component's children.
                 moved_from=self,
             ),

@@ -169,6 +169,12 @@ COMPUTE: dict[Strategy, str] = {
     Strategy.warm_standby: "the full slice at minimum size", Strategy.active_active: "the full slice at full size",
 }
 
+#: Strategies that replicate data continuously: their DR-region keys are replicas of the
+#: primary's multi-Region keys. Backup and restore copies re-encrypt with the DR vault's own
+#: key, so it needs no multi-Region key (KMS cannot make an existing key multi-Region: asking
+#: for it replaces the key).
+REPLICATING = frozenset({Strategy.pilot_light, Strategy.warm_standby, Strategy.active_active})
+
 STORE_KINDS_OF_TIER = {tier: [k for k, t in TIER_OF.items() if t is tier] for tier in Tier}
 
 
