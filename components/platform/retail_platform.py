@@ -56,7 +56,8 @@ class RetailPlatform(pulumi.ComponentResource):
             RegionalPlatformArgs(
                 network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
                 cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
-                origin_secret=origin_secret.result, key_replica_region=config.dr.region if config.dr.strategy in REPLICATING else None, admit_cdn=True,
+                origin_secret=origin_secret.result, admit_cdn=True,
+                key_replica_region=config.dr.region if config.dr.strategy in REPLICATING else None,
                 # Before the slice existed its components were this component's children.
                 moved_from=self,
             ),
