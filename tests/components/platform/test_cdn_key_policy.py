@@ -82,7 +82,8 @@ def test_the_data_key_keeps_every_statement_it_had(stack_graph):
     assert [s["Sid"] for s in effective["Statement"]] == [
         "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes", "AllowCloudFrontDecryptAssets"]
     # The key's own document is still the one key_policy() builds (the key is not changed).
-    regions = [stack_graph.region] + ([stack_graph.outputs["drRegion"]] if stack_graph.outputs["drRegion"] else [])
+    # A multi-Region key's policy also serves its replica in the DR region.
+    regions = [stack_graph.region] + ([stack_graph.outputs["drRegion"]] if key.inputs["multiRegion"] else [])
     assert own == key_policy(DATA, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions)
     assert effective == key_policy(DATA, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions,
                                    extra_statements=[assets_key_policy_statement(distribution_arn(stack_graph))])
