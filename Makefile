@@ -53,9 +53,10 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/basedpyright --project pyproject.toml
 
-## bench: synthesis time per stack against the mock engine's floor
+## bench: synthesis time per stack against the mock engine's floor, and each stack's deploy critical path
 bench: $(PLAN_STAMP)
 	$(BIN)/python benchmarks/synth.py
+	$(BIN)/python benchmarks/critical_path.py
 
 ## lock: rewrite requirements-dev.lock and requirements-plan.lock from the requirements files (needs PyPI)
 lock: $(DEV_STAMP)
