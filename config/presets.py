@@ -158,7 +158,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_200", "botControl": True, "anonymousIp": True},
         # A region outage on a peak day costs minutes, and seconds of orders at most. Another
         # EU region keeps customer data in the EU (GDPR).
-        "dr": {"strategy": "warm-standby", "region": "eu-central-1",
+        "dr": {"strategy": "warm-standby", "region": "eu-central-1", "cidr": "10.31.0.0/16",
                "targets": {"databases": {"rpo": "1s", "rto": "1m"}, "objects": {"rpo": "15m", "rto": "5m"},
                            "service": {"rto": "5m"}}},
     },

@@ -6,6 +6,7 @@ together with field errors in one message, and they run once, from the loader.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,13 @@ from pydantic import ValidationError
 from components.common.compliance import MIN_AUDIT_LOG_RETENTION_DAYS
 from components.common.settings import DataClassification, Environment
 from components.foundation.settings import PROD_MIN_AZ_COUNT
+from components.resilience.objectives import (
+    GLOBAL_DATASTORE_STRATEGIES,
+    GLOBAL_TABLE_STREAM_VIEW,
+    REPLICATING,
+    Strategy,
+    supports_global_datastore,
+)
 from components.resilience.settings import DrConfig
 from config.capacity import capacity_problems
 from config.names import name_problems
@@ -116,6 +124,40 @@ def dr_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     if dr.region is not None and dr.region == data.get("region"):
         problems.append(("dr.region", f"{dr.region!r} is the primary region (aws:region); a DR region must be "
                          "a different region"))
+    network = data.get("network")
+    primary_cidr = network.get("cidr") if isinstance(network, Mapping) else None
+    if dr.cidr is not None and isinstance(primary_cidr, str):
+        try:
+            overlap = ipaddress.ip_network(dr.cidr).overlaps(ipaddress.ip_network(primary_cidr))
+        except ValueError:
+            overlap = False  # the primary's field error says why
+        if overlap:
+            problems.append(("dr.cidr", f"{dr.cidr} overlaps retail:network.cidr {primary_cidr}: the regions could "
+                             "never be peered; choose a range apart from it"))
+    if dr.strategy in REPLICATING:
+        problems += _replication_problems(data, dr.strategy)
+    return problems
+
+
+def _replication_problems(data: Mapping[str, Any], strategy: Strategy) -> list[tuple[str, str]]:
+    """Store settings the replicating strategies cannot work with."""
+    problems: list[tuple[str, str]] = []
+    nosql = data.get("nosql")
+    tables = nosql.get("tables") if isinstance(nosql, Mapping) else None
+    for index, table in enumerate(tables if isinstance(tables, list) else []):
+        view = table.get("stream") if isinstance(table, Mapping) else None
+        if isinstance(view, str) and view != GLOBAL_TABLE_STREAM_VIEW:
+            problems.append((f"nosql.tables[{index}].stream", f"retail:dr.strategy {strategy.value} makes "
+                             f"{table.get('name')!r} a global table, which replicates through a "
+                             f"{GLOBAL_TABLE_STREAM_VIEW} stream; set stream to {GLOBAL_TABLE_STREAM_VIEW} "
+                             "(a consumer still sees every change)"))
+    cache = data.get("cache")
+    node_type = cache.get("nodeType") if isinstance(cache, Mapping) else None
+    if strategy in GLOBAL_DATASTORE_STRATEGIES and isinstance(node_type, str) \
+            and not supports_global_datastore(node_type):
+        problems.append(("cache.nodeType", f"retail:dr.strategy {strategy.value} keeps a Global Datastore "
+                         f"secondary of the cache, which {node_type} cannot join (no burstable t nodes); "
+                         "choose e.g. cache.r7g.large or cache.m7g.large"))
     return problems
 
 

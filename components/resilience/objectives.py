@@ -175,6 +175,22 @@ COMPUTE: dict[Strategy, str] = {
 #: for it replaces the key).
 REPLICATING = frozenset({Strategy.pilot_light, Strategy.warm_standby, Strategy.active_active})
 
+#: Strategies that keep a Global Datastore secondary of the cache.
+GLOBAL_DATASTORE_STRATEGIES = frozenset({Strategy.warm_standby, Strategy.active_active})
+
+#: DynamoDB global tables (version 2019.11.21) replicate through the table's stream, which must
+#: carry new and old images.
+GLOBAL_TABLE_STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+
+
+def supports_global_datastore(node_type: str) -> bool:
+    """ElastiCache Global Datastore runs on the general-purpose and memory-optimised node
+    families of the current generations, not on burstable (t) nodes (ElastiCache User Guide,
+    'Replication across AWS Regions using global datastores', prerequisites)."""
+    family = node_type.removeprefix("cache.").split(".", 1)[0]
+    return not family.startswith("t")
+
+
 STORE_KINDS_OF_TIER = {tier: [k for k, t in TIER_OF.items() if t is tier] for tier in Tier}
 
 

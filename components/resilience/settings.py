@@ -6,7 +6,9 @@ from pydantic import Field, field_validator, model_validator
 
 from components.common.aws_catalog import check_region
 from components.common.settings import Bool, SettingsModel
+from components.foundation.settings import NetworkConfig
 from components.resilience.objectives import (
+    REPLICATING,
     Strategy,
     Tier,
     cheapest_meeting,
@@ -58,6 +60,10 @@ class DrConfig(SettingsModel):
     region: str | None = Field(default=None, description="The DR region; required unless strategy is none.")
     targets: Targets = Field(default_factory=Targets, description="Declared RPO/RTO per tier, checked against "
                              "what the strategy deploys.")
+    cidr: str | None = Field(
+        default=None, description="The DR region's VPC CIDR (its network is built like the primary's); "
+        "required by the strategies that build a network there, and apart from the primary's so the two can be "
+        "peered.")
     replication_time_control: Bool = Field(
         default=True, description="S3 Replication Time Control (15-minute SLA, extra cost) on replicated buckets; "
         "off leaves the objects' RPO unbounded.")
@@ -67,6 +73,14 @@ class DrConfig(SettingsModel):
     def _real_region(cls, value: str | None) -> str | None:
         return value if value is None else check_region(value)
 
+    @field_validator("cidr")
+    @classmethod
+    def _valid_cidr(cls, value: str | None) -> str | None:
+        # The same rules as the primary's network (RFC 1918, /16 to /22, no host bits).
+        return value if value is None else NetworkConfig.model_validate(
+            {"cidr": value, "azCount": 2, "natStrategy": "single", "interfaceEndpoints": False,
+             "flowLogRetentionDays": 30}).cidr
+
     @model_validator(mode="after")
     def _consistent(self) -> DrConfig:
         if self.strategy is Strategy.none:
@@ -75,6 +89,11 @@ class DrConfig(SettingsModel):
             return self
         if self.region is None:
             raise ValueError(f"strategy {self.strategy.value} needs a DR region: set region (e.g. 'eu-central-1')")
+        if self.strategy in REPLICATING and self.cidr is None:
+            raise ValueError(f"strategy {self.strategy.value} builds a network in {self.region}: set cidr, a range "
+                             "apart from retail:network.cidr (e.g. '10.31.0.0/16')")
+        if self.strategy not in REPLICATING and self.cidr is not None:
+            raise ValueError(f"strategy {self.strategy.value} builds no network in the DR region: remove cidr")
         return self
 
     def unmet(self) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from blueprint.synth import config_text
 from components.common.aws_limits import LOG_RETENTION_DAYS, MAX_TAG_VALUE_LENGTH, TAG_VALUE_PUNCTUATION
 from components.common.settings import Environment
 from config.loader import ConfigError, load_stack_config, parse_stack_config
+from config.presets import DEFAULT_TABLES
 from config.stack import StackConfig
 from tests.support import PROJECT, STACKS
 
@@ -138,6 +139,16 @@ BAD_INPUTS = [
      {"retail:dr": {"strategy": "backup-restore", "region": "eu-central-1", "targets": {"service": {"rto": "5m"}}}},
      (), "retail:dr.targets.service.rto", ["RTO 5m", "retail:dr.strategy backup-restore", "8h",
                                            "choose strategy warm-standby"]),
+    ("dr-network-overlaps-the-primary", "prod", {"retail:dr": {"cidr": "10.30.128.0/20"}}, (),
+     "retail:dr.cidr", ["overlaps retail:network.cidr 10.30.0.0/16", "peered"]),
+    ("dr-network-missing", "staging", {"retail:dr": {"strategy": "pilot-light", "region": "eu-central-1"}}, (),
+     "retail:dr", ["builds a network in eu-central-1", "set cidr"]),
+    ("dr-cache-on-burstable-nodes", "prod", {"retail:cache": {"nodeType": "cache.t4g.medium"}}, (),
+     "retail:cache.nodeType", ["Global Datastore", "cache.t4g.medium", "cache.r7g.large"]),
+    ("dr-table-stream-view", "prod",
+     {"retail:nosql": {"tables": [{**t, "stream": "KEYS_ONLY"} if t["name"] == "inventory" else t
+                                  for t in DEFAULT_TABLES]}}, (),
+     "retail:nosql.tables[2].stream", ["global table", "NEW_AND_OLD_IMAGES"]),
     ("dr-without-region", "staging", {"retail:dr": {"strategy": "pilot-light", "region": None}}, (),
      "retail:dr", ["needs a DR region"]),
     ("unknown-environment-alone", "prd", {}, (),
