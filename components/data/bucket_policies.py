@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from components.common.grants import KMS_DECRYPT, KMS_ENCRYPT, kms_via_service, policy_document, statement
+from components.common.grants import (
+    KMS_DECRYPT,
+    KMS_ENCRYPT,
+    kms_via_service,
+    policy_document,
+    service_trust_policy,
+    statement,
+)
 
 #: Where S3 server access logs land in the logs bucket: ``s3-access/<purpose>/``.
 ACCESS_LOG_PREFIX = "s3-access/"
@@ -163,6 +170,80 @@ def bucket_read_write_policy(bucket_arn: str, key_arn: str | None, region: str) 
 
 
 GrantBuilder = Callable[[str, str | None, str], dict[str, Any]]
+
+
+# -- replication ----------------------------------------------------------------------------
+
+#: The service principal S3 replication assumes its role as.
+S3_REPLICATION_PRINCIPAL = "s3.amazonaws.com"
+
+REPLICATION_SOURCE_BUCKET_ACTIONS = ("s3:GetReplicationConfiguration", "s3:ListBucket")
+REPLICATION_SOURCE_OBJECT_ACTIONS = (
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionTagging",
+)
+#: Replicating an Object Lock bucket copies each version's retention and legal hold: S3 reads
+#: them with the role's credentials (S3 User Guide, "Using Object Lock with S3 Replication").
+REPLICATION_OBJECT_LOCK_ACTIONS = ("s3:GetObjectLegalHold", "s3:GetObjectRetention")
+REPLICATION_DESTINATION_ACTIONS = ("s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags")
+#: Writing a replica needs a data key under the replica key; nothing more (no ReEncrypt,
+#: no Decrypt: S3 never reads the replica back for replication).
+REPLICATION_ENCRYPT = ("kms:Encrypt", "kms:GenerateDataKey")
+
+_S3_CONTEXT_KEY = "kms:EncryptionContext:aws:s3:arn"
+
+
+def replication_trust_policy(account_id: str) -> dict[str, Any]:
+    """Only S3, acting for this account's buckets, may assume the replication role."""
+    return service_trust_policy(S3_REPLICATION_PRINCIPAL, account_id)
+
+
+def _encryption_context(bucket_arns: Sequence[str]) -> list[str]:
+    # With bucket keys on, S3 asks KMS for a data key under the bucket's ARN; without them
+    # (versions written before bucket keys were enabled) under the object's ARN: admit both.
+    return [arn for bucket_arn in bucket_arns for arn in (bucket_arn, f"{bucket_arn}/*")]
+
+
+def _key_for_buckets(sid: str, key_arn: str, actions: Sequence[str], region: str,
+                     bucket_arns: Sequence[str]) -> dict[str, Any]:
+    stmt = kms_via_service(sid, key_arn, actions, "s3", region)
+    stmt["Condition"]["ArnLike"] = {_S3_CONTEXT_KEY: _encryption_context(bucket_arns)}
+    return stmt
+
+
+def replication_role_policy(*, source_bucket_arns: Sequence[str], destination_bucket_arns: Sequence[str],
+                            source_key_arn: str, source_region: str, replica_key_arn: str, replica_region: str,
+                            object_lock_bucket_arns: Sequence[str] = ()) -> dict[str, Any]:
+    """What S3 replication needs, and nothing else: read the source buckets' replication
+    configuration and their versions (with ACL, tags and, for Object Lock buckets, retention
+    and legal hold), replicate versions, deletes and tags into the destination buckets,
+    decrypt with the source key through S3 in the source region and encrypt with the replica
+    key through S3 in the replica region, each only for the buckets concerned.
+
+    ``object_lock_bucket_arns`` must be a subset of ``source_bucket_arns``.
+    """
+    stray = sorted(set(object_lock_bucket_arns) - set(source_bucket_arns))
+    if stray:
+        raise ValueError(f"object_lock_bucket_arns {stray} are not source buckets; list only buckets that replicate")
+    if source_region == replica_region:
+        raise ValueError(f"replica_region is the source region {source_region!r}: replication for disaster "
+                         "recovery must leave the region; give the DR region")
+    statements = [
+        statement("ReadReplicationConfiguration", REPLICATION_SOURCE_BUCKET_ACTIONS, source_bucket_arns),
+        statement("ReadSourceVersions", REPLICATION_SOURCE_OBJECT_ACTIONS, [f"{a}/*" for a in source_bucket_arns]),
+    ]
+    if object_lock_bucket_arns:
+        statements.append(statement("ReadSourceObjectLock", REPLICATION_OBJECT_LOCK_ACTIONS,
+                                    [f"{a}/*" for a in object_lock_bucket_arns]))
+    statements += [
+        statement("ReplicateIntoReplicas", REPLICATION_DESTINATION_ACTIONS,
+                  [f"{a}/*" for a in destination_bucket_arns]),
+        _key_for_buckets("DecryptSourceThroughS3", source_key_arn, KMS_DECRYPT, source_region, source_bucket_arns),
+        _key_for_buckets("EncryptReplicasThroughS3", replica_key_arn, REPLICATION_ENCRYPT, replica_region,
+                         destination_bucket_arns),
+    ]
+    return policy_document(*statements)
 
 
 # -- component ----------------------------------------------------------------------------

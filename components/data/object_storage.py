@@ -7,6 +7,14 @@ S3.5; uploads only with our encryption), server access logging to the logs bucke
 lifecycle configuration (S3.10, S3.13). Object Lock (S3.15) where the stack asks for it.
 
 The logs bucket is the one reasoned exception: see :data:`ACCESS_LOG_TARGET_EXCEPTION`.
+
+With :class:`BucketReplication` (the DR strategies that replicate), the buckets that hold data
+replicate to their counterparts of the DR region's store, re-encrypted there with the DR
+region's data key: see :data:`REPLICATED_PURPOSES`. The DR buckets need nothing more to take
+replicas: same account, so their policies need no grant for the role (their Deny statements
+concern ``s3:PutObject`` headers and plain HTTP; replication writes with ``s3:ReplicateObject``
+over TLS), and the DR key's policy delegates to IAM through the account root
+(components/foundation/keys.py), so the role's own policy is enough to use it.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from components.data.bucket_policies import (
     bucket_read_policy,
     bucket_read_write_policy,
     bucket_write_policy,
+    replication_role_policy,
+    replication_trust_policy,
 )
 from components.data.settings import BucketConfig, BucketsConfig, StorageConfig
 
@@ -43,6 +53,18 @@ ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
 
 #: S3 Glacier Flexible Retrieval.
 ARCHIVE_STORAGE_CLASS = "GLACIER"
+
+
+#: The purposes that replicate to the DR region: the ones that hold data. Never the logs
+#: bucket: access logs record the requests one region's buckets served; the DR region's store
+#: logs its own buckets' requests into its own logs bucket, and a replica of the primary's logs
+#: would mix two regions' records under the same prefixes (and the SSE-S3 logs bucket could not
+#: take SSE-KMS replicas without breaking ACCESS_LOG_TARGET_EXCEPTION's reason).
+REPLICATED_PURPOSES = ("assets", "dataLake", "backups")
+
+#: S3 Replication Time Control: the 15 minutes its SLA covers, and the threshold after which
+#: a replication counts as late in the replication metrics (the only value S3 accepts for both).
+REPLICATION_TIME_MINUTES = 15
 
 
 def purpose_slug(purpose: str) -> str:
@@ -60,6 +82,68 @@ def uses_kms(purpose: str) -> bool:
     return purpose != ACCESS_LOG_PURPOSE
 
 
+# -- replication ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReplicaBucket:
+    """A destination bucket: the DR region's store's bucket of the same purpose."""
+
+    name: pulumi.Input[str]
+    arn: pulumi.Input[str]
+
+
+def _region_of_arn(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[0] == "arn" else None
+
+
+@dataclass(frozen=True)
+class BucketReplication:
+    """Where the primary store's data buckets replicate: the DR slice's store.
+
+    Build it from the DR slice's :class:`ObjectStore` (itself built with ``context.for_dr``)
+    with :meth:`to_store`, or by hand with one :class:`ReplicaBucket` per purpose of
+    :data:`REPLICATED_PURPOSES`.
+    """
+
+    region: str
+    """The DR region: where the destination buckets and the replica key live."""
+    destinations: Mapping[str, ReplicaBucket]
+    """The destination bucket of each purpose of :data:`REPLICATED_PURPOSES`, no more, no less."""
+    replica_key_arn: pulumi.Input[str]
+    """The DR region's data key (the replica of the primary's multi-Region key): replicas are
+    encrypted with it, as the DR store's own buckets are."""
+    time_control: bool = True
+    """Replication Time Control (15 minutes, with metrics): the bounded RPO the objectives
+    table counts on (S3_REPLICATION_RTC); without it the RPO is unbounded (S3_REPLICATION)."""
+
+    def __post_init__(self) -> None:
+        if not self.region:
+            raise ValueError("BucketReplication.region is empty; give the DR region (retail:dr.region)")
+        missing = [p for p in REPLICATED_PURPOSES if p not in self.destinations]
+        if missing:
+            raise ValueError(f"BucketReplication.destinations lacks {', '.join(missing)}; give the DR store's "
+                             f"bucket for each of {', '.join(REPLICATED_PURPOSES)} (BucketReplication.to_store)")
+        extra = sorted(set(self.destinations) - set(REPLICATED_PURPOSES))
+        if extra:
+            raise ValueError(f"BucketReplication.destinations names {', '.join(extra)}, which never replicate "
+                             f"(each region keeps its own {ACCESS_LOG_PURPOSE!r}); remove them")
+        if isinstance(self.replica_key_arn, str):
+            key_region = _region_of_arn(self.replica_key_arn)
+            if key_region != self.region:
+                raise ValueError(f"BucketReplication.replica_key_arn {self.replica_key_arn!r} is not a key of "
+                                 f"{self.region!r}; give the DR region's data key (S3 encrypts the replica in "
+                                 "the destination's region)")
+
+    @classmethod
+    def to_store(cls, store: ObjectStore, replica_key_arn: pulumi.Input[str], *,
+                 time_control: bool = True) -> BucketReplication:
+        """Replicate into ``store``, the DR slice's object store, whose data key is ``replica_key_arn``."""
+        return cls(region=store.region, replica_key_arn=replica_key_arn, time_control=time_control,
+                   destinations={p: ReplicaBucket(store.bucket_name(p), store.bucket_arn(p))
+                                 for p in REPLICATED_PURPOSES})
+
+
 # -- component ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -74,6 +158,9 @@ class ObjectStoreArgs:
     """Purposes whose bucket policy also names a resource built after the store, from its
     bucket (the CloudFront distribution of the assets): their ``BucketPolicy`` is written by
     :meth:`ObjectStore.admit`, with those statements, instead of with the bucket."""
+    replication: BucketReplication | None = None
+    """Replicate the data buckets to the DR region's store (primary slice, replicating DR
+    strategies only); ``None`` for the DR slice's own store and when nothing replicates."""
 
     def __post_init__(self) -> None:
         refuse_unknown(self.admitted_later, bucket_configs(self.settings.buckets), "bucket purpose")
@@ -108,6 +195,10 @@ class ObjectStore(pulumi.ComponentResource):
 
     buckets: dict[str, aws.s3.Bucket]
     """Buckets by purpose, keyed as in the config (``assets``, ``dataLake``, ``logs``, ``backups``)."""
+    replication_role: aws.iam.Role | None
+    """The role S3 replicates the data buckets as, when the store replicates."""
+    replications: dict[str, aws.s3.BucketReplicationConfig]
+    """The replication configuration of each replicated purpose (empty when nothing replicates)."""
 
     def __init__(self, name: str, context: StackContext, args: ObjectStoreArgs,
                  opts: pulumi.ResourceOptions | None = None):
@@ -125,6 +216,9 @@ class ObjectStore(pulumi.ComponentResource):
         if unknown:
             raise ValueError(f"extra_statements for unknown purposes {', '.join(unknown)}; "
                              f"purposes: {', '.join(configs)}")
+        if args.replication is not None and args.replication.region == region:
+            raise ValueError(f"ObjectStoreArgs.replication.region is the store's own region {region!r}; give the "
+                             "DR region, and no replication for the DR slice's own store")
 
         self.buckets = {}
         for purpose, config in configs.items():
@@ -149,6 +243,7 @@ class ObjectStore(pulumi.ComponentResource):
 
         logs = self.buckets[ACCESS_LOG_PURPOSE]
         policies: dict[str, aws.s3.BucketPolicy] = {}
+        versionings: dict[str, aws.s3.BucketVersioning] = {}
         for purpose, bucket in self.buckets.items():
             config = configs[purpose]
             prefix = f"{name}-{purpose_slug(purpose)}"
@@ -161,6 +256,7 @@ class ObjectStore(pulumi.ComponentResource):
                 region=region,
                 opts=child,
             )
+            versionings[purpose] = versioning
             aws.s3.BucketOwnershipControls(
                 f"{prefix}-ownership",
                 bucket=bucket.id,
@@ -219,7 +315,62 @@ class ObjectStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=bucket, depends_on=[policies[ACCESS_LOG_PURPOSE]]),
             )
 
-        self.register_outputs({"bucketNames": {purpose: bucket.bucket for purpose, bucket in self.buckets.items()}})
+        self.replication_role = None
+        self.replications = {}
+        if args.replication is not None:
+            self._replicate(args.replication, configs, versionings)
+
+        outputs: dict[str, Any] = {"bucketNames": {purpose: bucket.bucket for purpose, bucket in self.buckets.items()}}
+        if args.replication is not None:
+            outputs["replicaBucketNames"] = {p: d.name for p, d in args.replication.destinations.items()}
+        self.register_outputs(outputs)
+
+    @property
+    def region(self) -> str:
+        return self._region
+
+    def _replicate(self, replication: BucketReplication, configs: Mapping[str, BucketConfig],
+                   versionings: Mapping[str, aws.s3.BucketVersioning]) -> None:
+        context, conv, name = self._context, self._context.conventions, self._name
+        physical = conv.physical_name("s3-replication")
+        role = aws.iam.Role(
+            f"{name}-replication",
+            description=f"S3 replication of {conv.physical_name()} data buckets to {replication.region}",
+            assume_role_policy=pulumi.Output.from_input(context.account_id).apply(
+                lambda account: json.dumps(replication_trust_policy(account), sort_keys=True)),
+            tags=conv.tags(physical),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.replication_role = role
+        sources = [self.buckets[p].arn for p in REPLICATED_PURPOSES]
+        destinations = [pulumi.Output.from_input(replication.destinations[p].arn) for p in REPLICATED_PURPOSES]
+        locked = [self.buckets[p].arn for p in REPLICATED_PURPOSES if configs[p].object_lock]
+        source_region, replica_region = self._region, replication.region
+
+        def render(values: list[Any]) -> dict[str, Any]:
+            source_arns, destination_arns, locked_arns, source_key, replica_key = values
+            return replication_role_policy(
+                source_bucket_arns=source_arns, destination_bucket_arns=destination_arns,
+                source_key_arn=source_key, source_region=source_region,
+                replica_key_arn=replica_key, replica_region=replica_region,
+                object_lock_bucket_arns=locked_arns)
+
+        document = pulumi.Output.all(pulumi.Output.all(*sources), pulumi.Output.all(*destinations),
+                                     pulumi.Output.all(*locked), self._key_arn,
+                                     replication.replica_key_arn).apply(render)
+        role_policy = attach(f"{name}-replication", role, document, parent=role)
+        for purpose in REPLICATED_PURPOSES:
+            bucket = self.buckets[purpose]
+            self.replications[purpose] = aws.s3.BucketReplicationConfig(
+                f"{name}-{purpose_slug(purpose)}-replication",
+                bucket=bucket.id,
+                role=role.arn,
+                rules=[replication_rule(replication, purpose)],
+                region=self._region,
+                # S3 refuses a replication configuration on a bucket whose versioning is not on,
+                # and the first replications fail until the role holds its policy.
+                opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versionings[purpose], role_policy]),
+            )
 
     def _encryption(self, prefix: str, bucket: aws.s3.Bucket, purpose: str, region: str,
                     opts: pulumi.ResourceOptions) -> aws.s3.BucketServerSideEncryptionConfiguration:
@@ -321,6 +472,49 @@ class ObjectStore(pulumi.ComponentResource):
             lambda values: build(values[0], values[1], self._region))
         # role._name is the role's logical name, as NoSqlTables names its grants.
         return attach(f"{self._name}-{purpose_slug(purpose)}-{access}-{role._name}", role, document, parent=role)
+
+
+def replication_rule(replication: BucketReplication, purpose: str) -> aws.s3.BucketReplicationConfigRuleArgs:
+    """The one rule of a replicated bucket: every object, delete markers included, to the DR
+    store's bucket of the same purpose, re-encrypted with the DR key."""
+    destination = replication.destinations[purpose]
+    enabled = "Enabled"
+    rtc = metrics = None
+    if replication.time_control:
+        rtc = aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+            status=enabled,
+            time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(
+                minutes=REPLICATION_TIME_MINUTES))
+        # RTC requires the metrics; they also give the replication-latency alarm its numbers.
+        metrics = aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+            status=enabled,
+            event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
+                minutes=REPLICATION_TIME_MINUTES))
+    return aws.s3.BucketReplicationConfigRuleArgs(
+        id=f"{purpose_slug(purpose)}-to-{replication.region}",
+        status=enabled,
+        priority=1,
+        # A filter makes it a V2 rule, the only kind that takes delete-marker replication; an
+        # empty prefix selects the whole bucket.
+        filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+        # A delete in the primary must read as a delete in the DR region, or a failover would
+        # resurrect deleted objects. Deletes of a version are never replicated (S3 does not),
+        # so a malicious permanent delete in one region cannot reach the other.
+        delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status=enabled),
+        # Every data bucket is SSE-KMS: without this S3 skips those objects silently.
+        source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+            sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                status=enabled)),
+        destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+            bucket=destination.arn,
+            # No storage_class: a replica keeps its source's class, so the DR copy costs and
+            # restores as the original does.
+            encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                replica_kms_key_id=replication.replica_key_arn),
+            replication_time=rtc,
+            metrics=metrics,
+        ),
+    )
 
 
 def lifecycle_rules(config: BucketConfig) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
