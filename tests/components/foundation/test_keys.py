@@ -41,8 +41,11 @@ def test_keys_are_protected_in_prod_only(graph_of, stack, protected):
 def test_keys_are_multi_region_exactly_when_a_dr_region_is_set(graph_of, synth_with):
     assert all(k.inputs["multiRegion"] is True for k in graph_of("prod").of_type(KEY))
     assert all(k.inputs["multiRegion"] is False for k in graph_of("dev").of_type(KEY))
-    with_dr = synth_with("dev", dr={"strategy": "backup-restore", "region": "eu-central-1"})
-    assert all(k.inputs["multiRegion"] is True for k in with_dr.of_type(KEY))
+    # Backup copies re-encrypt with the DR vault's key: backup-restore needs no multi-Region key.
+    backups = synth_with("dev", dr={"strategy": "backup-restore", "region": "eu-central-1"})
+    assert all(k.inputs["multiRegion"] is False for k in backups.of_type(KEY) if k.inputs["region"] == "eu-west-1")
+    replicated = synth_with("dev", dr={"strategy": "pilot-light", "region": "eu-central-1", "cidr": "10.11.0.0/16"})
+    assert all(k.inputs["multiRegion"] is True for k in replicated.of_type(KEY) if k.inputs["region"] == "eu-west-1")
 
 
 def test_key_policies_name_only_the_account_root_and_the_domains_services(stack_graph):
