@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.common.conventions import Conventions
+from components.resilience.objectives import REPLICATING
 
 #: Where ``Conventions.physical_name`` stops by default: the tightest common AWS limit.
 DEFAULT_NAME_LIMIT = 63
@@ -41,21 +42,23 @@ SERVICE_ROLE_SUFFIX = "workload"
 TABLE_NAME_LIMIT = 255
 
 
-def _conventions(stack: str) -> Conventions:
-    return Conventions(environment="", owner="", cost_center="", data_classification="", stack=stack)
+def _conventions(stack: str, qualifier: str = "") -> Conventions:
+    return Conventions(environment="", owner="", cost_center="", data_classification="", stack=stack,
+                       qualifier=qualifier)
 
 
 def _name(conventions: Conventions, *parts: str) -> str:
     return conventions.physical_name(*parts, max_length=10_000)
 
 
-def stack_name_problems(stack: str) -> list[tuple[str, str]]:
-    """The stack name is in every physical name: one too long breaks the tightest limit."""
-    conventions = _conventions(stack)
+def stack_name_problems(stack: str, *, dr_slice: bool = False) -> list[tuple[str, str]]:
+    """The stack name is in every physical name: one too long breaks the tightest limit. With
+    a DR region's slice, its names (``retail-<stack>-dr-...``) are the longer ones."""
+    variants = [_conventions(stack)] + ([_conventions(stack, "dr")] if dr_slice else [])
     # (what, name as shown, its full length, AWS's limit) for every stack-derived name.
     names = [(what, _name(conventions, *parts) + ("-<account>" if extra else ""),
               len(_name(conventions, *parts)) + extra, limit)
-             for what, parts, limit, extra in STACK_DERIVED_NAMES]
+             for conventions in variants for what, parts, limit, extra in STACK_DERIVED_NAMES]
     over = [name for name in names if name[2] > name[3]]
     if not over:
         return []
@@ -92,11 +95,12 @@ def table_name_problems(data: Mapping[str, Any], stack: str) -> list[tuple[str, 
     return problems
 
 
-def service_name_problems(data: Mapping[str, Any], stack: str) -> list[tuple[str, str]]:
+def service_name_problems(data: Mapping[str, Any], stack: str, *, dr_slice: bool = False) -> list[tuple[str, str]]:
     services = data.get("services")
     if not isinstance(services, list):
         return []
-    conventions, problems = _conventions(stack), []
+    # The DR slice's role of the same service is the longer name, when there is one.
+    conventions, problems = _conventions(stack, "dr" if dr_slice else ""), []
     for index, service in enumerate(services):
         name = service.get("name") if isinstance(service, Mapping) else None
         if not isinstance(name, str):
@@ -135,6 +139,8 @@ def path_collision_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
 def name_problems(data: Mapping[str, Any], stack: str | None) -> list[tuple[str, str]]:
     problems = path_collision_problems(data)
     if stack is not None:
-        problems = (stack_name_problems(stack) + table_name_problems(data, stack)
-                    + service_name_problems(data, stack) + problems)
+        dr = data.get("dr")
+        dr_slice = isinstance(dr, Mapping) and dr.get("strategy") in {s.value for s in REPLICATING}
+        problems = (stack_name_problems(stack, dr_slice=dr_slice) + table_name_problems(data, stack)
+                    + service_name_problems(data, stack, dr_slice=dr_slice) + problems)
     return problems
