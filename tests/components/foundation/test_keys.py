@@ -199,7 +199,7 @@ def test_replica_of_refuses_dr_region_and_incomplete_or_unknown_domains():
     arns = {d: f"arn:aws:kms:eu-west-1:123456789012:key/mrk-{d}" for d in DOMAINS}
     with pytest.raises(ValueError, match="replica_of and dr_region together"):
         KeyRingArgs(dr_region="eu-central-1", replica_of=arns)
-    with pytest.raises(ValueError, match="lacks the primary key ARN of domain.*secrets"):
+    with pytest.raises(ValueError, match=r"lacks the primary key ARN of domain.*secrets"):
         KeyRingArgs(replica_of={d: a for d, a in arns.items() if d != "secrets"})
     with pytest.raises(ValueError, match="names no domain of the ring: payments"):
         KeyRingArgs(replica_of={**arns, "payments": "arn"})
