@@ -7,8 +7,9 @@ that domain needs (PCI DSS 3.6.1: keys restricted to the fewest custodians).
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -132,6 +133,12 @@ def key_policy(domain: KeyDomain, *, partition: str, account_id: str, regions: S
 class KeyRingArgs:
     dr_region: str | None = None
     """When set, keys are multi-Region so that replicas in the DR region decrypt the same data."""
+    replica_of: Mapping[str, pulumi.Input[str]] | None = None
+    """For the DR region's ring: domain -> ARN of the primary ring's multi-Region key. Each
+    domain then gets an ``aws.kms.ReplicaKey`` of that key in ``context.region`` instead of a
+    key of its own, so data replicated from the primary (global tables, Aurora global
+    clusters, S3 replicas) decrypts here with the same key material. Every domain of the ring
+    must be named."""
     domains: tuple[KeyDomain, ...] = KEY_DOMAINS
     admitted_later: frozenset[str] = frozenset()
     """Domains whose policy gains statements once the resources they name exist
@@ -141,15 +148,43 @@ class KeyRingArgs:
 
     def __post_init__(self) -> None:
         refuse_unknown(self.admitted_later, (d.name for d in self.domains), "domain of the ring")
+        if self.replica_of is None:
+            return
+        if self.dr_region is not None:
+            raise ValueError(
+                "KeyRingArgs: replica_of and dr_region together: a replica key cannot itself be a "
+                "multi-Region primary for another region; give the DR ring replica_of only, and dr_region "
+                "to the primary ring")
+        names = {d.name for d in self.domains}
+        unknown, missing = sorted(set(self.replica_of) - names), sorted(names - set(self.replica_of))
+        if unknown:
+            raise ValueError(f"KeyRingArgs.replica_of names no domain of the ring: {', '.join(unknown)}")
+        if missing:
+            raise ValueError(f"KeyRingArgs.replica_of lacks the primary key ARN of domain(s) {', '.join(missing)}: "
+                             "a replica ring replicates every domain (pass the primary ring's arn(domain) for each)")
+
+
+def alias_name(context: StackContext, domain: str) -> str:
+    """A domain key's alias, the same in every region of the stack: aliases are regional, so
+    the DR slice's ``dr`` qualifier is left out and a service configured with the alias finds
+    its key in whichever region it runs."""
+    return f"alias/{dataclasses.replace(context.conventions, qualifier='').physical_name(domain)}"
 
 
 class KeyRing(pulumi.ComponentResource):
-    """A customer-managed key and alias per domain."""
+    """A customer-managed key and alias per domain.
+
+    With ``KeyRingArgs.replica_of`` the ring is the DR region's: each domain's key is a replica
+    of the primary's multi-Region key, with this region's policy (key policies are per key,
+    not replicated) and the same alias names (aliases are regional, so they do not clash).
+    Rotation is set on the primary only: a replica shares the primary's key material and
+    rotates with it (KMS refuses EnableKeyRotation on a replica).
+    """
 
     #: The type token before the layers were named consistently (see RegionalPlatform).
     PREVIOUS_TYPE: ClassVar[str] = "retail:security:KeyRing"
 
-    keys: dict[str, aws.kms.Key]
+    keys: dict[str, aws.kms.Key | aws.kms.ReplicaKey]
     aliases: dict[str, aws.kms.Alias]
     policies: dict[str, aws.kms.KeyPolicy]
     """The KeyPolicy of each domain admitted later, once :meth:`admit` has made it."""
@@ -171,25 +206,42 @@ class KeyRing(pulumi.ComponentResource):
                     key_policy(domain, partition=values[0], account_id=values[1], regions=regions)
                 )
             )
-            key = aws.kms.Key(
-                f"{name}-{domain.name}",
-                description=f"{context.conventions.physical_name(domain.name)}: {domain.description}",
-                enable_key_rotation=True,
-                rotation_period_in_days=ROTATION_PERIOD_DAYS,
-                deletion_window_in_days=DELETION_WINDOW_DAYS,
-                multi_region=args.dr_region is not None,
-                policy=policy,
-                region=context.region,
-                tags=context.conventions.tags(context.conventions.physical_name(domain.name),
-                                           {"key-domain": domain.name}),
-                opts=pulumi.ResourceOptions(
-                    parent=self, protect=context.protect,
-                    ignore_changes=["policy"] if domain.name in args.admitted_later else None),
-            )
+            tags = context.conventions.tags(context.conventions.physical_name(domain.name), {"key-domain": domain.name})
+            description = f"{context.conventions.physical_name(domain.name)}: {domain.description}"
+            key_opts = pulumi.ResourceOptions(
+                parent=self, protect=context.protect,
+                ignore_changes=["policy"] if domain.name in args.admitted_later else None)
+            key: aws.kms.Key | aws.kms.ReplicaKey
+            if args.replica_of is not None:
+                # aws.kms.KeyPolicy takes a replica's id like any key's (PutKeyPolicy is per key),
+                # so admit() works the same way for a replica ring.
+                key = aws.kms.ReplicaKey(
+                    f"{name}-{domain.name}",
+                    primary_key_arn=args.replica_of[domain.name],
+                    description=description,
+                    deletion_window_in_days=DELETION_WINDOW_DAYS,
+                    policy=policy,
+                    region=context.region,
+                    tags=tags,
+                    opts=key_opts,
+                )
+            else:
+                key = aws.kms.Key(
+                    f"{name}-{domain.name}",
+                    description=description,
+                    enable_key_rotation=True,
+                    rotation_period_in_days=ROTATION_PERIOD_DAYS,
+                    deletion_window_in_days=DELETION_WINDOW_DAYS,
+                    multi_region=args.dr_region is not None,
+                    policy=policy,
+                    region=context.region,
+                    tags=tags,
+                    opts=key_opts,
+                )
             self.keys[domain.name] = key
             self.aliases[domain.name] = aws.kms.Alias(
                 f"{name}-{domain.name}",
-                name=f"alias/{context.conventions.physical_name(domain.name)}",
+                name=alias_name(context, domain.name),
                 target_key_id=key.key_id,
                 region=context.region,
                 opts=pulumi.ResourceOptions(parent=self),

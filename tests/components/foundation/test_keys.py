@@ -38,7 +38,7 @@ def test_keys_are_protected_in_prod_only(graph_of, stack, protected):
     assert {k.protect for k in graph_of(stack).of_type(KEY)} == {protected}
 
 
-def test_keys_are_multi_region_exactly_when_a_dr_region_is_set(graph_of, synth_with):
+def test_keys_are_multi_region_exactly_when_the_strategy_replicates(graph_of, synth_with):
     assert all(k.inputs["multiRegion"] is True for k in graph_of("prod").of_type(KEY))
     assert all(k.inputs["multiRegion"] is False for k in graph_of("dev").of_type(KEY))
     # Backup copies re-encrypt with the DR vault's key: backup-restore needs no multi-Region key.
@@ -94,3 +94,112 @@ def test_key_arn_lookup_names_the_known_domains():
     ring.keys = {"data": object()}  # type: ignore[dict-item]
     with pytest.raises(KeyError, match="no key for domain 'payments'; domains: data"):
         ring.arn("payments")
+
+
+# -- replica ring (the DR region's slice) -----------------------------------------------------
+
+REPLICA = "aws:kms/replicaKey:ReplicaKey"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+PRIMARY_REGION, DR_REGION = "eu-west-1", "eu-central-1"
+
+
+def replica_key_outputs(inputs, region, resource_id, digest):
+    """What AWS gives a replica: the primary's key id (related multi-Region keys share it) and
+    an ARN that differs from the primary's only in the region. The shared mocks do not know
+    ReplicaKey yet (proposed for blueprint/mocks.py); without this its keyId is unknown and the
+    alias and KeyPolicy lose their link to it."""
+    key_id = inputs["primaryKeyArn"].rsplit("/", 1)[1]
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:123456789012:key/{key_id}"}
+
+
+@pytest.fixture(autouse=True)
+def _mock_replica_keys(monkeypatch):
+    from blueprint import mocks
+
+    monkeypatch.setitem(mocks._EXTRAS, REPLICA, replica_key_outputs)
+
+
+def _replica_rings(stack: str = "prod", admitted_later: frozenset[str] = frozenset()):
+    import pulumi
+
+    from blueprint.synth import run_program
+    from components.foundation.keys import KeyRing, KeyRingArgs
+    from config.loader import parse_stack_config
+    from tests.support import PROJECT, stack_context
+
+    config = parse_stack_config(PROJECT.stack_config(stack))
+
+    def program() -> None:
+        context = stack_context(config.conventions(stack), region=PRIMARY_REGION, protect=config.is_prod)
+        primary = KeyRing("keys", context, KeyRingArgs(dr_region=DR_REGION))
+        replica = KeyRing("dr-keys", context.for_dr(DR_REGION), KeyRingArgs(
+            replica_of={d.name: primary.arn(d.name) for d in KEY_DOMAINS}, admitted_later=admitted_later))
+        for domain in admitted_later:
+            replica.admit(domain, [{"Sid": "Extra", "Effect": "Allow", "Principal": {"Service": "x.amazonaws.com"},
+                                    "Action": "kms:Decrypt", "Resource": "*"}])
+        pulumi.export("primary", {d.name: primary.arn(d.name) for d in KEY_DOMAINS})
+        pulumi.export("replica", {d.name: replica.arn(d.name) for d in KEY_DOMAINS})
+
+    return run_program(program, project="retail", stack=stack, config={"aws:region": PRIMARY_REGION})
+
+
+def test_a_replica_ring_replicates_each_primary_key_into_the_dr_region():
+    graph = _replica_rings()
+    primaries = {k.inputs["tags"]["key-domain"]: k for k in graph.of_type(KEY)}
+    replicas = {k.inputs["tags"]["key-domain"]: k for k in graph.of_type(REPLICA)}
+    assert set(replicas) == set(primaries) == set(DOMAINS)
+    for domain, replica in replicas.items():
+        assert replica.inputs["primaryKeyArn"] == graph.outputs["primary"][domain]
+        assert graph.outputs["replica"][domain] == graph.outputs["primary"][domain].replace(
+            f":{PRIMARY_REGION}:", f":{DR_REGION}:")
+        assert replica.property_dependencies["primaryKeyArn"] == (primaries[domain].urn,)
+        assert replica.region == replica.inputs["region"] == DR_REGION
+        assert primaries[domain].region == PRIMARY_REGION
+        assert replica.inputs["deletionWindowInDays"] == DELETION_WINDOW_DAYS
+        assert replica.protect is True
+        # The DR slice's own names: the qualifier keeps IAM-visible names apart from the primary's.
+        assert replica.inputs["tags"]["Name"] == f"retail-prod-dr-{domain}"
+
+
+def test_a_replica_key_policy_admits_the_dr_regions_services_only():
+    graph = _replica_rings()
+    replicas = {k.inputs["tags"]["key-domain"]: k for k in graph.of_type(REPLICA)}
+    logs = json.loads(replicas["logs"].inputs["policy"])
+    (service,) = [s for s in logs["Statement"] if "Service" in s["Principal"]]
+    assert service["Principal"]["Service"] == [f"logs.{DR_REGION}.amazonaws.com"]
+    assert service["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == [
+        f"arn:aws:logs:{DR_REGION}:123456789012:log-group:*"]
+    data = json.loads(replicas["data"].inputs["policy"])
+    assert data["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"] == [f"ec2.{DR_REGION}.amazonaws.com"]
+    assert data == key_policy(DOMAINS["data"], partition="aws", account_id="123456789012", regions=[DR_REGION])
+
+
+def test_a_replica_rings_aliases_have_the_primarys_names_in_the_dr_region():
+    graph = _replica_rings()
+    replicas = {k.name: k for k in graph.of_type(REPLICA)}
+    aliases = [a for a in graph.of_type(ALIAS) if a.name.startswith("dr-keys-")]
+    assert {a.inputs["name"] for a in aliases} == {f"alias/retail-prod-{d}" for d in DOMAINS}
+    for alias in aliases:
+        assert alias.inputs["region"] == DR_REGION
+        assert alias.property_dependencies["targetKeyId"] == (replicas[alias.name].urn,)
+
+
+def test_a_replica_ring_admits_later_through_a_key_policy_on_the_replica():
+    graph = _replica_rings(admitted_later=frozenset({"data"}))
+    (replica,) = [k for k in graph.of_type(REPLICA) if k.inputs["tags"]["key-domain"] == "data"]
+    (policy,) = graph.of_type(KEY_POLICY)
+    assert policy.inputs["region"] == DR_REGION
+    assert policy.property_dependencies["keyId"] == (replica.urn,)
+    assert [s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]][-1] == "Extra"
+
+
+def test_replica_of_refuses_dr_region_and_incomplete_or_unknown_domains():
+    from components.foundation.keys import KeyRingArgs
+
+    arns = {d: f"arn:aws:kms:eu-west-1:123456789012:key/mrk-{d}" for d in DOMAINS}
+    with pytest.raises(ValueError, match="replica_of and dr_region together"):
+        KeyRingArgs(dr_region="eu-central-1", replica_of=arns)
+    with pytest.raises(ValueError, match=r"lacks the primary key ARN of domain.*secrets"):
+        KeyRingArgs(replica_of={d: a for d, a in arns.items() if d != "secrets"})
+    with pytest.raises(ValueError, match="names no domain of the ring: payments"):
+        KeyRingArgs(replica_of={**arns, "payments": "arn"})
