@@ -409,6 +409,12 @@ def _eks_cluster(inputs: Mapping[str, Any], region: str, resource_id: str, diges
     }
 
 
+def _replica_key(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    primary = str(inputs.get("primaryKeyArn") or "")
+    key_id = primary.rsplit("/", 1)[1] if "/" in primary else resource_id
+    return {"keyId": key_id, "arn": f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:key/{key_id}"}
+
+
 def _load_balancer(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
     name = inputs.get("name") or resource_id
     return {"dnsName": f"{name}-{int(digest[:8], 16)}.{region}.elb.amazonaws.com", "zoneId": "Z32O12XQLNTSW2",
@@ -440,6 +446,8 @@ _EXTRAS: dict[str, Callable[[Mapping[str, Any], str, str, str], dict[str, Any]]]
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:sqs/queue:Queue": _queue,
     "aws:kms/key:Key": lambda inputs, region, resource_id, digest: {"keyId": resource_id},
+    # A replica shares its primary's key id (mrk-...); only the region in its ARN differs.
+    "aws:kms/replicaKey:ReplicaKey": _replica_key,
     "aws:ec2/vpc:Vpc": lambda inputs, region, resource_id, digest: {
         "defaultSecurityGroupId": f"sg-{digest[17:34]}",
         "mainRouteTableId": f"rtb-{digest[17:34]}",

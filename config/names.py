@@ -140,7 +140,8 @@ def name_problems(data: Mapping[str, Any], stack: str | None) -> list[tuple[str,
     problems = path_collision_problems(data)
     if stack is not None:
         dr = data.get("dr")
-        dr_slice = isinstance(dr, Mapping) and dr.get("strategy") in {s.value for s in REPLICATING}
+        strategy = dr.get("strategy") if isinstance(dr, Mapping) else None
+        dr_slice = isinstance(strategy, str) and strategy in {s.value for s in REPLICATING}
         problems = (stack_name_problems(stack, dr_slice=dr_slice) + table_name_problems(data, stack)
                     + service_name_problems(data, stack, dr_slice=dr_slice) + problems)
     return problems
