@@ -21,6 +21,9 @@ STANDARD_TAG_KEYS: tuple[str, ...] = (
     "stack",
 )
 
+#: The tag that puts a stateful store under the stack's AWS Backup plan (selected by it).
+BACKUP_TAG_KEY = "backup"
+
 #: The value of the ``managed-by`` tag: it tells an operator in the console not to edit by hand.
 MANAGED_BY = "pulumi"
 
@@ -54,6 +57,13 @@ class Conventions:
             "managed-by": MANAGED_BY,
             "stack": self.stack,
         }
+
+    def backup_tags(self) -> dict[str, str]:
+        """Carried by every stateful store (Aurora, DynamoDB, the data buckets): the stack's
+        backup plan selects by it, so a store added later is covered without editing the plan.
+        The value names the stack, not the slice: selections are regional, so the DR slice's
+        stores are picked up only by a plan in the DR region, and never by another stack's."""
+        return {BACKUP_TAG_KEY: f"{self.project}-{self.stack}"}
 
     def tags(self, name: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The standard tags, plus ``Name`` (the console's display name) and any extra tags.

@@ -200,7 +200,8 @@ class NoSqlTables(pulumi.ComponentResource):
                     propagate_tags=True,
                 )],
                 region=context.region,
-                tags=conv.tags(conv.physical_name(table.name, max_length=255), {"table": table.name}),
+                tags=conv.tags(conv.physical_name(table.name, max_length=255),
+                               {"table": table.name, **conv.backup_tags()}),
                 opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
             )
         self.register_outputs({"tableNames": {k: t.name for k, t in self.tables.items()}})

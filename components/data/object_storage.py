@@ -224,7 +224,8 @@ class ObjectStore(pulumi.ComponentResource):
         for purpose, config in configs.items():
             slug = purpose_slug(purpose)
             physical = conv.physical_name(slug)
-            extra_tags = {"purpose": slug}
+            # Access logs are kept by their own lifecycle: a backup of them restores nothing.
+            extra_tags = {"purpose": slug, **({} if purpose == ACCESS_LOG_PURPOSE else conv.backup_tags())}
             if not uses_kms(purpose):
                 extra_tags[CONTROL_EXCEPTIONS_TAG] = ACCESS_LOG_TARGET_EXCEPTION.control
             self.buckets[purpose] = aws.s3.Bucket(

@@ -14,7 +14,6 @@ both sides' keys (:func:`kms_policy`).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,12 +23,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common.context import StackContext
-from components.common.conventions import Conventions
+from components.common.conventions import BACKUP_TAG_KEY, Conventions
 from components.common.grants import attach, policy_document, service_trust_policy, statement
 from components.resilience.objectives import BACKUP_SCHEDULE
-
-#: The tag a store carries to be backed up; its value is :func:`backup_tags`'s.
-BACKUP_TAG_KEY = "backup"
 
 #: AWS managed policies of the backup role, under ``arn:<partition>:iam::aws:policy/``. The S3
 #: ones are separate from the service-role ones (S3 backups need bucket notifications, object
@@ -63,14 +59,8 @@ COMPLETION_WINDOW_MINUTES = 180
 
 
 def backup_tags(conventions: Conventions) -> dict[str, str]:
-    """Tags that put a store under the stack's backup plan: add them to the Aurora cluster,
-    the DynamoDB tables and the S3 buckets (not the access-logs bucket: logs are kept by their
-    own lifecycle and backing them up doubles their cost for nothing restorable).
-
-    The value names the stack, not the slice: selections are regional, so the same tag in the
-    DR slice is picked up only by a plan in the DR region, and never by another stack's plan in
-    the same account."""
-    return {BACKUP_TAG_KEY: dataclasses.replace(conventions, qualifier="").physical_name()}
+    """The tags that put a store under the stack's plan (:meth:`Conventions.backup_tags`)."""
+    return conventions.backup_tags()
 
 
 @dataclass(frozen=True)
