@@ -171,3 +171,13 @@ def test_the_primary_record_takes_over_the_albs_former_simple_record():
     assert len(dimensions) == len([s for s in config.services if s.path])
     # (The offline mocks give target groups no arnSuffix yet, so the TargetGroup dimension is
     # checked with explicit suffixes in test_alarm_fires_when_any_target_group_...)
+
+
+def test_alarms_and_checks_carry_the_standard_tags():
+    from components.common.conventions import STANDARD_TAG_KEYS
+
+    g = built(control=True)
+    for resource in (*g.of_type(ALARM), *g.of_type(CHECK)):
+        assert set(STANDARD_TAG_KEYS) <= set(resource.inputs["tags"])
+    assert {a.inputs["name"] for a in g.of_type(ALARM)} == {
+        f"retail-prod-origin-failover-{r}-unhealthy" for r in (PRIMARY, DR)}
