@@ -9,6 +9,12 @@
   uncached by default and keyed on the shop's cookies only.
 - A service on ``/`` (the storefront) owns the default behaviour; assets then live under
   ``/assets/*``. Without a reachable ALB (no domain) the default behaviour is the assets.
+- With a DR region (warm standby, active-active): the assets come from an origin group that
+  retries a GET on the DR region's replica bucket when the primary's answers 5xx; services
+  named read-only (GET and HEAD only) sit behind an origin group of the ALB origin and the
+  DR ALB's regional name. The services that take writes keep the single ALB origin, whose
+  name Route 53 fails over (CloudFront neither fails a POST over nor lets a behaviour that
+  allows POST target a group).
 - Viewers: HTTPS only (CloudFront.3), HTTP/2 and HTTP/3, IPv6, security headers on every
   response, WAF (CloudFront.6), standard logging v2 into the logs bucket (CloudFront.5),
   a default root object (CloudFront.1). With a domain: an ACM certificate in us-east-1, SNI,
@@ -35,6 +41,20 @@ from components.edge.settings import EdgeConfig
 
 ASSETS_ORIGIN_ID = "assets"
 ALB_ORIGIN_ID = "alb"
+#: With DR origins: the replica assets bucket, the DR region's ALB by its regional name, and
+#: the origin groups that put each behind its primary.
+DR_ASSETS_ORIGIN_ID = "assets-dr"
+DR_ALB_ORIGIN_ID = "alb-dr"
+ASSETS_GROUP_ID = "assets-failover"
+ALB_GROUP_ID = "alb-failover"
+
+#: When CloudFront retries a GET or HEAD on the group's second member. For the ALB: the errors
+#: of a region or a service in trouble. For S3 the same, and not 403/404: the replica holds a
+#: copy of the primary, so what the primary lacks the replica lacks too, and without
+#: s3:ListBucket a missing object answers 403; failing over on them would double the origin
+#: fetches of every missing asset and find nothing.
+ALB_FAILOVER_STATUS_CODES = (500, 502, 503, 504)
+ASSETS_FAILOVER_STATUS_CODES = (500, 502, 503, 504)
 
 #: CloudFront.1: what ``/`` serves when the assets bucket answers it.
 DEFAULT_ROOT_OBJECT = "index.html"
@@ -181,6 +201,20 @@ class CdnArgs:
     services: Sequence[ServiceConfig] = ()
     depends_on: Sequence[pulumi.Resource] = ()
     """What log delivery needs first (the logs bucket's policy, or the ObjectStore)."""
+    dr_assets_bucket: AssetsBucket | None = None
+    """The DR region's replica of the assets bucket: the assets then come from an origin group
+    that fails over to it. Its policy and the DR data key must admit this distribution too
+    (:func:`assets_bucket_policy_statement`, :func:`assets_key_policy_statement`)."""
+    dr_origin_domain_name: pulumi.Input[str] | None = None
+    """The DR region's ALB by its own name (``LoadBalancer.regional_origin_domain_name`` of the
+    DR slice). With it, the services in ``read_only_services`` get an origin group
+    (``origin_domain_name`` first, then this); the others keep ``origin_domain_name`` alone,
+    which must then be the Route 53 failover name (:class:`~components.edge.failover.FailoverRouting`)."""
+    read_only_services: frozenset[str] = frozenset()
+    """Exposed services whose paths take only GET and HEAD (a catalog, say): their behaviours
+    allow only those methods and, with a DR origin, use the ALB origin group. CloudFront
+    fails over only GET, HEAD and OPTIONS, and refuses an origin group in a behaviour that
+    allows POST, so every other service keeps a single origin and fails over by DNS."""
 
 
 class Cdn(pulumi.ComponentResource):
@@ -198,6 +232,13 @@ class Cdn(pulumi.ComponentResource):
         conv, config = context.conventions, args.settings
         if args.origin_domain_name is not None and args.origin_secret is None:
             raise ValueError("origin_secret is required with an ALB origin: the ALB answers 403 without it")
+        if args.dr_origin_domain_name is not None and args.origin_domain_name is None:
+            raise ValueError("dr_origin_domain_name needs origin_domain_name: the DR ALB is the second member of a "
+                             "group whose first is the primary origin; set both or neither")
+        exposed_names = {s.name for s in exposed_services(args.services)}
+        if not args.read_only_services <= exposed_names:
+            raise ValueError(f"read_only_services names {sorted(args.read_only_services - exposed_names)}, which are "
+                             f"not exposed services (those with a path: {sorted(exposed_names)})")
         child = pulumi.ResourceOptions(parent=self)
         physical = conv.physical_name(name)
         dynamic_services = exposed_services(args.services) if args.origin_domain_name is not None else []
@@ -225,8 +266,19 @@ class Cdn(pulumi.ComponentResource):
             origin_id=ASSETS_ORIGIN_ID,
             domain_name=args.assets_bucket.regional_domain_name,
             origin_access_control_id=self.origin_access_control.id)]
+        origin_groups: list[aws.cloudfront.DistributionOriginGroupArgs] = []
+        assets_target = ASSETS_ORIGIN_ID
+        if args.dr_assets_bucket is not None:
+            # One OAC serves both buckets: it holds no bucket, only how CloudFront signs.
+            origins.append(aws.cloudfront.DistributionOriginArgs(
+                origin_id=DR_ASSETS_ORIGIN_ID,
+                domain_name=args.dr_assets_bucket.regional_domain_name,
+                origin_access_control_id=self.origin_access_control.id))
+            origin_groups.append(_origin_group(ASSETS_GROUP_ID, ASSETS_ORIGIN_ID, DR_ASSETS_ORIGIN_ID,
+                                               ASSETS_FAILOVER_STATUS_CODES))
+            assets_target = ASSETS_GROUP_ID
         static: dict[str, Any] = dict(
-            target_origin_id=ASSETS_ORIGIN_ID, viewer_protocol_policy="redirect-to-https",
+            target_origin_id=assets_target, viewer_protocol_policy="redirect-to-https",
             allowed_methods=list(READ_METHODS), cached_methods=list(READ_METHODS), compress=True,
             cache_policy_id=static_policy.id, response_headers_policy_id=headers_policy.id)
         ordered: list[aws.cloudfront.DistributionOrderedCacheBehaviorArgs] = []
@@ -254,30 +306,34 @@ class Cdn(pulumi.ComponentResource):
                 query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(
                     query_string_behavior="all"),
                 opts=child)
-            origins.append(aws.cloudfront.DistributionOriginArgs(
-                origin_id=ALB_ORIGIN_ID,
-                domain_name=args.origin_domain_name,
-                custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
-                    http_port=80, https_port=443,
-                    origin_protocol_policy="https-only",  # CloudFront.9
-                    origin_ssl_protocols=list(ORIGIN_SSL_PROTOCOLS),  # CloudFront.10
-                    origin_keepalive_timeout=ORIGIN_KEEPALIVE_SECONDS,
-                    origin_read_timeout=ORIGIN_READ_TIMEOUT_SECONDS),
-                custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
-                    name=ORIGIN_SECRET_HEADER, value=pulumi.Output.secret(args.origin_secret))]))
+            origins.append(_alb_origin(ALB_ORIGIN_ID, args.origin_domain_name, args.origin_secret))
+            read_target = ALB_ORIGIN_ID
+            if args.dr_origin_domain_name is not None:
+                origins.append(_alb_origin(DR_ALB_ORIGIN_ID, args.dr_origin_domain_name, args.origin_secret))
+                origin_groups.append(_origin_group(ALB_GROUP_ID, ALB_ORIGIN_ID, DR_ALB_ORIGIN_ID,
+                                                   ALB_FAILOVER_STATUS_CODES))
+                read_target = ALB_GROUP_ID
             shop: dict[str, Any] = dict(target_origin_id=ALB_ORIGIN_ID, viewer_protocol_policy="redirect-to-https",
                         allowed_methods=list(ALL_METHODS), cached_methods=list(READ_METHODS), compress=True,
                         cache_policy_id=dynamic_policy.id, origin_request_policy_id=request_policy.id,
                         response_headers_policy_id=headers_policy.id)
+            # A service that takes writes keeps the single origin (whose name Route 53 fails
+            # over); one that only reads may sit behind the group, which retries on the DR ALB.
+            read_only: dict[str, Any] = {**shop, "allowed_methods": list(READ_METHODS), "target_origin_id": read_target}
+
+            def behaviour(service: ServiceConfig) -> dict[str, Any]:
+                return read_only if service.name in args.read_only_services else shop
+
             if root_service is not None:
-                default = aws.cloudfront.DistributionDefaultCacheBehaviorArgs(**shop)
+                default = aws.cloudfront.DistributionDefaultCacheBehaviorArgs(**behaviour(root_service))
                 ordered.append(aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
                     path_pattern=ASSETS_PATH_PATTERN, **static))
             for service in dynamic_services:
                 if service is root_service:
                     continue
                 for pattern in cdn_path_patterns(service.path or "/"):
-                    ordered.append(aws.cloudfront.DistributionOrderedCacheBehaviorArgs(path_pattern=pattern, **shop))
+                    ordered.append(aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                        path_pattern=pattern, **behaviour(service)))
 
         aliases: list[str] = []
         tag_extra: dict[str, str] = {}
@@ -312,6 +368,7 @@ class Cdn(pulumi.ComponentResource):
             is_ipv6_enabled=True,
             default_root_object=DEFAULT_ROOT_OBJECT,  # CloudFront.1
             origins=origins,
+            origin_groups=origin_groups or None,
             default_cache_behavior=default,
             ordered_cache_behaviors=ordered,
             price_class=config.price_class,
@@ -380,6 +437,30 @@ class Cdn(pulumi.ComponentResource):
             tags=conv.tags(f"{physical}-access-logs"),
             opts=log_opts,
         )
+
+
+def _alb_origin(origin_id: str, domain_name: pulumi.Input[str],
+                origin_secret: pulumi.Input[str]) -> aws.cloudfront.DistributionOriginArgs:
+    return aws.cloudfront.DistributionOriginArgs(
+        origin_id=origin_id,
+        domain_name=domain_name,
+        custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+            http_port=80, https_port=443,
+            origin_protocol_policy="https-only",  # CloudFront.9
+            origin_ssl_protocols=list(ORIGIN_SSL_PROTOCOLS),  # CloudFront.10
+            origin_keepalive_timeout=ORIGIN_KEEPALIVE_SECONDS,
+            origin_read_timeout=ORIGIN_READ_TIMEOUT_SECONDS),
+        custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
+            name=ORIGIN_SECRET_HEADER, value=pulumi.Output.secret(origin_secret))])
+
+
+def _origin_group(group_id: str, primary: str, secondary: str,
+                  status_codes: Sequence[int]) -> aws.cloudfront.DistributionOriginGroupArgs:
+    return aws.cloudfront.DistributionOriginGroupArgs(
+        origin_id=group_id,
+        failover_criteria=aws.cloudfront.DistributionOriginGroupFailoverCriteriaArgs(status_codes=list(status_codes)),
+        members=[aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=primary),
+                 aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=secondary)])
 
 
 def _cache_key(*, cookies: Sequence[str], headers: Sequence[str], query_strings: bool,

@@ -138,6 +138,13 @@ def origin_domain_name(domain: DomainConfig) -> str:
     return f"{ORIGIN_LABEL}.{domain.record_name}"
 
 
+def regional_origin_domain_name(domain: DomainConfig, region: str) -> str:
+    """The name of one region's ALB alone (``origin-<region>.<recordName>``), on its certificate
+    beside :func:`origin_domain_name`: what CloudFront's origin group fails over to, when
+    ``origin.<recordName>`` itself is a failover name that may still point at the failed region."""
+    return f"{ORIGIN_LABEL}-{region}.{domain.record_name}"
+
+
 def elb_name(conventions: Conventions, *parts: str) -> str:
     """A physical ELB name (ALB or target group) within 32 characters: the convention's name
     when it fits, else its head and a short hash of the whole, so long stacks and service
@@ -195,6 +202,15 @@ class LoadBalancerArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     """What access-log delivery needs first (the logs bucket's policy, or the ObjectStore):
     AWS refuses to enable access logs it cannot write."""
+    origin_record: bool = True
+    """Create the simple alias ``origin.<recordName>`` -> this ALB. False when a
+    :class:`~components.edge.failover.FailoverRouting` owns that name (a DR strategy with a
+    second region's ALB): Route 53 refuses a simple record beside failover or latency records
+    of the same name, and two simple records would fight over it."""
+    regional_origin: bool = False
+    """Also answer as ``origin-<region>.<recordName>`` (a name on the certificate and a simple
+    record of its own): the name a CloudFront origin group reaches this region's ALB by. Off by
+    default because adding a name to an issued certificate replaces it."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -204,14 +220,20 @@ class LoadBalancer(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     dns_name: pulumi.Output[str]
     zone_id: pulumi.Output[str]
+    arn_suffix: pulumi.Output[str]
+    """``app/<name>/<id>``: the ``LoadBalancer`` dimension of the ALB's CloudWatch metrics."""
     security_group: aws.ec2.SecurityGroup
     security_group_id: pulumi.Output[str]
     target_groups: dict[str, aws.lb.TargetGroup]
     target_group_arns: dict[str, pulumi.Output[str]]
+    target_group_arn_suffixes: dict[str, pulumi.Output[str]]
+    """Per exposed service, ``targetgroup/<name>/<id>``: the ``TargetGroup`` metric dimension."""
     https_enabled: bool
     https_listener: aws.lb.Listener | None
     origin_domain_name: str | None
     """``origin.<recordName>``: what the Cdn's origin points at; None without a domain."""
+    regional_origin_domain_name: str | None
+    """``origin-<region>.<recordName>`` with ``regional_origin``; else None."""
 
     def __init__(self, name: str, context: StackContext, args: LoadBalancerArgs,
                  opts: pulumi.ResourceOptions | None = None):
@@ -261,6 +283,10 @@ class LoadBalancer(pulumi.ComponentResource):
             desync_mitigation_mode="defensive",  # ELB.12
             enable_deletion_protection=context.protect,  # ELB.6
             idle_timeout=IDLE_TIMEOUT_SECONDS,
+            # An impaired AZ can be taken out of the ALB (by hand or ARC zonal autoshift) without
+            # touching the targets: the other AZs' nodes take the traffic. Cross-zone load
+            # balancing is always on for an ALB, which zonal shift accounts for.
+            enable_zonal_shift=True,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(  # ELB.5
                 bucket=args.logs_bucket_name, prefix=ACCESS_LOG_PREFIX, enabled=True),
             region=region,
@@ -270,6 +296,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.arn = self.alb.arn
         self.dns_name = self.alb.dns_name
         self.zone_id = self.alb.zone_id
+        self.arn_suffix = self.alb.arn_suffix
 
         self.target_groups = {}
         for service in exposed:
@@ -292,10 +319,12 @@ class LoadBalancer(pulumi.ComponentResource):
                 opts=child,
             )
         self.target_group_arns = {svc: group.arn for svc, group in self.target_groups.items()}
+        self.target_group_arn_suffixes = {svc: group.arn_suffix for svc, group in self.target_groups.items()}
 
         self.https_enabled = args.domain is not None
         self.https_listener = None
         self.origin_domain_name = None
+        self.regional_origin_domain_name = None
         if args.domain is None:
             pulumi.log.warn(
                 f"{name}: retail:edge.domain is not set, so the ALB has no certificate and no listener; "
@@ -309,11 +338,18 @@ class LoadBalancer(pulumi.ComponentResource):
             "arn": self.arn,
             "dnsName": self.dns_name,
             "zoneId": self.zone_id,
+            "arnSuffix": self.arn_suffix,
             "securityGroupId": self.security_group_id,
             "targetGroupArns": self.target_group_arns,
             "httpsEnabled": self.https_enabled,
             "originDomainName": self.origin_domain_name,
+            "regionalOriginDomainName": self.regional_origin_domain_name,
         })
+
+    def origin_record_alias(self) -> pulumi.Alias:
+        """Where the simple origin record lived (``origin_record=True``), for the failover record
+        that takes the name over (``FailoverRoutingArgs.adopt_records``)."""
+        return pulumi.Alias(name=f"{self._name}-origin", parent=self)
 
     def _https(self, name: str, context: StackContext, args: LoadBalancerArgs,
                exposed: list[ServiceConfig]) -> None:
@@ -322,18 +358,34 @@ class LoadBalancer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         zone = aws.route53.get_zone_output(name=args.domain.zone_name, private_zone=False)
         self.origin_domain_name = origin_domain_name(args.domain)
+        # Each region's ALB gets its own certificate (ACM certificates are regional) for the same
+        # origin name; both share one validation CNAME, see dns_validated_certificate.
+        if args.regional_origin:
+            self.regional_origin_domain_name = regional_origin_domain_name(args.domain, region)
         certificate = dns_validated_certificate(
             f"{name}-origin", domain_name=self.origin_domain_name, zone_id=zone.zone_id, region=region,
-            conventions=conv, parent=self)
-        aws.route53.Record(
-            f"{name}-origin",
-            zone_id=zone.zone_id,
-            name=self.origin_domain_name,
-            type="A",
-            aliases=[aws.route53.RecordAliasArgs(name=self.alb.dns_name, zone_id=self.alb.zone_id,
-                                                 evaluate_target_health=True)],
-            opts=child,
-        )
+            conventions=conv, parent=self,
+            alternative_names=[self.regional_origin_domain_name] if self.regional_origin_domain_name else ())
+        if self.regional_origin_domain_name is not None:
+            aws.route53.Record(
+                f"{name}-regional-origin",
+                zone_id=zone.zone_id,
+                name=self.regional_origin_domain_name,
+                type="A",
+                aliases=[aws.route53.RecordAliasArgs(name=self.alb.dns_name, zone_id=self.alb.zone_id,
+                                                     evaluate_target_health=True)],
+                opts=child,
+            )
+        if args.origin_record:
+            aws.route53.Record(
+                f"{name}-origin",
+                zone_id=zone.zone_id,
+                name=self.origin_domain_name,
+                type="A",
+                aliases=[aws.route53.RecordAliasArgs(name=self.alb.dns_name, zone_id=self.alb.zone_id,
+                                                     evaluate_target_health=True)],
+                opts=child,
+            )
         self.https_listener = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.alb.arn,
