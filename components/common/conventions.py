@@ -91,6 +91,9 @@ class Conventions:
         digits and hyphens (a stack named ``eu_prod.2``) become hyphens, which every AWS name
         accepts.
         """
+        if self.qualifier and parts and parts[0].startswith(f"{self.qualifier}-"):
+            # The DR slice's components are named "dr-<part>" already (URNs need it): one "dr".
+            parts = (parts[0].removeprefix(f"{self.qualifier}-"), *parts[1:])
         prefix = (self.project, self.stack, *((self.qualifier,) if self.qualifier else ()))
         name = _UNSAFE.sub("-", "-".join((*prefix, *parts)).lower())
         if len(name) > max_length:
