@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -21,8 +21,8 @@ import pulumi_aws as aws
 from components.common.context import StackContext
 from components.common.grants import attach, policy_document, service_trust_policy, statement
 from components.common.logs import log_group
+from components.data.placement import StorePlacement, store_security_group
 from components.data.settings import SqlConfig, check_db_user
-from components.foundation.network import admit_clients
 
 ENGINE = "aurora-postgresql"
 
@@ -141,28 +141,33 @@ class ClusterFoundation:
     log_group: aws.cloudwatch.LogGroup
 
 
-def cluster_foundation(component: pulumi.Resource, name: str, context: StackContext, config: SqlConfig, *,
-                       vpc_id: pulumi.Input[str], subnet_ids: Sequence[pulumi.Input[str]],
-                       client_security_group_ids: Mapping[str, pulumi.Input[str]],
-                       logs_key_arn: pulumi.Input[str] | None, log_retention_days: int) -> ClusterFoundation:
+class ClusterPlacement(StorePlacement, Protocol):
+    """What ``SqlDatabaseArgs`` and ``SqlSecondaryArgs`` share."""
+
+    @property
+    def settings(self) -> SqlConfig: ...
+    @property
+    def logs_key_arn(self) -> pulumi.Input[str] | None: ...
+    @property
+    def log_retention_days(self) -> int: ...
+
+
+def cluster_foundation(component: pulumi.Resource, name: str, context: StackContext,
+                       args: ClusterPlacement) -> ClusterFoundation:
     """Subnet group, security group (with its clients), parameter group, monitoring role and
     log group of one cluster, in ``context.region``."""
+    config = args.settings
     conv, region = context.conventions, context.region
     child = pulumi.ResourceOptions(parent=component)
     physical = conv.physical_name(name)
     family = parameter_group_family(config.engine_version)
 
     subnet_group = aws.rds.SubnetGroup(
-        name, name=physical, description=f"{physical}: isolated subnets", subnet_ids=list(subnet_ids),
+        name, name=physical, description=f"{physical}: isolated subnets", subnet_ids=list(args.subnet_ids),
         region=region, tags=conv.tags(physical), opts=child)
 
-    # No inline rules: ingress and egress are separate rule resources, so no rule is ever
-    # dropped by a second owner. Without an egress rule the group answers only replies.
-    security_group = aws.ec2.SecurityGroup(
-        name, vpc_id=vpc_id, description=f"{physical}: database clients only", region=region,
-        tags=conv.tags(physical), opts=child)
-    admit_clients(name, security_group=security_group, client_security_group_ids=client_security_group_ids,
-                  port=config.port, service="postgresql", region=region, conventions=conv, parent=security_group)
+    security_group = store_security_group(component, name, context, args, physical=physical, port=config.port,
+                                          service="postgresql", kind="database")
 
     # Named after the family: a major upgrade creates the new group before the old one
     # goes, which a fixed name would make collide.
@@ -198,16 +203,16 @@ def cluster_foundation(component: pulumi.Resource, name: str, context: StackCont
     # key; creating it first makes the retention and the key ours.
     group = log_group(
         f"{name}-postgresql", context, name=f"/aws/rds/cluster/{physical}/postgresql",
-        retention_days=log_retention_days, key_arn=logs_key_arn,
+        retention_days=args.log_retention_days, key_arn=args.logs_key_arn,
         tags=conv.tags(f"{physical}-postgresql"), parent=component)
     return ClusterFoundation(subnet_group, security_group, parameter_group, role, policy, group)
 
 
-def cluster_args(name: str, context: StackContext, config: SqlConfig, foundation: ClusterFoundation,
-                 data_key_arn: pulumi.Input[str]) -> dict[str, Any]:
+def cluster_args(name: str, context: StackContext, args: ClusterPlacement,
+                 foundation: ClusterFoundation) -> dict[str, Any]:
     """The ``aws.rds.Cluster`` arguments a primary and a secondary have in common: engine,
     port, encryption, IAM auth, placement, parameters, log export, backups, deletion rules."""
-    conv = context.conventions
+    config, conv = args.settings, context.conventions
     physical = conv.physical_name(name)
     serverless = (aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
         min_capacity=config.min_acu, max_capacity=config.max_acu) if config.serverless else None)
@@ -219,7 +224,7 @@ def cluster_args(name: str, context: StackContext, config: SqlConfig, foundation
         engine_version=config.engine_version,
         port=config.port,
         storage_encrypted=True,
-        kms_key_id=data_key_arn,
+        kms_key_id=args.data_key_arn,
         iam_database_authentication_enabled=True,
         db_subnet_group_name=foundation.subnet_group.name,
         vpc_security_group_ids=[foundation.security_group.id],
@@ -244,58 +249,10 @@ def cluster_args(name: str, context: StackContext, config: SqlConfig, foundation
     )
 
 
-def cluster_instances(component: pulumi.Resource, name: str, context: StackContext, config: SqlConfig, *,
-                      cluster: aws.rds.Cluster, foundation: ClusterFoundation, data_key_arn: pulumi.Input[str],
-                      count: int) -> list[aws.rds.ClusterInstance]:
-    """``count`` instances of ``cluster``, numbered from 1: the first in
-    :data:`WRITER_PROMOTION_TIER`, the rest in :data:`READER_PROMOTION_TIER`.
-
-    No instance waits for another. Aurora makes whichever instance it finishes first the
-    writer; they are alike (one class, one parameter group), so which one it is does not
-    matter, and failover follows the promotion tiers, not the creation order. Waiting for a
-    writer only serialised a fresh deploy by the minutes an instance takes to create.
-    """
-    conv = context.conventions
-    instances = []
-    for index in range(count):
-        identifier = conv.physical_name(name, str(index + 1))
-        tier = WRITER_PROMOTION_TIER if index == 0 else READER_PROMOTION_TIER
-        instances.append(aws.rds.ClusterInstance(
-            f"{name}-{index + 1}",
-            identifier=identifier,
-            cluster_identifier=cluster.id,
-            engine=aws.rds.EngineType(ENGINE),
-            instance_class=config.instance_class,
-            db_subnet_group_name=foundation.subnet_group.name,
-            publicly_accessible=False,
-            auto_minor_version_upgrade=True,
-            copy_tags_to_snapshot=True,
-            promotion_tier=tier,
-            performance_insights_enabled=True,
-            performance_insights_kms_key_id=data_key_arn,
-            performance_insights_retention_period=config.performance_insights_retention_days,
-            monitoring_interval=config.monitoring_interval_seconds,
-            monitoring_role_arn=foundation.monitoring_role.arn,
-            region=context.region,
-            tags=conv.tags(identifier, {"promotion-tier": str(tier)}),
-            # RDS checks the role's permissions when the instance is created.
-            opts=pulumi.ResourceOptions(parent=component, protect=context.protect,
-                                        depends_on=[foundation.monitoring_policy]),
-        ))
-    return instances
-
-
-def grant_cluster_connect(name: str, context: StackContext, cluster: aws.rds.Cluster, role: aws.iam.Role,
-                          db_user: str, master_username: str) -> aws.iam.RolePolicy:
-    """``rds-db:connect`` to ``cluster`` (in ``context.region``) as ``db_user``, attached to ``role``."""
-    check_db_user(db_user, master_username)
-    document = pulumi.Output.all(context.partition, context.account_id, cluster.cluster_resource_id).apply(
-        lambda values: connect_policy(values[0], context.region, values[1], values[2], db_user))
-    return attach(f"{name}-connect-{role.pulumi_resource_name}-{db_user}", role, document, parent=role)
-
-
-class SqlDatabase(pulumi.ComponentResource):
-    """An Aurora PostgreSQL cluster: a writer and readers in the isolated subnets."""
+class AuroraCluster(pulumi.ComponentResource):
+    """What the primary (:class:`SqlDatabase`) and a DR secondary (``SqlSecondary``) share:
+    the foundation, the cluster with the common arguments, its instances, its endpoints and
+    the IAM sign-in grant. A subclass adds only what is its own."""
 
     cluster: aws.rds.Cluster
     instances: list[aws.rds.ClusterInstance]
@@ -303,42 +260,118 @@ class SqlDatabase(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
-    master_secret_arn: pulumi.Output[str]
-    reader_scaling: aws.appautoscaling.Target | None
-    global_cluster: aws.rds.GlobalCluster | None
 
-    def __init__(self, name: str, context: StackContext, args: SqlDatabaseArgs,
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__("retail:data:SqlDatabase", name, None, opts)
-        self._name = name
-        self._context, self._args = context, args
-        config, conv, region = args.settings, context.conventions, context.region
-
-        foundation = cluster_foundation(
-            self, name, context, config, vpc_id=args.vpc_id, subnet_ids=args.subnet_ids,
-            client_security_group_ids=args.client_security_group_ids, logs_key_arn=args.logs_key_arn,
-            log_retention_days=args.log_retention_days)
+    def __init__(self, type_: str, name: str, context: StackContext, args: ClusterPlacement,
+                 opts: pulumi.ResourceOptions | None):
+        super().__init__(type_, name, None, opts)
+        self._name, self._context, self._settings = name, context, args.settings
+        foundation = cluster_foundation(self, name, context, args)
+        self.foundation = foundation
         self.subnet_group = foundation.subnet_group
         self.security_group = foundation.security_group
         self.parameter_group = foundation.parameter_group
         self.monitoring_role = foundation.monitoring_role
         self.log_group = foundation.log_group
 
+    def _create_cluster(self, args: ClusterPlacement, ignore_changes: list[str] | None,
+                        **own: Any) -> aws.rds.Cluster:
         self.cluster = aws.rds.Cluster(
-            name,
-            **cluster_args(name, context, config, foundation, args.data_key_arn),
+            self._name,
+            **cluster_args(self._name, self._context, args, self.foundation),
+            **own,
+            opts=pulumi.ResourceOptions(parent=self, protect=self._context.protect, depends_on=[self.log_group],
+                                        ignore_changes=ignore_changes),
+        )
+        self.endpoint = self.cluster.endpoint
+        self.reader_endpoint = self.cluster.reader_endpoint
+        self.port = self.cluster.port
+        return self.cluster
+
+    def _create_instances(self, args: ClusterPlacement, count: int) -> list[aws.rds.ClusterInstance]:
+        """``count`` instances, numbered from 1: the first in :data:`WRITER_PROMOTION_TIER`,
+        the rest in :data:`READER_PROMOTION_TIER`.
+
+        No instance waits for another. Aurora makes whichever instance it finishes first the
+        writer; they are alike (one class, one parameter group), so which one it is does not
+        matter, and failover follows the promotion tiers, not the creation order. Waiting for
+        a writer only serialised a fresh deploy by the minutes an instance takes to create.
+        """
+        config, conv, foundation = args.settings, self._context.conventions, self.foundation
+        self.instances = []
+        for index in range(count):
+            identifier = conv.physical_name(self._name, str(index + 1))
+            tier = WRITER_PROMOTION_TIER if index == 0 else READER_PROMOTION_TIER
+            self.instances.append(aws.rds.ClusterInstance(
+                f"{self._name}-{index + 1}",
+                identifier=identifier,
+                cluster_identifier=self.cluster.id,
+                engine=aws.rds.EngineType(ENGINE),
+                instance_class=config.instance_class,
+                db_subnet_group_name=foundation.subnet_group.name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                copy_tags_to_snapshot=True,
+                promotion_tier=tier,
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=args.data_key_arn,
+                performance_insights_retention_period=config.performance_insights_retention_days,
+                monitoring_interval=config.monitoring_interval_seconds,
+                monitoring_role_arn=foundation.monitoring_role.arn,
+                region=self._context.region,
+                tags=conv.tags(identifier, {"promotion-tier": str(tier)}),
+                # RDS checks the role's permissions when the instance is created.
+                opts=pulumi.ResourceOptions(parent=self, protect=self._context.protect,
+                                            depends_on=[foundation.monitoring_policy]),
+            ))
+        return self.instances
+
+    def _register(self, outputs: Mapping[str, Any]) -> None:
+        self.register_outputs({
+            "endpoint": self.endpoint,
+            "readerEndpoint": self.reader_endpoint,
+            "port": self.port,
+            "securityGroupId": self.security_group.id,
+            **outputs,
+        })
+
+    def grant_connect(self, role: aws.iam.Role, db_user: str) -> aws.iam.RolePolicy:
+        """Let ``role`` sign in to this cluster (in its region) as ``db_user`` with an IAM auth token.
+
+        The database side is the application's: ``CREATE USER <db_user>; GRANT rds_iam TO
+        <db_user>;`` plus the table rights it needs (on the primary: users replicate to a
+        secondary with the data).
+        """
+        check_db_user(db_user, self._settings.master_username)
+        context = self._context
+        document = pulumi.Output.all(context.partition, context.account_id, self.cluster.cluster_resource_id).apply(
+            lambda values: connect_policy(values[0], context.region, values[1], values[2], db_user))
+        return attach(f"{self._name}-connect-{role.pulumi_resource_name}-{db_user}", role, document, parent=role)
+
+
+class SqlDatabase(AuroraCluster):
+    """An Aurora PostgreSQL cluster: a writer and readers in the isolated subnets."""
+
+    master_secret_arn: pulumi.Output[str]
+    reader_scaling: aws.appautoscaling.Target | None
+    global_cluster: aws.rds.GlobalCluster | None
+
+    def __init__(self, name: str, context: StackContext, args: SqlDatabaseArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("retail:data:SqlDatabase", name, context, args, opts)
+        config, conv, region = args.settings, context.conventions, context.region
+
+        self._create_cluster(
+            args,
+            # Creating the global cluster from this one sets its globalClusterIdentifier
+            # outside the program; without this the next `pulumi up` would try to take the
+            # cluster out of its global database again.
+            ["globalClusterIdentifier"] if args.global_database else None,
             database_name=config.database_name,
             master_username=config.master_username,
             # RDS creates and rotates the password in Secrets Manager: it is never in the
             # program, the state or a stack file (PCI DSS 8.3).
             manage_master_user_password=True,
             master_user_secret_kms_key_id=args.secrets_key_arn,
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=context.protect, depends_on=[self.log_group],
-                # Creating the global cluster from this one sets its globalClusterIdentifier
-                # outside the program; without this the next `pulumi up` would try to take
-                # the cluster out of its global database again.
-                ignore_changes=["globalClusterIdentifier"] if args.global_database else None),
         )
 
         self.global_cluster = None
@@ -359,9 +392,7 @@ class SqlDatabase(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
             )
 
-        self.instances = cluster_instances(
-            self, name, context, config, cluster=self.cluster, foundation=foundation,
-            data_key_arn=args.data_key_arn, count=config.instances)
+        self._create_instances(args, config.instances)
 
         self.reader_scaling = None
         self.reader_scaling_policy: aws.appautoscaling.Policy | None = None
@@ -400,24 +431,8 @@ class SqlDatabase(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self.reader_scaling),
             )
 
-        self.endpoint = self.cluster.endpoint
-        self.reader_endpoint = self.cluster.reader_endpoint
-        self.port = self.cluster.port
         self.master_secret_arn = self.cluster.master_user_secrets[0].secret_arn
-        self.register_outputs({
-            "endpoint": self.endpoint,
-            "readerEndpoint": self.reader_endpoint,
-            "port": self.port,
+        self._register({
             "masterSecretArn": self.master_secret_arn,
-            "securityGroupId": self.security_group.id,
             "globalClusterId": self.global_cluster.id if self.global_cluster is not None else None,
         })
-
-    def grant_connect(self, role: aws.iam.Role, db_user: str) -> aws.iam.RolePolicy:
-        """Let ``role`` sign in to this cluster as ``db_user`` with an IAM auth token.
-
-        The database side is the application's: ``CREATE USER <db_user>; GRANT rds_iam TO
-        <db_user>;`` plus the table rights it needs.
-        """
-        return grant_cluster_connect(self._name, self._context, self.cluster, role, db_user,
-                                     self._args.settings.master_username)

@@ -15,16 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 
 from components.common.context import StackContext
 from components.data.settings import SqlConfig
-from components.data.sql_database import (
-    cluster_args,
-    cluster_foundation,
-    cluster_instances,
-    grant_cluster_connect,
-)
+from components.data.sql_database import AuroraCluster
 
 #: Aurora allows up to 16 instances in a cluster; a secondary's readers count like any other's.
 MAX_SECONDARY_INSTANCES = 16
@@ -65,62 +59,22 @@ class SqlSecondaryArgs:
                              "more, or turn write_forwarding off (a headless secondary forwards nothing)")
 
 
-class SqlSecondary(pulumi.ComponentResource):
-    """A secondary cluster of an Aurora Global Database, in ``context.region`` (the DR region)."""
-
-    cluster: aws.rds.Cluster
-    instances: list[aws.rds.ClusterInstance]
-    security_group: aws.ec2.SecurityGroup
-    endpoint: pulumi.Output[str]
-    reader_endpoint: pulumi.Output[str]
-    port: pulumi.Output[int]
+class SqlSecondary(AuroraCluster):
+    """A secondary cluster of an Aurora Global Database, in ``context.region`` (the DR region).
+    ``grant_connect(role, db_user)`` lets a DR-region service sign in to it."""
 
     def __init__(self, name: str, context: StackContext, args: SqlSecondaryArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__("retail:data:SqlSecondary", name, None, opts)
-        self._name = name
-        self._context, self._args = context, args
-        config = args.settings
-
-        foundation = cluster_foundation(
-            self, name, context, config, vpc_id=args.vpc_id, subnet_ids=args.subnet_ids,
-            client_security_group_ids=args.client_security_group_ids, logs_key_arn=args.logs_key_arn,
-            log_retention_days=args.log_retention_days)
-        self.subnet_group = foundation.subnet_group
-        self.security_group = foundation.security_group
-        self.parameter_group = foundation.parameter_group
-        self.monitoring_role = foundation.monitoring_role
-        self.log_group = foundation.log_group
-
+        super().__init__("retail:data:SqlSecondary", name, context, args, opts)
         # No database name, master user or password: a secondary takes them from the primary
         # (RDS refuses them on a secondary), and the master secret stays the primary's.
-        self.cluster = aws.rds.Cluster(
-            name,
-            **cluster_args(name, context, config, foundation, args.data_key_arn),
+        self._create_cluster(
+            args,
+            # RDS sets the replication source of a global secondary itself; without this every
+            # `pulumi up` would show it as a change (and removing it promotes the secondary).
+            ["replicationSourceIdentifier"],
             global_cluster_identifier=args.global_cluster_id,
             enable_global_write_forwarding=args.write_forwarding or None,
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=context.protect, depends_on=[foundation.log_group],
-                # RDS sets the replication source of a global secondary itself; without this
-                # every `pulumi up` would show it as a change (and removing it promotes).
-                ignore_changes=["replicationSourceIdentifier"]),
         )
-        self.instances = cluster_instances(
-            self, name, context, config, cluster=self.cluster, foundation=foundation,
-            data_key_arn=args.data_key_arn, count=args.instances)
-
-        self.endpoint = self.cluster.endpoint
-        self.reader_endpoint = self.cluster.reader_endpoint
-        self.port = self.cluster.port
-        self.register_outputs({
-            "endpoint": self.endpoint,
-            "readerEndpoint": self.reader_endpoint,
-            "port": self.port,
-            "securityGroupId": self.security_group.id,
-        })
-
-    def grant_connect(self, role: aws.iam.Role, db_user: str) -> aws.iam.RolePolicy:
-        """Let ``role`` (a DR-region service's) sign in to the secondary as ``db_user`` with an
-        IAM auth token. The database user is the primary's: it replicates with the data."""
-        return grant_cluster_connect(self._name, self._context, self.cluster, role, db_user,
-                                     self._args.settings.master_username)
+        self._create_instances(args, args.instances)
+        self._register({})

@@ -13,14 +13,26 @@ from typing import Any
 import pulumi_aws as aws
 import pytest
 
-from blueprint import ResourceGraph
 from blueprint.graph import Resource
 from blueprint.mocks import ACCOUNT_ID, RecordingMonitor, RetailMocks
 from blueprint.synth import run_program
 from components.data.sql_database import CLUSTER_PARAMETERS, SqlDatabase, SqlDatabaseArgs
 from components.data.sql_secondary import SqlSecondary, SqlSecondaryArgs
 from config.loader import parse_stack_config
-from config.stack import StackConfig
+from tests.components.data.dr_support import (
+    CLIENT_SG,
+    DATA_KEY,
+    DR_CLIENT_SG,
+    DR_DATA_KEY,
+    DR_ISOLATED_SUBNETS,
+    DR_REGION,
+    DR_VPC_ID,
+    ISOLATED_SUBNETS,
+    REGION,
+    SECURITY_GROUP,
+    VPC_ID,
+    BothSides,
+)
 from tests.support import PROJECT, stack_context
 
 CLUSTER = "aws:rds/cluster:Cluster"
@@ -28,23 +40,12 @@ GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
-INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 PRIMARY = "retail:data:SqlDatabase"
 SECONDARY = "retail:data:SqlSecondary"
 
-REGION, DR_REGION = "eu-west-1", "eu-central-1"
-DATA_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/mrk-0d1e2f3a4b5c4d6e8f90a1b2c3d4e5f6"
-DR_DATA_KEY = f"arn:aws:kms:{DR_REGION}:{ACCOUNT_ID}:key/mrk-0d1e2f3a4b5c4d6e8f90a1b2c3d4e5f6"
 SECRETS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 DR_LOGS_KEY = f"arn:aws:kms:{DR_REGION}:{ACCOUNT_ID}:key/mrk-7a8b9c0d1e2f4a3b8c5d6e7f8a9b0c1d"
-VPC_ID, DR_VPC_ID = "vpc-0a1b2c3d4e5f60718", "vpc-0f1e2d3c4b5a69788"
-ISOLATED_SUBNETS = ("subnet-0aa11bb22cc33dd44", "subnet-0ee55ff66aa77bb88")
-DR_ISOLATED_SUBNETS = ("subnet-0dd11ee22ff33aa44", "subnet-0bb55cc66dd77ee88", "subnet-0ff99aa00bb11cc22")
-CLIENT_SG, DR_CLIENT_SG = "sg-0c1e27a5b3d9f4e60", "sg-0d2f38b6c4e0a5f71"
 APP_USER = "checkout_app"
 
 
@@ -62,20 +63,8 @@ class IgnoreChangesMonitor(RecordingMonitor):
 
 
 @dataclass(frozen=True)
-class Built:
-    graph: ResourceGraph
-    stack: StackConfig
+class Built(BothSides):
     ignore_changes: Mapping[str, list[str]]
-
-    def mine(self, component_type: str) -> list[Resource]:
-        return self.graph.descendants(self.graph.one(component_type).urn)
-
-    def of(self, component_type: str, type_token: str) -> list[Resource]:
-        return [r for r in self.mine(component_type) if r.type == type_token]
-
-    def one_of(self, component_type: str, type_token: str) -> Resource:
-        (found,) = self.of(component_type, type_token)
-        return found
 
     @property
     def primary(self) -> Resource:
@@ -288,23 +277,13 @@ def test_the_secondary_waits_for_nothing_of_the_primarys_compute():
 
 def test_dr_clients_are_admitted_by_group_reference_only():
     b = built("prod")
-    group = b.one_of(SECONDARY, SECURITY_GROUP)
-    assert group.inputs["vpcId"] == DR_VPC_ID and group.inputs["region"] == DR_REGION
-    assert b.secondary.inputs["vpcSecurityGroupIds"] == [group.id]
-    (ingress,) = b.of(SECONDARY, INGRESS)
-    assert ingress.inputs["securityGroupId"] == group.id
-    assert ingress.inputs["referencedSecurityGroupId"] == DR_CLIENT_SG
-    assert (ingress.inputs["fromPort"], ingress.inputs["toPort"]) == (b.stack.sql.port,) * 2
-    (egress,) = b.of(SECONDARY, EGRESS)
-    assert egress.inputs["securityGroupId"] == DR_CLIENT_SG and egress.inputs["referencedSecurityGroupId"] == group.id
-    everything = json.dumps([r.inputs for r in b.mine(SECONDARY)], default=str)
-    assert "cidrIpv4" not in everything and "cidrIpv6" not in everything and CLIENT_SG not in everything
+    b.assert_clients_admitted_by_reference(SECONDARY, b.stack.sql.port)
+    assert b.secondary.inputs["vpcSecurityGroupIds"] == [b.one_of(SECONDARY, SECURITY_GROUP).id]
 
 
 def test_grant_connect_names_the_secondary_cluster_in_the_dr_region():
     b = built("prod")
-    role = b.graph.one("aws:iam/role:Role", "checkout-dr")
-    (grant,) = [p for p in b.graph.of_type(ROLE_POLICY) if p.parent == role.urn]
+    grant = b.grant_of("checkout-dr")
     (statement,) = json.loads(grant.inputs["policy"])["Statement"]
     assert statement["Action"] == ["rds-db:connect"]
     resource = statement["Resource"]
