@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -21,8 +21,8 @@ import pulumi_aws as aws
 from components.common.context import StackContext
 from components.common.grants import attach, policy_document, service_trust_policy, statement
 from components.common.logs import log_group
+from components.data.placement import StorePlacement, store_security_group
 from components.data.settings import SqlConfig, check_db_user
-from components.foundation.network import admit_clients
 
 ENGINE = "aurora-postgresql"
 
@@ -49,7 +49,8 @@ CLUSTER_PARAMETERS: tuple[tuple[str, str, str], ...] = (
 BACKUP_WINDOW = "02:00-03:00"
 MAINTENANCE_WINDOW = "sun:03:30-sun:04:30"
 
-#: Promotion tiers: the writer first, then every reader alike (lower fails over first).
+#: Promotion tiers: instance 1 first, then every other instance alike (lower is promoted first
+#: when the writer fails).
 WRITER_PROMOTION_TIER = 0
 READER_PROMOTION_TIER = 1
 
@@ -120,10 +121,138 @@ class SqlDatabaseArgs:
     None leaves it to CloudWatch Logs' own encryption."""
     log_retention_days: int = 365
     """Days the exported PostgreSQL log is kept (PCI DSS 10.5.1 asks for a year)."""
+    global_database: bool = False
+    """Make this cluster the primary of an Aurora Global Database (``self.global_cluster``),
+    which a :class:`~components.data.sql_secondary.SqlSecondary` in the DR region joins. An
+    existing cluster is converted in place: the global cluster is created from it."""
 
 
-class SqlDatabase(pulumi.ComponentResource):
-    """An Aurora PostgreSQL cluster: a writer and readers in the isolated subnets."""
+# -- pieces the primary and the DR secondary share -------------------------------------------
+
+@dataclass(frozen=True)
+class ClusterFoundation:
+    """What a cluster stands on, whichever side of a global database it is."""
+
+    subnet_group: aws.rds.SubnetGroup
+    security_group: aws.ec2.SecurityGroup
+    parameter_group: aws.rds.ClusterParameterGroup
+    monitoring_role: aws.iam.Role
+    monitoring_policy: aws.iam.RolePolicyAttachment
+    log_group: aws.cloudwatch.LogGroup
+
+
+class ClusterPlacement(StorePlacement, Protocol):
+    """What ``SqlDatabaseArgs`` and ``SqlSecondaryArgs`` share."""
+
+    @property
+    def settings(self) -> SqlConfig: ...
+    @property
+    def logs_key_arn(self) -> pulumi.Input[str] | None: ...
+    @property
+    def log_retention_days(self) -> int: ...
+
+
+def cluster_foundation(component: pulumi.Resource, name: str, context: StackContext,
+                       args: ClusterPlacement) -> ClusterFoundation:
+    """Subnet group, security group (with its clients), parameter group, monitoring role and
+    log group of one cluster, in ``context.region``."""
+    config = args.settings
+    conv, region = context.conventions, context.region
+    child = pulumi.ResourceOptions(parent=component)
+    physical = conv.physical_name(name)
+    family = parameter_group_family(config.engine_version)
+
+    subnet_group = aws.rds.SubnetGroup(
+        name, name=physical, description=f"{physical}: isolated subnets", subnet_ids=list(args.subnet_ids),
+        region=region, tags=conv.tags(physical), opts=child)
+
+    security_group = store_security_group(component, name, context, args, physical=physical, port=config.port,
+                                          service="postgresql", kind="database")
+
+    # Named after the family: a major upgrade creates the new group before the old one
+    # goes, which a fixed name would make collide.
+    group_name = conv.physical_name(name, family)
+    parameter_group = aws.rds.ClusterParameterGroup(
+        name,
+        name=group_name,
+        family=family,
+        description=f"{physical}: TLS only, connection and DDL logging",
+        parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=p, value=v, apply_method=m)
+                    for p, v, m in CLUSTER_PARAMETERS],
+        region=region,
+        tags=conv.tags(group_name),
+        opts=child,
+    )
+
+    role = aws.iam.Role(
+        f"{name}-monitoring",
+        description=f"Enhanced Monitoring of {physical} publishes OS metrics to CloudWatch Logs",
+        assume_role_policy=pulumi.Output.from_input(context.account_id).apply(
+            lambda account: json.dumps(monitoring_trust_policy(account))),
+        tags=conv.tags(conv.physical_name(name, "monitoring")),
+        opts=child,
+    )
+    policy = aws.iam.RolePolicyAttachment(
+        f"{name}-monitoring",
+        role=role.name,
+        policy_arn=pulumi.Output.from_input(context.partition).apply(enhanced_monitoring_policy_arn),
+        opts=pulumi.ResourceOptions(parent=role),
+    )
+
+    # RDS would create the export's log group on first write, never expiring and with AWS's
+    # key; creating it first makes the retention and the key ours.
+    group = log_group(
+        f"{name}-postgresql", context, name=f"/aws/rds/cluster/{physical}/postgresql",
+        retention_days=args.log_retention_days, key_arn=args.logs_key_arn,
+        tags=conv.tags(f"{physical}-postgresql"), parent=component)
+    return ClusterFoundation(subnet_group, security_group, parameter_group, role, policy, group)
+
+
+def cluster_args(name: str, context: StackContext, args: ClusterPlacement,
+                 foundation: ClusterFoundation) -> dict[str, Any]:
+    """The ``aws.rds.Cluster`` arguments a primary and a secondary have in common: engine,
+    port, encryption, IAM auth, placement, parameters, log export, backups, deletion rules."""
+    config, conv = args.settings, context.conventions
+    physical = conv.physical_name(name)
+    serverless = (aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
+        min_capacity=config.min_acu, max_capacity=config.max_acu) if config.serverless else None)
+    return dict(
+        cluster_identifier=physical,
+        engine=ENGINE,
+        # Auto minor upgrades move the running version past this one; bump it in the
+        # preset when they do, or the next `pulumi up` would ask for a downgrade.
+        engine_version=config.engine_version,
+        port=config.port,
+        storage_encrypted=True,
+        kms_key_id=args.data_key_arn,
+        iam_database_authentication_enabled=True,
+        db_subnet_group_name=foundation.subnet_group.name,
+        vpc_security_group_ids=[foundation.security_group.id],
+        db_cluster_parameter_group_name=foundation.parameter_group.name,
+        enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+        backup_retention_period=config.backup_retention_days,
+        preferred_backup_window=BACKUP_WINDOW,
+        preferred_maintenance_window=MAINTENANCE_WINDOW,
+        copy_tags_to_snapshot=True,
+        # RDS.35: the cluster-level setting Aurora needs besides the instances' own.
+        auto_minor_version_upgrade=True,
+        deletion_protection=context.protect,
+        skip_final_snapshot=not context.protect,
+        final_snapshot_identifier=conv.physical_name(name, "final") if context.protect else None,
+        delete_automated_backups=not context.protect,
+        serverlessv2_scaling_configuration=serverless,
+        # Performance Insights and Enhanced Monitoring are set on the instances, where
+        # Aurora has always taken them; setting them on the cluster as well would give
+        # two places that must agree.
+        region=context.region,
+        tags=conv.tags(physical),
+    )
+
+
+class AuroraCluster(pulumi.ComponentResource):
+    """What the primary (:class:`SqlDatabase`) and a DR secondary (``SqlSecondary``) share:
+    the foundation, the cluster with the common arguments, its instances, its endpoints and
+    the IAM sign-in grant. A subclass adds only what is its own."""
 
     cluster: aws.rds.Cluster
     instances: list[aws.rds.ClusterInstance]
@@ -131,139 +260,139 @@ class SqlDatabase(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
+
+    def __init__(self, type_: str, name: str, context: StackContext, args: ClusterPlacement,
+                 opts: pulumi.ResourceOptions | None):
+        super().__init__(type_, name, None, opts)
+        self._name, self._context, self._settings = name, context, args.settings
+        foundation = cluster_foundation(self, name, context, args)
+        self.foundation = foundation
+        self.subnet_group = foundation.subnet_group
+        self.security_group = foundation.security_group
+        self.parameter_group = foundation.parameter_group
+        self.monitoring_role = foundation.monitoring_role
+        self.log_group = foundation.log_group
+
+    def _create_cluster(self, args: ClusterPlacement, ignore_changes: list[str] | None,
+                        **own: Any) -> aws.rds.Cluster:
+        self.cluster = aws.rds.Cluster(
+            self._name,
+            **cluster_args(self._name, self._context, args, self.foundation),
+            **own,
+            opts=pulumi.ResourceOptions(parent=self, protect=self._context.protect, depends_on=[self.log_group],
+                                        ignore_changes=ignore_changes),
+        )
+        self.endpoint = self.cluster.endpoint
+        self.reader_endpoint = self.cluster.reader_endpoint
+        self.port = self.cluster.port
+        return self.cluster
+
+    def _create_instances(self, args: ClusterPlacement, count: int) -> list[aws.rds.ClusterInstance]:
+        """``count`` instances, numbered from 1: the first in :data:`WRITER_PROMOTION_TIER`,
+        the rest in :data:`READER_PROMOTION_TIER`.
+
+        No instance waits for another. Aurora makes whichever instance it finishes first the
+        writer; they are alike (one class, one parameter group), so which one it is does not
+        matter, and failover follows the promotion tiers, not the creation order. Waiting for
+        a writer only serialised a fresh deploy by the minutes an instance takes to create.
+        """
+        config, conv, foundation = args.settings, self._context.conventions, self.foundation
+        self.instances = []
+        for index in range(count):
+            identifier = conv.physical_name(self._name, str(index + 1))
+            tier = WRITER_PROMOTION_TIER if index == 0 else READER_PROMOTION_TIER
+            self.instances.append(aws.rds.ClusterInstance(
+                f"{self._name}-{index + 1}",
+                identifier=identifier,
+                cluster_identifier=self.cluster.id,
+                engine=aws.rds.EngineType(ENGINE),
+                instance_class=config.instance_class,
+                db_subnet_group_name=foundation.subnet_group.name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                copy_tags_to_snapshot=True,
+                promotion_tier=tier,
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=args.data_key_arn,
+                performance_insights_retention_period=config.performance_insights_retention_days,
+                monitoring_interval=config.monitoring_interval_seconds,
+                monitoring_role_arn=foundation.monitoring_role.arn,
+                region=self._context.region,
+                tags=conv.tags(identifier, {"promotion-tier": str(tier)}),
+                # RDS checks the role's permissions when the instance is created.
+                opts=pulumi.ResourceOptions(parent=self, protect=self._context.protect,
+                                            depends_on=[foundation.monitoring_policy]),
+            ))
+        return self.instances
+
+    def _register(self, outputs: Mapping[str, Any]) -> None:
+        self.register_outputs({
+            "endpoint": self.endpoint,
+            "readerEndpoint": self.reader_endpoint,
+            "port": self.port,
+            "securityGroupId": self.security_group.id,
+            **outputs,
+        })
+
+    def grant_connect(self, role: aws.iam.Role, db_user: str) -> aws.iam.RolePolicy:
+        """Let ``role`` sign in to this cluster (in its region) as ``db_user`` with an IAM auth token.
+
+        The database side is the application's: ``CREATE USER <db_user>; GRANT rds_iam TO
+        <db_user>;`` plus the table rights it needs (on the primary: users replicate to a
+        secondary with the data).
+        """
+        check_db_user(db_user, self._settings.master_username)
+        context = self._context
+        document = pulumi.Output.all(context.partition, context.account_id, self.cluster.cluster_resource_id).apply(
+            lambda values: connect_policy(values[0], context.region, values[1], values[2], db_user))
+        return attach(f"{self._name}-connect-{role.pulumi_resource_name}-{db_user}", role, document, parent=role)
+
+
+class SqlDatabase(AuroraCluster):
+    """An Aurora PostgreSQL cluster: a writer and readers in the isolated subnets."""
+
     master_secret_arn: pulumi.Output[str]
     reader_scaling: aws.appautoscaling.Target | None
+    global_cluster: aws.rds.GlobalCluster | None
 
     def __init__(self, name: str, context: StackContext, args: SqlDatabaseArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__("retail:data:SqlDatabase", name, None, opts)
-        self._name = name
-        self._context, self._args = context, args
+        super().__init__("retail:data:SqlDatabase", name, context, args, opts)
         config, conv, region = args.settings, context.conventions, context.region
-        child = pulumi.ResourceOptions(parent=self)
-        physical = conv.physical_name(name)
-        family = parameter_group_family(config.engine_version)
 
-        self.subnet_group = aws.rds.SubnetGroup(
-            name, name=physical, description=f"{physical}: isolated subnets", subnet_ids=list(args.subnet_ids),
-            region=region, tags=conv.tags(physical), opts=child)
-
-        # No inline rules: ingress and egress are separate rule resources, so no rule is ever
-        # dropped by a second owner. Without an egress rule the group answers only replies.
-        self.security_group = aws.ec2.SecurityGroup(
-            name, vpc_id=args.vpc_id, description=f"{physical}: database clients only", region=region,
-            tags=conv.tags(physical), opts=child)
-        admit_clients(name, security_group=self.security_group,
-                      client_security_group_ids=args.client_security_group_ids, port=config.port,
-                      service="postgresql", region=region, conventions=conv, parent=self.security_group)
-
-        # Named after the family: a major upgrade creates the new group before the old one
-        # goes, which a fixed name would make collide.
-        group_name = conv.physical_name(name, family)
-        self.parameter_group = aws.rds.ClusterParameterGroup(
-            name,
-            name=group_name,
-            family=family,
-            description=f"{physical}: TLS only, connection and DDL logging",
-            parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=p, value=v, apply_method=m)
-                        for p, v, m in CLUSTER_PARAMETERS],
-            region=region,
-            tags=conv.tags(group_name),
-            opts=child,
-        )
-
-        self.monitoring_role = aws.iam.Role(
-            f"{name}-monitoring",
-            description=f"Enhanced Monitoring of {physical} publishes OS metrics to CloudWatch Logs",
-            assume_role_policy=pulumi.Output.from_input(context.account_id).apply(
-                lambda account: json.dumps(monitoring_trust_policy(account))),
-            tags=conv.tags(conv.physical_name(name, "monitoring")),
-            opts=child,
-        )
-        monitoring_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-monitoring",
-            role=self.monitoring_role.name,
-            policy_arn=pulumi.Output.from_input(context.partition).apply(enhanced_monitoring_policy_arn),
-            opts=pulumi.ResourceOptions(parent=self.monitoring_role),
-        )
-
-        serverless = (aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
-            min_capacity=config.min_acu, max_capacity=config.max_acu) if config.serverless else None)
-        # RDS would create the export's log group on first write, never expiring and with AWS's
-        # key; creating it first makes the retention and the key ours.
-        self.log_group = log_group(
-            f"{name}-postgresql", context, name=f"/aws/rds/cluster/{physical}/postgresql",
-            retention_days=args.log_retention_days, key_arn=args.logs_key_arn,
-            tags=conv.tags(f"{physical}-postgresql"), parent=self)
-        self.cluster = aws.rds.Cluster(
-            name,
-            cluster_identifier=physical,
-            engine=ENGINE,
-            # Auto minor upgrades move the running version past this one; bump it in the
-            # preset when they do, or the next `pulumi up` would ask for a downgrade.
-            engine_version=config.engine_version,
+        self._create_cluster(
+            args,
+            # Creating the global cluster from this one sets its globalClusterIdentifier
+            # outside the program; without this the next `pulumi up` would try to take the
+            # cluster out of its global database again.
+            ["globalClusterIdentifier"] if args.global_database else None,
             database_name=config.database_name,
             master_username=config.master_username,
             # RDS creates and rotates the password in Secrets Manager: it is never in the
             # program, the state or a stack file (PCI DSS 8.3).
             manage_master_user_password=True,
             master_user_secret_kms_key_id=args.secrets_key_arn,
-            port=config.port,
-            storage_encrypted=True,
-            kms_key_id=args.data_key_arn,
-            iam_database_authentication_enabled=True,
-            db_subnet_group_name=self.subnet_group.name,
-            vpc_security_group_ids=[self.security_group.id],
-            db_cluster_parameter_group_name=self.parameter_group.name,
-            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
-            backup_retention_period=config.backup_retention_days,
-            preferred_backup_window=BACKUP_WINDOW,
-            preferred_maintenance_window=MAINTENANCE_WINDOW,
-            copy_tags_to_snapshot=True,
-            # RDS.35: the cluster-level setting Aurora needs besides the instances' own.
-            auto_minor_version_upgrade=True,
-            deletion_protection=context.protect,
-            skip_final_snapshot=not context.protect,
-            final_snapshot_identifier=conv.physical_name(name, "final") if context.protect else None,
-            delete_automated_backups=not context.protect,
-            serverlessv2_scaling_configuration=serverless,
-            # Performance Insights and Enhanced Monitoring are set on the instances, where
-            # Aurora has always taken them; setting them on the cluster as well would give
-            # two places that must agree.
-            region=region,
-            tags=conv.tags(physical),
-            opts=pulumi.ResourceOptions(parent=self, protect=context.protect, depends_on=[self.log_group]),
         )
 
-        # Instance 0 is the writer: the first instance Aurora creates in a cluster writes, so
-        # the readers wait for it. Aurora places each in an AZ of the subnet group.
-        self.instances = []
-        for index in range(config.instances):
-            writer = index == 0
-            identifier = conv.physical_name(name, str(index + 1))
-            self.instances.append(aws.rds.ClusterInstance(
-                f"{name}-{index + 1}",
-                identifier=identifier,
-                cluster_identifier=self.cluster.id,
-                engine=aws.rds.EngineType(ENGINE),
-                instance_class=config.instance_class,
-                db_subnet_group_name=self.subnet_group.name,
-                publicly_accessible=False,
-                auto_minor_version_upgrade=True,
-                copy_tags_to_snapshot=True,
-                promotion_tier=WRITER_PROMOTION_TIER if writer else READER_PROMOTION_TIER,
-                performance_insights_enabled=True,
-                performance_insights_kms_key_id=args.data_key_arn,
-                performance_insights_retention_period=config.performance_insights_retention_days,
-                monitoring_interval=config.monitoring_interval_seconds,
-                monitoring_role_arn=self.monitoring_role.arn,
+        self.global_cluster = None
+        if args.global_database:
+            global_name = conv.physical_name(name, "global")
+            self.global_cluster = aws.rds.GlobalCluster(
+                f"{name}-global",
+                global_cluster_identifier=global_name,
+                # Engine, version and encryption come from the source cluster: setting them
+                # as well is refused by the provider (they conflict with the source).
+                source_db_cluster_identifier=self.cluster.arn,
+                # Required with a source cluster: on destroy, the members are detached first
+                # (deletion protection and `protect` stop a destroy in prod before that).
+                force_destroy=True,
+                deletion_protection=context.protect,
                 region=region,
-                tags=conv.tags(identifier, {"role": "writer" if writer else "reader"}),
-                opts=pulumi.ResourceOptions(
-                    parent=self, protect=context.protect,
-                    # RDS checks the role's permissions when the instance is created.
-                    depends_on=[monitoring_policy] + ([] if writer else [self.instances[0]])),
-            ))
+                tags=conv.tags(global_name),
+                opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
+            )
+
+        self._create_instances(args, config.instances)
 
         self.reader_scaling = None
         self.reader_scaling_policy: aws.appautoscaling.Policy | None = None
@@ -302,27 +431,8 @@ class SqlDatabase(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self.reader_scaling),
             )
 
-        self.endpoint = self.cluster.endpoint
-        self.reader_endpoint = self.cluster.reader_endpoint
-        self.port = self.cluster.port
         self.master_secret_arn = self.cluster.master_user_secrets[0].secret_arn
-        self.register_outputs({
-            "endpoint": self.endpoint,
-            "readerEndpoint": self.reader_endpoint,
-            "port": self.port,
+        self._register({
             "masterSecretArn": self.master_secret_arn,
-            "securityGroupId": self.security_group.id,
+            "globalClusterId": self.global_cluster.id if self.global_cluster is not None else None,
         })
-
-    def grant_connect(self, role: aws.iam.Role, db_user: str) -> aws.iam.RolePolicy:
-        """Let ``role`` sign in to this cluster as ``db_user`` with an IAM auth token.
-
-        The database side is the application's: ``CREATE USER <db_user>; GRANT rds_iam TO
-        <db_user>;`` plus the table rights it needs.
-        """
-        check_db_user(db_user, self._args.settings.master_username)
-        document = pulumi.Output.all(self._context.partition, self._context.account_id,
-                                     self.cluster.cluster_resource_id).apply(
-            lambda values: connect_policy(values[0], self._context.region, values[1], values[2], db_user))
-        return attach(f"{self._name}-connect-{role.pulumi_resource_name}-{db_user}",
-                      role, document, parent=role)

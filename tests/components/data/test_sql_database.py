@@ -216,18 +216,20 @@ def test_dev_and_staging_can_be_destroyed_without_a_snapshot(stack):
 # -- instances -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stack, count", [("dev", 1), ("staging", 2), ("prod", 3)])
-def test_a_writer_then_readers_per_preset(stack, count):
+def test_instance_one_is_promoted_first_and_no_instance_waits_for_another(stack, count):
     b = built(stack)
     instances = b.instances
     assert len(instances) == count
-    writer, *readers = instances
-    assert writer.inputs["promotionTier"] == 0
-    assert writer.inputs["tags"]["role"] == "writer"
-    for reader in readers:
-        assert reader.inputs["promotionTier"] == 1
-        assert reader.inputs["tags"]["role"] == "reader"
-        # The first instance Aurora creates becomes the writer: readers wait for it.
-        assert writer.urn in reader.dependencies
+    first, *others = instances
+    assert first.inputs["promotionTier"] == 0
+    assert first.inputs["tags"]["promotion-tier"] == "0"
+    for other in others:
+        assert other.inputs["promotionTier"] == 1
+        assert other.inputs["tags"]["promotion-tier"] == "1"
+    # Created side by side: waiting for the first only serialised a fresh deploy.
+    urns = {i.urn for i in instances}
+    for instance in instances:
+        assert not urns & set(instance.dependencies), instance.name
     assert [i.inputs["identifier"] for i in instances] == [f"retail-{stack}-sql-{n}" for n in range(1, count + 1)]
 
 
