@@ -242,10 +242,20 @@ def _cache(resources: list[Resource], store: Resource, dr_region: str) -> list[F
                     secondary.inputs.get("globalReplicationGroupId"), group) or (
                     str(secondary.inputs.get("globalReplicationGroupId", "")).endswith(
                         str(group.inputs.get("globalReplicationGroupIdSuffix", "\0")))):
-                found.append(Found(CACHE_GLOBAL, f"global datastore {group.id or group.name}, secondary "
+                group_id = _global_datastore_id(group, secondary)
+                found.append(Found(CACHE_GLOBAL, f"global datastore {group_id}, secondary "
                                                  f"{physical_name(secondary)} in {dr_region}",
-                                   secondary=physical_name(secondary), group=group.id or group.name))
+                                   secondary=physical_name(secondary), group=group_id))
     return found
+
+
+def _global_datastore_id(group: Resource, secondary: Resource) -> str:
+    # AWS prefixes the suffix we choose with a per-account string, known once deployed.
+    joined = secondary.inputs.get("globalReplicationGroupId")
+    if isinstance(joined, str) and joined:
+        return joined
+    suffix = group.inputs.get("globalReplicationGroupIdSuffix")
+    return f"<AWS prefix>-{suffix}" if isinstance(suffix, str) and suffix else group.id or group.name
 
 
 def _selection_matches(selection: Resource, store: Resource) -> bool:

@@ -75,7 +75,16 @@ def _as_graph(resource: PolicyResource) -> Resource:
     return Resource(
         urn=resource.urn, type=resource.resource_type, name=resource.name, custom=True, inputs=props,
         id=None, property_dependencies={k: tuple(d.urn for d in v) for k, v in resource.property_dependencies.items()},
-        region=props.get("region") if isinstance(props.get("region"), str) else None)
+        region=_region(resource, props))
+
+
+def _region(resource: PolicyResource, props: Mapping[str, Any]) -> str | None:
+    # The resource's own region input, else its provider's (as `blueprint.synth` places it).
+    for source in (props, _safe(resource.provider.props) if resource.provider is not None else {}):
+        region = source.get("region") if isinstance(source, Mapping) else None
+        if isinstance(region, str) and region:
+            return region
+    return None
 
 
 def _strategy(tags: Mapping[str, Any]) -> Strategy | None:

@@ -275,6 +275,16 @@ def test_the_warm_standby_runbook_promotes_with_the_real_names():
     assert "start-restore-job" not in text
 
 
+def test_an_arc_region_switch_plan_is_run_in_the_runbook():
+    arc = res("aws:arcregionswitch/plan:Plan", "region-switch", {"name": "retail-prod-switch",
+                                                                  "primaryRegion": PRIMARY, "regions": [PRIMARY, DR]})
+    g = warm_standby(routing=[arc])
+    text = render_runbook(dr_report(g, Strategy.warm_standby, DR), g)
+    assert ("aws arc-region-switch start-plan-execution --plan-arn <ARN of retail-prod-switch> --target-region "
+            "eu-central-1 --action activate") in text
+    assert "Move traffic by hand" not in text
+
+
 def test_the_backup_restore_runbook_restores_each_store_then_builds_the_slice():
     g = backup_graph()
     text = render_runbook(dr_report(g, Strategy.backup_restore, DR), g)

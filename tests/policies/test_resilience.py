@@ -74,6 +74,11 @@ def test_backup_copies_cover_backup_restore(snap, run_policy, tags):
     assert len(run_policy("dr-stores-covered", [warm, vault, plan, selection]).violations) == 1
 
 
+def test_the_dr_sides_own_stores_are_not_checked_as_primaries(snap, run_policy, tags):
+    replica = snap(TABLE, "dr-carts", {"name": "retail-prod-dr-carts", "region": DR, "tags": dr_tags(tags)})
+    assert run_policy("dr-stores-covered", [replica]).violations == []
+
+
 def test_stores_without_a_strategy_tag_or_with_none_are_not_applicable(snap, run_policy, tags):
     table = snap(TABLE, "carts", {"name": "retail-prod-carts", "region": PRIMARY, "tags": tags()})
     none = snap(TABLE, "orders", {"name": "retail-dev-orders", "region": PRIMARY, "tags": dr_tags(tags, "none")})
