@@ -534,7 +534,8 @@ def render_runbook(report: DrReport, graph: ResourceGraph) -> str:
                 f"`aws backup list-recovery-points-by-backup-vault --region {dr} --backup-vault-name {best.secondary} "
                 f"--by-resource-type {rtype}` (resource `{name}`), then `aws backup start-restore-job --region {dr} "
                 f"--recovery-point-arn <that ARN> --iam-role-arn <the DR backup role> --resource-type {rtype} "
-                f"--metadata '{_restore_metadata(row.kind, name, row.store)}'`; wait with `aws backup describe-restore-job`.")
+                f"--metadata '{_restore_metadata(row.kind, name, row.store)}'`; wait with "
+                "`aws backup describe-restore-job`.")
         steps.append(f"Build the DR slice around the restored stores: set `retail:dr.strategy` to `warm-standby` in "
                      f"stacks/Pulumi.{stack}.yaml, `pulumi import` each restored store into the DR slice, then "
                      f"`pulumi up --stack {stack}`.")
