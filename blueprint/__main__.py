@@ -1,10 +1,12 @@
 """``python -m blueprint``: ``plan <stack>``, ``diff OLD.json <stack|NEW.json>``, ``access <stack>``,
-``stacks``.
+``dr <stack>``, ``stacks``.
 
 The exit codes CI relies on are listed in ``--help`` (``EPILOG`` below): ``plan`` 0 clean,
 1 a mandatory policy failed, 2 the stack config is invalid or the stack does not exist (the
 message says which key and how to fix it); ``diff`` 0 no cloud change, 1 cloud changes,
-2 bad input; ``access`` 0, or 2 when the stack is invalid or does not exist.
+2 bad input; ``access`` 0, or 2 when the stack is invalid or does not exist; ``dr`` 0 every
+primary store has the DR mechanism its strategy needs and every declared target is met, 1
+otherwise, 2 on an invalid or missing stack.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from blueprint import __version__
 from blueprint.access import access_report, render_access
 from blueprint.checks import check
 from blueprint.diff import diff_graphs
+from blueprint.dr import dr_report, render_report, render_runbook
 from blueprint.graph import ResourceGraph
 from blueprint.render import make_console, progress, render_plan
 from blueprint.synth import Project, StackNotFoundError, synthesize
+from components.resilience.objectives import Tier
+from config.loader import ConfigError, parse_stack_config
 from config.source import StackFileError
 
 EXIT_OK, EXIT_POLICY_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -48,6 +53,13 @@ exit codes:
   0  the report was printed
   2  the stack config is invalid or the stack does not exist"""
 
+DR_EXIT_CODES = """\
+exit codes:
+  0  every primary store has the mechanism retail:dr.strategy needs, every declared target is met
+     (strategy none: stores are listed as not covered, which only fails against declared targets)
+  1  a store is not covered or weaker than the strategy needs, or a declared RPO/RTO is not met
+  2  the stack config is invalid or the stack does not exist"""
+
 EPILOG = f"""\
 {PLAN_EXIT_CODES.replace("exit codes:", "exit codes of plan:")}
 
@@ -55,13 +67,16 @@ EPILOG = f"""\
 
 {ACCESS_EXIT_CODES.replace("exit codes:", "exit codes of access:")}
 
+{DR_EXIT_CODES.replace("exit codes:", "exit codes of dr:")}
+
 stacks exits 0.
 
 examples:
   python -m blueprint plan prod
   python -m blueprint plan prod --json before.json
   python -m blueprint diff before.json prod
-  python -m blueprint access prod --json access.json"""
+  python -m blueprint access prod --json access.json
+  python -m blueprint dr prod --json dr.json --runbook failover.md"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,6 +129,20 @@ def _parser() -> argparse.ArgumentParser:
                              "input; see the README)")
     access.add_argument("--all", dest="every", action="store_true",
                         help="list every principal, those with no access included")
+    dr = commands.add_parser(
+        "dr", help="the DR mechanism each primary store has in the graph, RPO/RTO per tier against retail:dr",
+        formatter_class=raw, epilog=DR_EXIT_CODES,
+        description="Synthesize a stack offline and list every stateful store of the primary region\n"
+                    "with the disaster-recovery mechanism found in the graph (global database, replica,\n"
+                    "replication rule, backup copied to the DR region), its RPO and RTO from\n"
+                    "components/resilience/objectives.py, the slowest per tier against the targets\n"
+                    "declared in retail:dr, and the service tier from the failover routing found.")
+    dr.add_argument("stack", help="stack name, as in stacks/Pulumi.<stack>.yaml (see the stacks command)")
+    dr.add_argument("--json", metavar="FILE", type=Path,
+                    help="also write the report as JSON (shape in blueprint/dr.py; sorted keys, byte for byte "
+                         "the same for the same input)")
+    dr.add_argument("--runbook", metavar="FILE", type=Path,
+                    help="also write a Markdown failover runbook with the graph's real names")
     return parser
 
 
@@ -132,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "access":
         return _access(args.stack, args.json, args.every, project, console, errors)
+
+    if args.command == "dr":
+        return _dr(args.stack, args.json, args.runbook, project, console, errors)
 
     try:
         with progress(errors, f"synthesizing stack {args.stack} under Pulumi's mocks"):
@@ -174,6 +206,32 @@ def _access(stack: str, json_path: Path | None, every: bool, project: Project, c
     for line in render_access(report, every=every):
         console.print(line, markup=False, highlight=False)
     return EXIT_OK
+
+
+def _dr(stack: str, json_path: Path | None, runbook_path: Path | None, project: Project, console, errors) -> int:
+    try:
+        config = parse_stack_config(project.stack_config(stack), stack)
+    except (StackNotFoundError, StackFileError) as exc:
+        errors.print(f"error: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    except ConfigError as exc:
+        errors.print(f"error: stack {stack}: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    graph = _synthesize(stack, project, errors)
+    if graph is None:
+        return EXIT_BAD_INPUT
+    dr = config.dr
+    targets = {tier: (getattr(dr.targets, tier.value).seconds("rpo"), getattr(dr.targets, tier.value).seconds("rto"))
+               for tier in Tier}
+    report = dr_report(graph, dr.strategy, dr.region, targets,
+                       replication_time_control=dr.replication_time_control)
+    if json_path is not None:
+        json_path.write_text(report.dumps())
+    if runbook_path is not None:
+        runbook_path.write_text(render_runbook(report, graph))
+    for line in render_report(report):
+        console.print(line, markup=False, highlight=False)
+    return EXIT_OK if report.ok else EXIT_POLICY_FAILED
 
 
 def _diff(old_path: Path, new: str, project: Project, console, errors) -> int:

@@ -24,6 +24,7 @@ from policies import (
     kubernetes,
     logs,
     rds,
+    resilience,
     s3,
     secrets_manager,
     tags,
@@ -31,7 +32,7 @@ from policies import (
 )
 
 #: The whole pack, in the order ``pulumi preview`` reports it: foundation (keys, network,
-#: logs, tags), data, control families, identity, compute, edge.
+#: logs, tags), data, control families, disaster recovery, identity, compute, edge.
 POLICIES: list[Policy] = [
     *kms.POLICIES,
     *ec2.POLICIES,
@@ -44,6 +45,7 @@ POLICIES: list[Policy] = [
     *secrets_manager.POLICIES,
     *exceptions.POLICIES,
     *data_safety.POLICIES,
+    *resilience.POLICIES,
     *iam.POLICIES,
     *eks.POLICIES,
     *kubernetes.POLICIES,
