@@ -37,6 +37,7 @@ from components.resilience.objectives import (
     BACKUP_COPY,
     CACHE_GLOBAL,
     CACHE_REBUILT,
+    DR_EXEMPT_TAG,
     DYNAMODB_GLOBAL,
     S3_REPLICATION,
     S3_REPLICATION_RTC,
@@ -134,9 +135,17 @@ def _is_secondary(resource: Resource) -> bool:
 
 
 def primary_stores(resources: Iterable[Resource], primary_region: str) -> list[Resource]:
-    """The stateful stores of the primary region, secondaries of global databases left out."""
-    return sorted((r for r in resources if r.type in _KIND and r.region == primary_region and not _is_secondary(r)),
-                  key=lambda r: (_KIND[r.type].value, r.name))
+    """The stateful stores of the primary region, secondaries of global databases and stores
+    exempted by their ``dr-exempt`` tag (see :func:`exempt_stores`) left out."""
+    return sorted((r for r in resources if r.type in _KIND and r.region == primary_region and not _is_secondary(r)
+                   and DR_EXEMPT_TAG not in _tags(r)), key=lambda r: (_KIND[r.type].value, r.name))
+
+
+def exempt_stores(resources: Iterable[Resource], primary_region: str) -> list[tuple[str, str]]:
+    """(physical name, reason) of the primary's stores that say, by their ``dr-exempt`` tag,
+    why they have no DR copy: listed in the report, never silently dropped."""
+    return sorted((physical_name(r), str(_tags(r)[DR_EXEMPT_TAG])) for r in resources
+                  if r.type in _KIND and r.region == primary_region and DR_EXEMPT_TAG in _tags(r))
 
 
 @dataclass(frozen=True)
@@ -359,6 +368,8 @@ class DrReport:
     stores: tuple[StoreRow, ...]
     tiers: tuple[TierRow, ...]
     failures: tuple[str, ...] = field(default=())
+    exempt: tuple[tuple[str, str], ...] = field(default=())
+    """(store, reason) for each store whose ``dr-exempt`` tag says why it has no DR copy."""
 
     @property
     def ok(self) -> bool:
@@ -372,6 +383,7 @@ class DrReport:
             "schemaVersion": SCHEMA_VERSION, "stack": self.stack, "strategy": self.strategy.value,
             "primaryRegion": self.primary_region, "drRegion": self.dr_region, "ok": self.ok,
             "failures": sorted(self.failures),
+            "exempt": [{"name": name, "reason": reason} for name, reason in self.exempt],
             "stores": [{
                 "kind": row.kind.value, "name": row.store.name, "physicalName": physical_name(row.store),
                 "urn": row.store.urn, "tier": _tier_name(row.kind),
@@ -451,7 +463,7 @@ def dr_report(graph: ResourceGraph, strategy: Strategy, dr_region: str | None,
                 failures.append(f"{tier.value} {objective} target {format_duration(target)} not met: the graph "
                                 f"gives {format_duration(achieved)}")
     return DrReport(graph.stack, strategy, graph.region, dr_region, tuple(rows), tuple(tiers),
-                    tuple(sorted(failures)))
+                    tuple(sorted(failures)), tuple(exempt_stores(graph, graph.region)))
 
 
 def _service_rto(graph: ResourceGraph, strategy: Strategy) -> tuple[int | None, str]:
@@ -486,6 +498,8 @@ def render_report(report: DrReport) -> list[str]:
         lines.append(f"{tier.tier.value:<10} {_fmt(tier.rpo, tier.tier):<10} {_fmt(tier.rto, None):<10} "
                      f"{_target(tier.target_rpo):<11} {_target(tier.target_rto):<11} {'ok' if tier.met else 'FAIL'}")
     lines.append("")
+    for name, reason in report.exempt:
+        lines.append(f"exempt: {name} ({reason})")
     if report.failures:
         lines.append(f"{len(report.failures)} failure(s):")
         lines += [f"  - {failure}" for failure in report.failures]

@@ -17,6 +17,7 @@ from components.common.compliance import MIN_AUDIT_LOG_RETENTION_DAYS
 from components.common.settings import DataClassification, Environment
 from components.foundation.settings import PROD_MIN_AZ_COUNT
 from components.resilience.objectives import (
+    GLOBAL_DATASTORE_FAMILIES,
     GLOBAL_DATASTORE_STRATEGIES,
     GLOBAL_TABLE_STREAM_VIEW,
     REPLICATING,
@@ -156,8 +157,9 @@ def _replication_problems(data: Mapping[str, Any], strategy: Strategy) -> list[t
     if strategy in GLOBAL_DATASTORE_STRATEGIES and isinstance(node_type, str) \
             and not supports_global_datastore(node_type):
         problems.append(("cache.nodeType", f"retail:dr.strategy {strategy.value} keeps a Global Datastore "
-                         f"secondary of the cache, which {node_type} cannot join (no burstable t nodes); "
-                         "choose e.g. cache.r7g.large or cache.m7g.large"))
+                         f"secondary of the cache, which {node_type} cannot join (it runs on "
+                         f"{', '.join(sorted(GLOBAL_DATASTORE_FAMILIES))} nodes of size large and above); "
+                         "choose e.g. cache.r7g.large, or a strategy that rebuilds the cache"))
     return problems
 
 

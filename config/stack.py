@@ -109,5 +109,7 @@ class StackConfig(SettingsModel):
             cost_center=self.cost_center,
             data_classification=self.data_classification.value,
             stack=stack,
+            dr_tags=(("dr-strategy", self.dr.strategy.value), ("dr-region", self.dr.region))
+            if self.dr.region is not None else (),
         )
 

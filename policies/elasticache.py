@@ -96,6 +96,13 @@ def _automatic_failover(args: ResourceValidationArgs, report_violation: ReportVi
 
 
 def _encrypted_at_rest(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    # A Global Datastore secondary inherits encryption from the primary (checked there) and
+    # may not set it; it still names the key of its own region.
+    if args.props.get("globalReplicationGroupId"):
+        if not names_customer_key(args.props, "kmsKeyId"):
+            report_violation("cache is a Global Datastore secondary without a customer key; set kms_key_id=<the DR "
+                             "region's data key ARN>.", None)
+        return
     # Missing is a violation: the provider leaves it to the engine's default, which is off
     # for Redis OSS; say it.
     if args.props.get("atRestEncryptionEnabled") is not True:
@@ -118,6 +125,9 @@ def _encrypted_at_rest(args: ResourceValidationArgs, report_violation: ReportVio
 def _encrypted_in_transit(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
+    if args.props.get("globalReplicationGroupId"):
+        args.not_applicable("a Global Datastore secondary inherits in-transit encryption from its primary, "
+                            "which this rule checks")
     # Missing is a violation: say it explicitly, whatever the engine's default.
     if args.props.get("transitEncryptionEnabled") is not True:
         report_violation(

@@ -184,7 +184,10 @@ def _instance_auto_minor_version_upgrade(
 
 
 def _cluster_multi_az_prod(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    clusters = [r for r in args.resources if r.resource_type == CLUSTER and is_prod(r.props)]
+    # A Global Database secondary in the DR region (no master user: it has none of its own) runs
+    # the size its strategy chose; the runbook adds readers when it is promoted.
+    clusters = [r for r in args.resources if r.resource_type == CLUSTER and is_prod(r.props)
+                and not (r.props.get("globalClusterIdentifier") and not r.props.get("masterUsername"))]
     if not clusters:
         args.not_applicable("the stack has no cluster tagged environment=prod")
     instances = companions_by_target(args.resources, (CLUSTER_INSTANCE,), "clusterIdentifier")

@@ -202,10 +202,18 @@ def _origin_group(args: ResourceValidationArgs, report_violation: ReportViolatio
         if len(members) != 2 or not codes:
             report_violation(f"origin group {group.get('originId')} needs two members (primary, then DR) and "
                              "failover_criteria.status_codes.", None)
-    target = mapping(args.props.get("defaultCacheBehavior")).get("targetOriginId")
-    if target not in {g.get("originId") for g in groups}:
-        report_violation(f"default_cache_behavior targets {target!r}, not an origin group, so the dynamic traffic "
-                         "never fails over; target the origin group's origin_id.", None)
+    # CloudFront fails over only GET, HEAD and OPTIONS, and refuses an origin group behind a
+    # behaviour that allows writes: those keep one origin whose name Route 53 fails over. Every
+    # read-only behaviour (the assets, read-only services) must sit behind a group.
+    group_ids = {g.get("originId") for g in groups}
+    behaviours = [("default_cache_behavior", mapping(args.props.get("defaultCacheBehavior")))]
+    behaviours += [(f"ordered_cache_behaviors {mapping(b).get('pathPattern')!r}", mapping(b))
+                   for b in sequence(args.props.get("orderedCacheBehaviors"))]
+    for where, behaviour in behaviours:
+        methods = {str(m).upper() for m in sequence(behaviour.get("allowedMethods"))}
+        if methods and methods <= {"GET", "HEAD", "OPTIONS"} and behaviour.get("targetOriginId") not in group_ids:
+            report_violation(f"{where} only reads but targets {behaviour.get('targetOriginId')!r}, not an origin "
+                             "group, so it never fails over; target the origin group's origin_id.", None)
 
 
 POLICIES = [

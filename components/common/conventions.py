@@ -43,6 +43,9 @@ class Conventions:
     data_classification: str
     stack: str
     project: str = PROJECT
+    dr_tags: tuple[tuple[str, str], ...] = ()
+    """``dr-strategy`` and ``dr-region`` when the stack has a DR strategy: on every resource, so
+    the policy pack (which sees resources, not the stack config) knows what each store owes."""
     qualifier: str = ""
     """Set for the DR region's slice ("dr"): IAM roles and S3 buckets have account-wide (or
     global) names, so a second slice's physical names must differ from the primary's."""
@@ -80,6 +83,7 @@ class Conventions:
             if key == "Name" and name is not None:
                 raise ValueError("tag 'Name' given twice: as the name argument and as an extra tag")
             merged[key] = value
+        merged.update(self.dr_tags)
         merged.update(self.standard_tags)
         return merged
 

@@ -7,7 +7,6 @@ joins; both are built from the pieces below, so they cannot drift apart.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,6 +18,7 @@ from components.common.context import StackContext
 from components.common.grants import attach, policy_document, statement
 from components.data.placement import StorePlacement, store_security_group
 from components.data.settings import CacheConfig
+from components.resilience.objectives import GLOBAL_DATASTORE_FAMILIES, supports_global_datastore
 
 CACHE_PORT = 6379
 
@@ -35,19 +35,9 @@ MAX_REPLICATION_GROUP_ID = 40
 SNAPSHOT_WINDOW = "03:00-05:00"
 MAINTENANCE_WINDOW = "tue:05:30-tue:07:30"
 
-#: Node families a Global Datastore runs on, in size large and above (ElastiCache User Guide,
-#: "Prerequisites and limitations" of global datastores). The burstable t-family and previous
-#: generations (m4, r4, ...) are not among them.
-GLOBAL_DATASTORE_FAMILIES = frozenset({"m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn"})
-_SMALLER_THAN_LARGE = frozenset({"nano", "micro", "small", "medium"})
-_NODE_TYPE = re.compile(r"^cache\.([a-z0-9]+)\.([a-z0-9]+)$")
-
-
 def check_global_datastore_node_type(node_type: str) -> str:
     """``node_type`` if a Global Datastore runs on it, else a ValueError naming the fix."""
-    match = _NODE_TYPE.match(node_type)
-    family, size = (match.group(1), match.group(2)) if match else ("", "")
-    if family not in GLOBAL_DATASTORE_FAMILIES or size in _SMALLER_THAN_LARGE:
+    if not supports_global_datastore(node_type):
         raise ValueError(
             f"cache nodeType {node_type!r} cannot join an ElastiCache Global Datastore: it runs on "
             f"{', '.join(sorted(GLOBAL_DATASTORE_FAMILIES))} nodes of size large and above (no t-family, no "

@@ -44,6 +44,7 @@ from components.data.bucket_policies import (
     replication_trust_policy,
 )
 from components.data.settings import BucketConfig, BucketsConfig, StorageConfig
+from components.resilience.objectives import DR_EXEMPT_TAG
 
 #: The purpose whose bucket receives access logs (of the other buckets, of itself, of ALBs).
 ACCESS_LOG_PURPOSE = "logs"
@@ -226,6 +227,9 @@ class ObjectStore(pulumi.ComponentResource):
             physical = conv.physical_name(slug)
             # Access logs are kept by their own lifecycle: a backup of them restores nothing.
             extra_tags = {"purpose": slug, **({} if purpose == ACCESS_LOG_PURPOSE else conv.backup_tags())}
+            if purpose == ACCESS_LOG_PURPOSE:
+                # Each region keeps its own access logs; an outage does not destroy them.
+                extra_tags[DR_EXEMPT_TAG] = "access logs stay in their region"
             if not uses_kms(purpose):
                 extra_tags[CONTROL_EXCEPTIONS_TAG] = ACCESS_LOG_TARGET_EXCEPTION.control
             self.buckets[purpose] = aws.s3.Bucket(

@@ -245,7 +245,9 @@ def cluster_args(name: str, context: StackContext, args: ClusterPlacement,
         # Aurora has always taken them; setting them on the cluster as well would give
         # two places that must agree.
         region=context.region,
-        tags=conv.tags(physical),
+        # The stack's backup plan selects the cluster by this tag (backup-restore, and the
+        # floor under the replicating strategies).
+        tags=conv.tags(physical, conv.backup_tags()),
     )
 
 

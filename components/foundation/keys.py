@@ -254,6 +254,10 @@ class KeyRing(pulumi.ComponentResource):
         except KeyError:
             raise KeyError(f"no key for domain {domain!r}; domains: {', '.join(self.keys)}") from None
 
+    def arns(self) -> dict[str, pulumi.Output[str]]:
+        """Every domain's key ARN (a DR ring's replicas are made from these)."""
+        return {domain: key.arn for domain, key in self.keys.items()}
+
     def admit(self, domain: str, statements: pulumi.Input[Sequence[dict[str, Any]]]) -> aws.kms.KeyPolicy:
         """Add ``statements`` to a domain's key policy: for grants that name a resource built
         after the key, and built from it (the CloudFront distribution that reads a bucket the

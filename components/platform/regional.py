@@ -9,10 +9,12 @@ which hands each slice the few values they share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import pulumi
+import pulumi_aws as aws
 
 from components.common.cidr import plan_subnets
 from components.common.context import StackContext
@@ -23,10 +25,12 @@ from components.compute.namespaces import TeamNamespaces, TeamNamespacesArgs
 from components.compute.service import RetailService, RetailServiceArgs, callees_of, caller_namespaces
 from components.compute.settings import KubernetesConfig, ServiceConfig
 from components.data.cache import CACHE_PORT, Cache, CacheArgs
-from components.data.nosql_tables import NoSqlTables, NoSqlTablesArgs
-from components.data.object_storage import ObjectStore, ObjectStoreArgs
+from components.data.cache_secondary import CacheSecondary, CacheSecondaryArgs
+from components.data.nosql_tables import NoSqlTables, NoSqlTablesArgs, TableReplica
+from components.data.object_storage import BucketReplication, ObjectStore, ObjectStoreArgs, ReplicaBucket
 from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig, StorageConfig
 from components.data.sql_database import SqlDatabase, SqlDatabaseArgs
+from components.data.sql_secondary import SqlSecondary, SqlSecondaryArgs
 from components.edge.cdn import CLOUDFRONT_LOG_DELIVERY_STATEMENTS
 from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs, alb_log_delivery_statement
@@ -34,6 +38,48 @@ from components.edge.settings import EdgeConfig
 from components.foundation.keys import KeyRing, KeyRingArgs
 from components.foundation.network import Network, NetworkArgs
 from components.foundation.settings import NetworkConfig
+from components.resilience.objectives import COMPUTE_STRATEGIES, GLOBAL_DATASTORE_STRATEGIES, Strategy
+
+
+class TableGrants(Protocol):
+    """Grants on the slice's tables: the primary's own, or (DR slice) their replicas here."""
+
+    def grant_read(self, role: aws.iam.Role, table: str) -> object: ...
+    def grant_read_write(self, role: aws.iam.Role, table: str) -> object: ...
+    def grant_stream_read(self, role: aws.iam.Role, table: str) -> object: ...
+
+
+@dataclass(frozen=True)
+class ReplicationArgs:
+    """The primary slice's side of a replicating DR strategy: where its stores replicate to.
+
+    The DR slice is built after the primary (it needs the primary's keys, tables and global
+    clusters), while the primary's tables and buckets name the DR slice's key and buckets: the
+    caller hands deferred outputs (``pulumi.deferred_output``) and resolves them once the DR
+    slice exists. No resource cycle: the DR key and buckets do not depend on the primary's stores."""
+
+    strategy: Strategy
+    region: str
+    data_key_arn: pulumi.Input[str]
+    """The DR slice's data key (a replica of the primary's multi-Region data key)."""
+    buckets: Mapping[str, ReplicaBucket]
+    """Per replicated purpose, the DR slice's bucket."""
+    time_control: bool = True
+
+
+@dataclass(frozen=True)
+class StandbyArgs:
+    """The DR slice's side: the primary it stands in for, and how much of it runs here."""
+
+    strategy: Strategy
+    primary_key_arns: Mapping[str, pulumi.Input[str]]
+    """Per key domain, the primary's multi-Region key: the DR slice's keys are its replicas."""
+    primary_tables: NoSqlTables
+    """The primary's tables: their replicas in this region are the DR slice's tables."""
+    global_cluster_id: pulumi.Input[str]
+    """The primary's Aurora Global Database: the DR slice's cluster is its secondary."""
+    global_datastore_id: pulumi.Input[str] | None = None
+    """The primary cache's Global Datastore, for the strategies that keep a secondary of it."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +109,25 @@ class RegionalPlatformArgs:
     """The component this slice's children were registered under before the slice existed.
     Each child then carries an alias to its earlier URN (and its children inherit it), so an
     existing stack updates in place instead of replacing its data stores. Only the primary."""
+    replication: ReplicationArgs | None = None
+    """The primary with a replicating DR strategy: its stores replicate to the DR slice."""
+    standby: StandbyArgs | None = None
+    """The DR slice: replica keys, replica stores, and compute only if the strategy runs it."""
+    origin_record: bool = True
+    """The ALB's simple ``origin.<host>`` record; off when failover routing owns that name."""
+    regional_origin: bool = False
+    """The ALB's own ``origin-<region>.<host>`` name (the CDN's origin group reaches it by it)."""
+
+    def __post_init__(self) -> None:
+        if self.replication is not None and self.standby is not None:
+            raise ValueError("a slice is either the primary (replication) or the DR region's (standby), not both")
+        if self.standby is not None and self.moved_from is not None:
+            raise ValueError("only the primary slice moved from an earlier place; the DR slice is new")
+
+    @property
+    def runs_compute(self) -> bool:
+        """The cluster, the ALB and the services: everywhere but a pilot light."""
+        return self.standby is None or self.standby.strategy in COMPUTE_STRATEGIES
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -76,7 +141,9 @@ class RegionalPlatform(pulumi.ComponentResource):
         region = context.region
 
         self.keys = KeyRing(named("keys"), context, KeyRingArgs(
-            dr_region=args.key_replica_region, admitted_later=frozenset({"data"} if args.admit_cdn else ())),
+            dr_region=args.key_replica_region,
+            replica_of=args.standby.primary_key_arns if args.standby is not None else None,
+            admitted_later=frozenset({"data"} if args.admit_cdn else ())),
                             opts=self._child(KeyRing))
         logs_key, data_key, secrets_key = (self.keys.arn(d) for d in ("logs", "data", "secrets"))
         self.network = Network(named("network"), context, NetworkArgs(settings=args.network, logs_key_arn=logs_key),
@@ -84,37 +151,43 @@ class RegionalPlatform(pulumi.ComponentResource):
         subnets = plan_subnets(args.network.cidr, args.network.az_count)
         cidrs = {tier: [s.cidr for s in subnets if s.tier == tier] for tier in ("public", "isolated")}
         vpc_id, subnet_ids = self.network.vpc.id, self.network.subnet_ids
+        self.zones = [f"{region}{letter}" for letter in "abcdef"[:args.network.az_count]]
 
-        # -- compute -------------------------------------------------------------------
-        self.cluster = KubernetesCluster(
-            named("eks"), context,
-            KubernetesClusterArgs(settings=args.kubernetes, vpc_id=vpc_id, private_subnet_ids=subnet_ids["private"],
-                                  secrets_key_arn=secrets_key, data_key_arn=data_key, logs_key_arn=logs_key,
-                                  log_retention_days=args.network.flow_log_retention_days),
-            opts=self._child(),
-        )
-        system_ready = [self.cluster.node_group, self.cluster.addons["coredns"]]
-        self.karpenter = Karpenter(
-            named("karpenter"), context,
-            KarpenterArgs(settings=args.kubernetes.karpenter, cluster_name=self.cluster.name,
-                          cluster_endpoint=self.cluster.endpoint,
-                          cluster_security_group_id=self.cluster.security_group_id,
-                          private_subnet_ids=subnet_ids["private"], data_key_arn=data_key,
-                          provider=self.cluster.provider, depends_on=system_ready),
-            opts=self._child(),
-        )
-        self.addons = ClusterAddons(
-            named("addons"), context,
-            ClusterAddonsArgs(cluster_name=self.cluster.name, vpc_id=vpc_id, provider=self.cluster.provider,
-                              depends_on=system_ready),
-            opts=self._child(),
-        )
-        self.teams = TeamNamespaces(
-            named("teams"), context, TeamNamespacesArgs(teams=args.kubernetes.teams, provider=self.cluster.provider),
-            opts=self._child(),
-        )
+        # -- compute (not in a pilot light: it is created when the region is needed) ---------
+        self.cluster = self.karpenter = self.addons = self.teams = None
+        if args.runs_compute:
+            self.cluster = KubernetesCluster(
+                named("eks"), context,
+                KubernetesClusterArgs(settings=args.kubernetes, vpc_id=vpc_id,
+                                      private_subnet_ids=subnet_ids["private"], secrets_key_arn=secrets_key,
+                                      data_key_arn=data_key, logs_key_arn=logs_key,
+                                      log_retention_days=args.network.flow_log_retention_days),
+                opts=self._child(),
+            )
+            system_ready = [self.cluster.node_group, self.cluster.addons["coredns"]]
+            self.karpenter = Karpenter(
+                named("karpenter"), context,
+                KarpenterArgs(settings=args.kubernetes.karpenter, cluster_name=self.cluster.name,
+                              cluster_endpoint=self.cluster.endpoint,
+                              cluster_security_group_id=self.cluster.security_group_id,
+                              private_subnet_ids=subnet_ids["private"], data_key_arn=data_key,
+                              provider=self.cluster.provider, depends_on=system_ready),
+                opts=self._child(),
+            )
+            self.addons = ClusterAddons(
+                named("addons"), context,
+                ClusterAddonsArgs(cluster_name=self.cluster.name, vpc_id=vpc_id, provider=self.cluster.provider,
+                                  depends_on=system_ready),
+                opts=self._child(),
+            )
+            self.teams = TeamNamespaces(
+                named("teams"), context,
+                TeamNamespacesArgs(teams=args.kubernetes.teams, provider=self.cluster.provider),
+                opts=self._child(),
+            )
 
         # -- data ----------------------------------------------------------------------
+        replication = args.replication
         self.storage = ObjectStore(
             named("storage"), context,
             ObjectStoreArgs(
@@ -126,90 +199,153 @@ class RegionalPlatform(pulumi.ComponentResource):
                 # The CDN reads the assets through Origin Access Control, and its distribution
                 # is built from the assets bucket: the policy naming it comes with admit().
                 admitted_later=frozenset({"assets"} if args.admit_cdn else ()),
+                replication=BucketReplication(region=replication.region, destinations=replication.buckets,
+                                              replica_key_arn=replication.data_key_arn,
+                                              time_control=replication.time_control)
+                if replication is not None else None,
             ),
             opts=self._child(ObjectStore),
         )
-        self.tables = NoSqlTables(named("tables"), context, NoSqlTablesArgs(settings=args.nosql, data_key_arn=data_key),
-                                  opts=self._child())
+        # The DR slice's tables are the primary's replicas in this region: it creates none.
+        self.tables: NoSqlTables | None = None
+        self.table_grants: TableGrants
+        if args.standby is not None:
+            self.table_grants = args.standby.primary_tables.replica_view()
+        else:
+            self.tables = NoSqlTables(
+                named("tables"), context,
+                NoSqlTablesArgs(settings=args.nosql, data_key_arn=data_key,
+                                replica=TableReplica(replication.region, replication.data_key_arn)
+                                if replication is not None else None),
+                opts=self._child())
+            self.table_grants = self.tables
+
         # -- regional edge: nothing here waits on the cluster, so compute and edge build in parallel
-        self.load_balancer = LoadBalancer(
-            named("edge"), context,
-            LoadBalancerArgs(vpc_id=vpc_id, vpc_cidr=args.network.cidr, public_subnet_ids=subnet_ids["public"],
-                             logs_bucket_name=self.storage.bucket_name("logs"), origin_secret=args.origin_secret,
-                             services=args.services, domain=args.edge.domain,
-                             # The controller registers pods only in target groups tagged for
-                             # its cluster: the name is known without waiting for the cluster.
-                             target_group_tags={TARGET_GROUP_CLUSTER_TAG: context.conventions.physical_name("eks")},
-                             depends_on=[self.storage]),
-            opts=self._child(),
-        )
-        self.firewall = WebFirewall(
-            named("waf-regional"), context,
-            WebFirewallArgs(scope="REGIONAL", settings=args.edge,
-                            log_retention_days=args.network.flow_log_retention_days,
-                            logs_key_arn=logs_key, associate_with=self.load_balancer.arn),
-            opts=self._child(),
-        )
+        self.load_balancer = self.firewall = None
+        if args.runs_compute:
+            self.load_balancer = LoadBalancer(
+                named("edge"), context,
+                LoadBalancerArgs(vpc_id=vpc_id, vpc_cidr=args.network.cidr, public_subnet_ids=subnet_ids["public"],
+                                 logs_bucket_name=self.storage.bucket_name("logs"),
+                                 origin_secret=args.origin_secret, services=args.services, domain=args.edge.domain,
+                                 # The controller registers pods only in target groups tagged for
+                                 # its cluster: the name is known without waiting for the cluster.
+                                 target_group_tags={TARGET_GROUP_CLUSTER_TAG: context.conventions.physical_name(
+                                     named("eks"))},
+                                 depends_on=[self.storage], origin_record=args.origin_record,
+                                 regional_origin=args.regional_origin),
+                opts=self._child(),
+            )
+            self.firewall = WebFirewall(
+                named("waf-regional"), context,
+                WebFirewallArgs(scope="REGIONAL", settings=args.edge,
+                                log_retention_days=args.network.flow_log_retention_days,
+                                logs_key_arn=logs_key, associate_with=self.load_balancer.arn),
+                opts=self._child(),
+            )
 
         # -- services -------------------------------------------------------------------
-        namespaces = caller_namespaces(args.services)
-        zones = [f"{region}{letter}" for letter in "abcdef"[:args.network.az_count]]
         self.services: dict[str, RetailService] = {}
-        for spec in args.services:
-            exposed = spec.path is not None and self.load_balancer.https_enabled
-            self.services[spec.name] = RetailService(
-                named(spec.name), context,
-                RetailServiceArgs(
-                    spec=spec, namespace=spec.team, cluster_name=self.cluster.name, provider=self.cluster.provider,
-                    zones=zones, caller_namespaces=namespaces, callees=callees_of(spec.name, args.services),
-                    target_group_arn=self.load_balancer.target_group_arns[spec.name] if exposed else None,
-                    alb_security_group_id=self.load_balancer.security_group_id if exposed else None,
-                    alb_source_cidrs=cidrs["public"] if exposed else (),
-                    # Only the ports of the stores the service declares; declaring any gives
-                    # its pods a security group of their own, which those stores admit.
-                    data_cidrs=cidrs["isolated"],
-                    data_ports=[port for port, used in ((args.sql.port, spec.uses.sql is not None),
-                                                        (CACHE_PORT, spec.uses.cache)) if used],
-                    vpc_id=vpc_id, node_security_group_id=self.cluster.security_group_id,
-                ),
-                opts=self._child(depends_on=[self.teams, self.addons]),
-            )
+        if self.cluster is not None and self.load_balancer is not None and self.teams is not None \
+                and self.addons is not None:
+            namespaces = caller_namespaces(args.services)
+            for spec in args.services:
+                exposed = spec.path is not None and self.load_balancer.https_enabled
+                self.services[spec.name] = RetailService(
+                    named(spec.name), context,
+                    RetailServiceArgs(
+                        spec=spec, namespace=spec.team, cluster_name=self.cluster.name,
+                        provider=self.cluster.provider, zones=self.zones, caller_namespaces=namespaces,
+                        callees=callees_of(spec.name, args.services),
+                        target_group_arn=self.load_balancer.target_group_arns[spec.name] if exposed else None,
+                        alb_security_group_id=self.load_balancer.security_group_id if exposed else None,
+                        alb_source_cidrs=cidrs["public"] if exposed else (),
+                        # Only the ports of the stores the service declares; declaring any gives
+                        # its pods a security group of their own, which those stores admit.
+                        data_cidrs=cidrs["isolated"],
+                        data_ports=[port for port, used in ((args.sql.port, spec.uses.sql is not None),
+                                                            (CACHE_PORT, spec.uses.cache)) if used],
+                        vpc_id=vpc_id, node_security_group_id=self.cluster.security_group_id,
+                    ),
+                    opts=self._child(depends_on=[self.teams, self.addons]),
+                )
 
         # -- the network stores: each admits exactly the services that declare it ---------------
         def clients(declares: Callable[[ServiceConfig], bool]) -> dict[str, pulumi.Output[str]]:
-            return {spec.name: group.id for spec in args.services
-                    if declares(spec) and (group := self.services[spec.name].security_group) is not None}
+            return {spec.name: group.id for spec in args.services if spec.name in self.services
+                    and declares(spec) and (group := self.services[spec.name].security_group) is not None}
 
-        self.cache = Cache(
-            named("cache"), context,
-            CacheArgs(settings=args.cache, vpc_id=vpc_id, subnet_ids=subnet_ids["isolated"], data_key_arn=data_key,
-                      client_security_group_ids=clients(lambda s: s.uses.cache)),
-            opts=self._child(),
-        )
-        self.sql = SqlDatabase(
-            named("sql"), context,
-            SqlDatabaseArgs(settings=args.sql, vpc_id=vpc_id, subnet_ids=subnet_ids["isolated"], data_key_arn=data_key,
-                            secrets_key_arn=secrets_key,
-                            client_security_group_ids=clients(lambda s: s.uses.sql is not None),
-                            logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days),
-            opts=self._child(),
-        )
+        self._build_network_stores(named, context, args, vpc_id, subnet_ids["isolated"], data_key, secrets_key,
+                                   logs_key, clients)
 
         for spec in args.services:
-            self._grant_declared(spec)
+            if spec.name in self.services:
+                self._grant_declared(spec)
 
         self.register_outputs({
             "vpcId": vpc_id,
-            "clusterName": self.cluster.name,
-            "albDnsName": self.load_balancer.dns_name,
+            "clusterName": self.cluster.name if self.cluster is not None else None,
+            "albDnsName": self.load_balancer.dns_name if self.load_balancer is not None else None,
         })
+
+    def _build_network_stores(self, named: Callable[[str], str], context: StackContext, args: RegionalPlatformArgs,
+                              vpc_id: pulumi.Input[str], isolated: Sequence[pulumi.Input[str]],
+                              data_key: pulumi.Input[str], secrets_key: pulumi.Input[str],
+                              logs_key: pulumi.Input[str],
+                              clients: Callable[[Callable[[ServiceConfig], bool]], dict[str, pulumi.Output[str]]]
+                              ) -> None:
+        """Aurora and the cache: the primary's own, or the DR slice's secondaries of them."""
+        standby, replication = args.standby, args.replication
+        self.cache: Cache | CacheSecondary | None = None
+        self.sql: SqlDatabase | SqlSecondary
+        if standby is None:
+            self.cache = Cache(
+                named("cache"), context,
+                CacheArgs(settings=args.cache, vpc_id=vpc_id, subnet_ids=isolated, data_key_arn=data_key,
+                          client_security_group_ids=clients(lambda s: s.uses.cache),
+                          global_datastore=replication is not None
+                          and replication.strategy in GLOBAL_DATASTORE_STRATEGIES),
+                opts=self._child(),
+            )
+            self.sql = SqlDatabase(
+                named("sql"), context,
+                SqlDatabaseArgs(settings=args.sql, vpc_id=vpc_id, subnet_ids=isolated, data_key_arn=data_key,
+                                secrets_key_arn=secrets_key,
+                                client_security_group_ids=clients(lambda s: s.uses.sql is not None),
+                                logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days,
+                                global_database=replication is not None),
+                opts=self._child(),
+            )
+            return
+        # The DR slice: secondaries of the primary's global cluster and datastore. A pilot light
+        # keeps the database headless (an instance is added when the region is needed) and no
+        # cache (rebuilt empty: it holds copies only).
+        if standby.global_datastore_id is not None:
+            self.cache = CacheSecondary(
+                named("cache"), context,
+                CacheSecondaryArgs(settings=args.cache, global_datastore_id=standby.global_datastore_id,
+                                   vpc_id=vpc_id, subnet_ids=isolated, data_key_arn=data_key,
+                                   client_security_group_ids=clients(lambda s: s.uses.cache)),
+                opts=self._child(),
+            )
+        self.sql = SqlSecondary(
+            named("sql"), context,
+            SqlSecondaryArgs(settings=args.sql, global_cluster_id=standby.global_cluster_id, vpc_id=vpc_id,
+                             subnet_ids=isolated, data_key_arn=data_key,
+                             client_security_group_ids=clients(lambda s: s.uses.sql is not None),
+                             instances=0 if standby.strategy is Strategy.pilot_light else 1,
+                             write_forwarding=standby.strategy is Strategy.active_active,
+                             logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days),
+            opts=self._child(),
+        )
 
     def _grant_declared(self, spec: ServiceConfig) -> None:
         """The service's workload role gets exactly what it declares, through the stores' own
         grant helpers (each also grants the key it needs, only through the store's service)."""
         role, uses = self.services[spec.name].role, spec.uses
-        table_grants = {"read": self.tables.grant_read, "readWrite": self.tables.grant_read_write,
-                        "stream": self.tables.grant_stream_read}
+        tables = self.table_grants
+        table_grants = {"read": tables.grant_read, "readWrite": tables.grant_read_write,
+                        "stream": tables.grant_stream_read}
         bucket_grants = {"read": self.storage.grant_read, "write": self.storage.grant_write,
                          "readWrite": self.storage.grant_read_write}
         for table, access in sorted(uses.tables.items()):
@@ -218,7 +354,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             bucket_grants[access](role, purpose)
         if uses.sql is not None:
             self.sql.grant_connect(role, uses.sql.user)
-        if uses.cache:
+        if uses.cache and self.cache is not None:
             self.cache.grant_connect(role)
 
     def require_admitted(self) -> None:

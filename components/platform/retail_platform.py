@@ -7,12 +7,18 @@ regional slice for the primary region.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
 from components.common.context import StackContext
-from components.data.object_storage import ObjectStore, account_public_access_block
+from components.compute.settings import KubernetesConfig
+from components.data.cache import Cache
+from components.data.object_storage import REPLICATED_PURPOSES, ObjectStore, ReplicaBucket, account_public_access_block
+from components.data.sql_database import SqlDatabase
 from components.edge.cdn import (
     AssetsBucket,
     Cdn,
@@ -20,15 +26,59 @@ from components.edge.cdn import (
     assets_bucket_policy_statement,
     assets_key_policy_statement,
 )
+from components.edge.failover import FailoverRouting, FailoverRoutingArgs, RegionalOrigin, routing_mode
 from components.edge.firewall import WebFirewall, WebFirewallArgs
-from components.platform.regional import RegionalPlatform, RegionalPlatformArgs
-from components.resilience.objectives import REPLICATING
+from components.foundation.keys import KeyRing, KeyRingArgs
+from components.platform.regional import RegionalPlatform, RegionalPlatformArgs, ReplicationArgs, StandbyArgs
+from components.resilience.backup import Backup, BackupArgs, BackupDr
+from components.resilience.objectives import REPLICATING, Strategy
+from components.resilience.settings import DrConfig
 from config.rules import environment_warnings, loosened_defaults
 from config.stack import StackConfig
 
 #: The origin secret: letters and digits only, because ALB header matching treats `*` and `?`
 #: as wildcards and ignores case.
 ORIGIN_SECRET_LENGTH = 48
+
+
+_T = TypeVar("_T")
+
+
+def required(value: _T | None, what: str) -> _T:
+    if value is None:
+        raise ValueError(f"{what} is missing: the primary slice always builds it")
+    return value
+
+
+def replication_targets(dr: DrConfig) -> tuple[ReplicationArgs | None, Callable[[RegionalPlatform], None]]:
+    """The primary's replication targets as deferred outputs, and the function that resolves
+    them from the DR slice once it exists (it is built from the primary, after it)."""
+    if dr.strategy not in REPLICATING or dr.region is None:
+        return None, lambda _: None
+    key, resolve_key = pulumi.deferred_output()
+    names = {purpose: pulumi.deferred_output() for purpose in REPLICATED_PURPOSES}
+    arns = {purpose: pulumi.deferred_output() for purpose in REPLICATED_PURPOSES}
+    replication = ReplicationArgs(
+        strategy=dr.strategy, region=dr.region, data_key_arn=key,
+        buckets={p: ReplicaBucket(name=names[p][0], arn=arns[p][0]) for p in REPLICATED_PURPOSES},
+        time_control=dr.replication_time_control)
+
+    def resolve(standby: RegionalPlatform) -> None:
+        resolve_key(standby.keys.arn("data"))
+        for purpose in REPLICATED_PURPOSES:
+            names[purpose][1](standby.storage.bucket_name(purpose))
+            arns[purpose][1](standby.storage.bucket_arn(purpose))
+
+    return replication, resolve
+
+
+def standby_kubernetes(kubernetes: KubernetesConfig, strategy: Strategy) -> KubernetesConfig:
+    """A warm standby runs its system nodes at their minimum; Karpenter and the HPAs add the
+    rest under load. Active-active runs the primary's size."""
+    if strategy is not Strategy.warm_standby:
+        return kubernetes
+    nodes = kubernetes.system_nodes
+    return kubernetes.model_copy(update={"system_nodes": nodes.model_copy(update={"desired_size": nodes.min_size})})
 
 
 class RetailPlatform(pulumi.ComponentResource):
@@ -51,19 +101,66 @@ class RetailPlatform(pulumi.ComponentResource):
         origin_secret = random.RandomPassword("origin-secret", length=ORIGIN_SECRET_LENGTH, special=False,
                                               opts=child)
 
+        dr = config.dr
+        # Failover records need the shop's Route 53 zone; without a domain only the assets fail over.
+        mode = routing_mode(dr.strategy) if config.edge.domain is not None else None
+        replication, resolve_replication = replication_targets(dr)
         self.primary = RegionalPlatform(
             "primary", context,
             RegionalPlatformArgs(
                 network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
                 cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
                 origin_secret=origin_secret.result, admit_cdn=True,
-                key_replica_region=config.dr.region if config.dr.strategy in REPLICATING else None,
+                key_replica_region=dr.region if dr.strategy in REPLICATING else None,
+                replication=replication, origin_record=mode is None, regional_origin=mode is not None,
                 # Before the slice existed its components were this component's children.
                 moved_from=self,
             ),
             opts=child,
         )
         primary = self.primary
+        primary_edge = required(primary.load_balancer, "the primary's load balancer")
+        primary_sql, primary_cache = primary.sql, primary.cache
+        if not isinstance(primary_sql, SqlDatabase):
+            raise TypeError("the primary slice's database is the primary of the global cluster")
+
+        # -- the DR region ---------------------------------------------------------------------
+        self.standby: RegionalPlatform | None = None
+        dr_keys: KeyRing | None = None
+        if dr.strategy in REPLICATING and dr.region is not None and dr.cidr is not None:
+            # Built from the primary's keys, tables and global clusters; nothing in it waits on
+            # the primary's compute, so both regions' slices build side by side.
+            self.standby = RegionalPlatform(
+                "dr", context.for_dr(dr.region),
+                RegionalPlatformArgs(
+                    network=config.network.model_copy(update={"cidr": dr.cidr}), storage=config.storage,
+                    sql=config.sql, nosql=config.nosql, cache=config.cache,
+                    kubernetes=standby_kubernetes(config.kubernetes, dr.strategy), services=config.services,
+                    edge=config.edge, origin_secret=origin_secret.result, admit_cdn=True, name_prefix="dr-",
+                    standby=StandbyArgs(
+                        strategy=dr.strategy, primary_key_arns=primary.keys.arns(),
+                        primary_tables=required(primary.tables, "the primary's tables"),
+                        global_cluster_id=required(primary_sql.global_cluster, "the global database").id,
+                        global_datastore_id=primary_cache.global_datastore.id
+                        if isinstance(primary_cache, Cache) and primary_cache.global_datastore is not None else None),
+                    origin_record=False, regional_origin=True,
+                ),
+                opts=child,
+            )
+            resolve_replication(self.standby)
+            dr_keys = self.standby.keys
+        elif dr.strategy is Strategy.backup_restore and dr.region is not None:
+            # Copies re-encrypt with the DR vault's key: keys of that region, not replicas.
+            dr_keys = KeyRing("dr-keys", context.for_dr(dr.region), KeyRingArgs(), opts=child)
+        self.dr_keys = dr_keys
+        self.backup: Backup | None = None
+        if dr_keys is not None and dr.region is not None:
+            data_key = primary.keys.arn("data")
+            self.backup = Backup("backup", context, BackupArgs(
+                vault_key_arn=data_key, source_key_arns=[data_key],
+                dr=BackupDr(region=dr.region, vault_key_arn=dr_keys.arn("data")),
+                # Prod's recovery points outlive a compromised account: nobody deletes them early.
+                locked=context.protect), opts=child)
 
         # -- account-level settings: one per account, whatever the regions ------------------
         if config.storage.account_public_access_block:
@@ -83,23 +180,46 @@ class RetailPlatform(pulumi.ComponentResource):
             opts=child,
         )
         assets = primary.storage.bucket("assets")
+        standby_edge = self.standby.load_balancer if self.standby is not None else None
+        dr_assets = self.standby.storage.bucket("assets") if self.standby is not None else None
         self.cdn = Cdn(
             "cdn", context,
             CdnArgs(settings=config.edge,
                     assets_bucket=AssetsBucket(name=assets.bucket, arn=assets.arn,
                                                regional_domain_name=assets.bucket_regional_domain_name),
                     web_acl_arn=self.cdn_firewall.arn, logs_bucket_arn=primary.storage.bucket_arn("logs"),
-                    origin_domain_name=primary.load_balancer.origin_domain_name
-                    if primary.load_balancer.https_enabled else None,
-                    origin_secret=origin_secret.result, services=config.services, depends_on=[primary.storage]),
+                    origin_domain_name=primary_edge.origin_domain_name if primary_edge.https_enabled else None,
+                    origin_secret=origin_secret.result, services=config.services, depends_on=[primary.storage],
+                    # The replica bucket serves the assets when the primary's fails.
+                    dr_assets_bucket=AssetsBucket(name=dr_assets.bucket, arn=dr_assets.arn,
+                                                  regional_domain_name=dr_assets.bucket_regional_domain_name)
+                    if dr_assets is not None else None,
+                    dr_origin_domain_name=standby_edge.regional_origin_domain_name
+                    if standby_edge is not None and standby_edge.https_enabled and mode is not None else None),
             opts=child,
         )
         # OAC reads need both policies to name this distribution: the bucket's to read, and
-        # (the bucket is SSE-KMS with the data key) the key's to decrypt, else 403.
-        primary.storage.admit("assets", pulumi.Output.all(assets.arn, self.cdn.arn).apply(
-            lambda arns: [assets_bucket_policy_statement(arns[0], arns[1])]))
-        primary.keys.admit("data", self.cdn.arn.apply(lambda arn: [assets_key_policy_statement(arn)]))
-        primary.require_admitted()
+        # (the bucket is SSE-KMS with the data key) the key's to decrypt, else 403. The DR
+        # slice's replica bucket and key likewise, for the origin group's second member.
+        for regional in (primary, *([self.standby] if self.standby is not None else [])):
+            bucket = regional.storage.bucket("assets")
+            regional.storage.admit("assets", pulumi.Output.all(bucket.arn, self.cdn.arn).apply(
+                lambda arns: [assets_bucket_policy_statement(arns[0], arns[1])]))
+            regional.keys.admit("data", self.cdn.arn.apply(lambda arn: [assets_key_policy_statement(arn)]))
+            regional.require_admitted()
+
+        # -- failover: Route 53 records on each region's health, and the Region switch plan ---
+        self.failover: FailoverRouting | None = None
+        if mode is not None and standby_edge is not None and config.edge.domain is not None \
+                and dr.region is not None:
+            self.failover = FailoverRouting(
+                "origin-failover", context,
+                FailoverRoutingArgs(domain=config.edge.domain, mode=mode,
+                                    primary=RegionalOrigin.of(config.region, primary_edge),
+                                    secondary=RegionalOrigin.of(dr.region, standby_edge),
+                                    adopt_records=[primary_edge.origin_record_alias()]),
+                opts=child,
+            )
 
         self.outputs = {
             "environment": config.environment.value,
@@ -115,16 +235,37 @@ class RetailPlatform(pulumi.ComponentResource):
             "podSecurityGroupIds": {name: service.security_group.id for name, service in primary.services.items()
                                     if service.security_group is not None},
             "bucketNames": {purpose: bucket.bucket for purpose, bucket in primary.storage.buckets.items()},
-            "tableNames": {name: table.name for name, table in primary.tables.tables.items()},
-            "cacheEndpoint": primary.cache.primary_endpoint,
+            "tableNames": {name: table.name for name, table in
+                           required(primary.tables, "the primary's tables").tables.items()},
+            "cacheEndpoint": required(primary_cache, "the primary's cache").primary_endpoint,
             "sqlEndpoint": primary.sql.endpoint,
             "sqlReaderEndpoint": primary.sql.reader_endpoint,
             "sqlPort": primary.sql.port,
-            "sqlMasterSecretArn": primary.sql.master_secret_arn,
-            "clusterName": primary.cluster.name,
-            "clusterEndpoint": primary.cluster.endpoint,
-            "albDnsName": primary.load_balancer.dns_name,
+            "sqlMasterSecretArn": primary_sql.master_secret_arn,
+            "clusterName": required(primary.cluster, "the primary's cluster").name,
+            "clusterEndpoint": required(primary.cluster, "the primary's cluster").endpoint,
+            "albDnsName": primary_edge.dns_name,
+            **self._dr_outputs(),
             "cdnDomainName": self.cdn.domain_name,
             "shopUrl": self.cdn.shop_url,
         }
         self.register_outputs(self.outputs)
+
+    def _dr_outputs(self) -> dict[str, object]:
+        """What an operator needs in a failover: where the DR region's pieces are."""
+        outputs: dict[str, object] = {}
+        if self.backup is not None:
+            outputs["backupVaults"] = {"primary": self.backup.vault.name,
+                                       **({"dr": self.backup.dr_vault.name} if self.backup.dr_vault else {})}
+        standby = self.standby
+        if standby is not None:
+            outputs["drVpcId"] = standby.network.vpc.id
+            outputs["drSqlEndpoint"] = standby.sql.endpoint
+            outputs["drBucketNames"] = {purpose: bucket.bucket for purpose, bucket in standby.storage.buckets.items()}
+            if standby.cluster is not None:
+                outputs["drClusterName"] = standby.cluster.name
+            if standby.load_balancer is not None:
+                outputs["drAlbDnsName"] = standby.load_balancer.dns_name
+        if self.failover is not None:
+            outputs["originFailoverRecord"] = self.failover.record_name
+        return outputs

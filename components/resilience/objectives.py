@@ -178,6 +178,13 @@ COMPUTE: dict[Strategy, str] = {
 #: for it replaces the key).
 REPLICATING = frozenset({Strategy.pilot_light, Strategy.warm_standby, Strategy.active_active})
 
+#: A store tagged with this says why it has no copy in the DR region (the value is the
+#: reason); the report lists it, the pack accepts it.
+DR_EXEMPT_TAG = "dr-exempt"
+
+#: Strategies whose DR slice runs the cluster, the ALB and the services.
+COMPUTE_STRATEGIES = frozenset({Strategy.warm_standby, Strategy.active_active})
+
 #: Strategies that keep a Global Datastore secondary of the cache.
 GLOBAL_DATASTORE_STRATEGIES = frozenset({Strategy.warm_standby, Strategy.active_active})
 
@@ -186,12 +193,18 @@ GLOBAL_DATASTORE_STRATEGIES = frozenset({Strategy.warm_standby, Strategy.active_
 GLOBAL_TABLE_STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
 
+#: Node families a Global Datastore runs on, in size large and above (ElastiCache User Guide,
+#: "Prerequisites and limitations" of global datastores). The burstable t-family and previous
+#: generations (m4, r4, ...) are not among them.
+GLOBAL_DATASTORE_FAMILIES = frozenset({"m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn"})
+_SMALLER_THAN_LARGE = frozenset({"nano", "micro", "small", "medium"})
+_CACHE_NODE_TYPE = re.compile(r"^cache\.([a-z0-9]+)\.([a-z0-9]+)$")
+
+
 def supports_global_datastore(node_type: str) -> bool:
-    """ElastiCache Global Datastore runs on the general-purpose and memory-optimised node
-    families of the current generations, not on burstable (t) nodes (ElastiCache User Guide,
-    'Replication across AWS Regions using global datastores', prerequisites)."""
-    family = node_type.removeprefix("cache.").split(".", 1)[0]
-    return not family.startswith("t")
+    match = _CACHE_NODE_TYPE.match(node_type)
+    return match is not None and match.group(1) in GLOBAL_DATASTORE_FAMILIES \
+        and match.group(2) not in _SMALLER_THAN_LARGE
 
 
 STORE_KINDS_OF_TIER = {tier: [k for k, t in TIER_OF.items() if t is tier] for tier in Tier}

@@ -129,6 +129,15 @@ def test_cache_encrypted_with_aws_managed_key_fails(cache, run_policy):
     assert "AWS-managed key; set kms_key_id=" in message
 
 
+def test_a_global_datastore_secondary_inherits_encryption_but_names_its_key(cache, run_policy):
+    member = dict(globalReplicationGroupId="ldgnf-retail-prod-cache", atRestEncryptionEnabled=None,
+                  transitEncryptionEnabled=None)
+    assert run_policy("elasticache-encrypted-at-rest", [cache(**member)]).violations == []
+    assert run_policy("elasticache-encrypted-in-transit", [cache(**member)]).violations == []
+    message = only(run_policy, "elasticache-encrypted-at-rest", cache(**member, kmsKeyId=None))
+    assert "Global Datastore secondary without a customer key" in message
+
+
 # --- elasticache-encrypted-in-transit -------------------------------------------------------
 
 

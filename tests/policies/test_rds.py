@@ -223,6 +223,15 @@ def test_instance_without_dependency_does_not_count(aurora, snap, run_policy):
     assert violation.urn == resources[0].urn
 
 
+def test_a_global_database_secondary_runs_the_size_its_strategy_chose(aurora, run_policy):
+    # The DR region's secondary: joined to the global cluster, no master user of its own.
+    secondary = aurora(instances=1, globalClusterIdentifier="retail-prod-sql-global", masterUsername=None)
+    assert run_policy("rds-cluster-multi-az-prod", secondary).violations == []
+    # A primary that joined the global cluster is held to two instances still.
+    primary = aurora(instances=1, globalClusterIdentifier="retail-prod-sql-global")
+    assert len(run_policy("rds-cluster-multi-az-prod", primary).violations) == 1
+
+
 def test_dev_cluster_may_have_one_instance(snap, tags, run_policy):
     dev = snap(CLUSTER, "aurora", {**COMPLIANT_CLUSTER, "tags": tags(environment="dev")})
     assert run_policy("rds-cluster-multi-az-prod", [dev]).violations == []
