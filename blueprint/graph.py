@@ -6,6 +6,7 @@ this module; a reader that gets a version it does not know should refuse it, not
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -16,6 +17,13 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("graph.schema.json")
+
+
+#: What the DR strategy adds to a stack (see :meth:`ResourceGraph.without_dr`).
+DR_SLICE_TYPE, DR_SLICE_NAME = "retail:platform:RegionalPlatform", "dr"
+KEY_RING_TYPE, DR_KEYS_NAME = "retail:foundation:KeyRing", "dr-keys"
+DR_COMPONENT_TYPES = frozenset({"retail:resilience:Backup", "retail:edge:FailoverRouting",
+                                "retail:resilience:RegionSwitchPlan", "retail:resilience:FaultInjection"})
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,19 @@ class ResourceGraph:
         if len(matches) != 1:
             raise LookupError(f"expected one {type_token} named {name!r}, found {len(matches)}")
         return matches[0]
+
+    def without_dr(self) -> ResourceGraph:
+        """The graph without what the DR strategy adds: the DR region's slice, its keys, AWS
+        Backup and the failover routing (each component and everything under it). For tests
+        and reports about the primary region; the whole graph is what deploys."""
+        dropped: set[str] = set()
+        for resource in self.resources:
+            named = (resource.type, resource.name)
+            if resource.type in DR_COMPONENT_TYPES or named in ((DR_SLICE_TYPE, DR_SLICE_NAME),
+                                                                (KEY_RING_TYPE, DR_KEYS_NAME)):
+                dropped.add(resource.urn)
+                dropped.update(r.urn for r in self.descendants(resource.urn))
+        return dataclasses.replace(self, resources=tuple(r for r in self.resources if r.urn not in dropped))
 
     def children(self, urn: str | None) -> list[Resource]:
         """Resources whose parent is ``urn``; ``None`` gives the top level (parent is the stack)."""
