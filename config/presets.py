@@ -103,7 +103,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "services": _services({"storefront": (1, 2), "catalog": (1, 2), "cart": (1, 2), "checkout": (1, 2)},
                               "250m", "256Mi"),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100"},
-        "dr": {"strategy": "none"},
+        "dr": {"strategy": "none", "faultInjection": True},
     },
     Environment.staging: {
         "network": {
@@ -124,7 +124,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
                               "500m", "512Mi"),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100", "botControl": True},
         # Rehearses recovery from copied backups: hours, at the price of the copies.
-        "dr": {"strategy": "backup-restore", "region": "eu-central-1",
+        "dr": {"strategy": "backup-restore", "region": "eu-central-1", "faultInjection": True,
                "targets": {"databases": {"rpo": "2h", "rto": "4h"}, "objects": {"rpo": "2h", "rto": "4h"},
                            "service": {"rto": "8h"}}},
     },

@@ -153,6 +153,7 @@ class FailoverRouting(pulumi.ComponentResource):
         self.record_name = origin_domain_name(args.domain)
         zone = aws.route53.get_zone_output(name=args.domain.zone_name, private_zone=False,
                                            opts=pulumi.InvokeOutputOptions(parent=self))
+        self.zone_id = zone.zone_id
         self.alarms, self.health_checks, self.records, self.set_identifiers = {}, {}, {}, {}
         for role, origin in zip(("primary", "secondary"), origins, strict=True):
             self.set_identifiers[origin.region] = origin.region

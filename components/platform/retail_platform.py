@@ -15,6 +15,8 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.common.context import StackContext
+from components.common.logs import log_group
+from components.compute.cluster import KubernetesCluster
 from components.compute.settings import KubernetesConfig
 from components.data.cache import Cache
 from components.data.object_storage import REPLICATED_PURPOSES, ObjectStore, ReplicaBucket, account_public_access_block
@@ -28,10 +30,24 @@ from components.edge.cdn import (
 )
 from components.edge.failover import FailoverRouting, FailoverRoutingArgs, RegionalOrigin, routing_mode
 from components.edge.firewall import WebFirewall, WebFirewallArgs
+from components.edge.load_balancer import LoadBalancer
 from components.foundation.keys import KeyRing, KeyRingArgs
 from components.platform.regional import RegionalPlatform, RegionalPlatformArgs, ReplicationArgs, StandbyArgs
 from components.resilience.backup import Backup, BackupArgs, BackupDr
+from components.resilience.fault_injection import (
+    AzPowerInterruption,
+    FaultInjection,
+    FaultInjectionArgs,
+    RegionIsolation,
+)
 from components.resilience.objectives import REPLICATING, Strategy
+from components.resilience.region_switch import (
+    AuroraGlobal,
+    EksScaling,
+    RegionSwitchArgs,
+    RegionSwitchPlan,
+    ScaledDeployment,
+)
 from components.resilience.settings import DrConfig
 from config.rules import environment_warnings, loosened_defaults
 from config.stack import StackConfig
@@ -39,6 +55,8 @@ from config.stack import StackConfig
 #: The origin secret: letters and digits only, because ALB header matching treats `*` and `?`
 #: as wildcards and ignores case.
 ORIGIN_SECRET_LENGTH = 48
+#: A rehearsal stops once the shop's load balancer itself answers this many 5xx in a minute.
+FIS_STOP_5XX_PER_MINUTE = 50
 
 
 _T = TypeVar("_T")
@@ -79,6 +97,10 @@ def standby_kubernetes(kubernetes: KubernetesConfig, strategy: Strategy) -> Kube
         return kubernetes
     nodes = kubernetes.system_nodes
     return kubernetes.model_copy(update={"system_nodes": nodes.model_copy(update={"desired_size": nodes.min_size})})
+
+
+def standby_cluster_of(standby: RegionalPlatform | None) -> KubernetesCluster:
+    return required(required(standby, "the DR slice").cluster, "the DR slice's cluster")
 
 
 class RetailPlatform(pulumi.ComponentResource):
@@ -210,6 +232,7 @@ class RetailPlatform(pulumi.ComponentResource):
 
         # -- failover: Route 53 records on each region's health, and the Region switch plan ---
         self.failover: FailoverRouting | None = None
+        self.region_switch: RegionSwitchPlan | None = None
         if mode is not None and standby_edge is not None and config.edge.domain is not None \
                 and dr.region is not None:
             self.failover = FailoverRouting(
@@ -220,6 +243,28 @@ class RetailPlatform(pulumi.ComponentResource):
                                     adopt_records=[primary_edge.origin_record_alias()]),
                 opts=child,
             )
+            # The failover as one reviewed procedure (ARC Region switch): approve, scale the
+            # standby's services, switch Aurora's writer, then Route 53. Run by a person: the
+            # records already move on health, and a failover that can lose writes is a decision.
+            standby_sql, standby_cluster = required(self.standby, "the DR slice").sql, standby_cluster_of(self.standby)
+            self.region_switch = RegionSwitchPlan(
+                "region-switch", context,
+                RegionSwitchArgs(
+                    strategy=dr.strategy, dr_region=dr.region, hosted_zone_id=self.failover.zone_id,
+                    record_name=self.failover.record_name,
+                    aurora=AuroraGlobal(
+                        global_cluster_identifier=required(primary_sql.global_cluster, "the global database").id,
+                        cluster_arns={config.region: primary_sql.cluster.arn, dr.region: standby_sql.cluster.arn}),
+                    eks=EksScaling(
+                        cluster_names={config.region: required(primary.cluster, "the primary's cluster").name,
+                                       dr.region: standby_cluster.name},
+                        deployments=[ScaledDeployment(s.team, s.name, s.name) for s in config.services]),
+                    approver_arns=list(config.kubernetes.admin_role_arns)),
+                opts=child,
+            )
+
+        self.fault_injection = self._fault_injection(context, config, primary, primary_edge) \
+            if dr.fault_injection else None
 
         self.outputs = {
             "environment": config.environment.value,
@@ -250,6 +295,41 @@ class RetailPlatform(pulumi.ComponentResource):
             "shopUrl": self.cdn.shop_url,
         }
         self.register_outputs(self.outputs)
+
+    def _fault_injection(self, context: StackContext, config: StackConfig, primary: RegionalPlatform,
+                         edge: LoadBalancer) -> FaultInjection:
+        """FIS templates to rehearse an AZ's loss (and, with a replicating strategy, the
+        region's), stopped by the shop's own errors."""
+        conv, child = context.conventions, pulumi.ResourceOptions(parent=self)
+        stop = aws.cloudwatch.MetricAlarm(
+            "fis-stop",
+            name=conv.physical_name("fis", "stop"),
+            alarm_description="Stops any running FIS experiment: the shop's load balancer answers with errors",
+            namespace="AWS/ApplicationELB", metric_name="HTTPCode_ELB_5XX_Count", statistic="Sum",
+            dimensions={"LoadBalancer": edge.arn_suffix}, period=60, evaluation_periods=1,
+            threshold=FIS_STOP_5XX_PER_MINUTE, comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching", region=context.region, tags=conv.tags(conv.physical_name("fis", "stop")),
+            opts=child)
+        logs = log_group("fis", context, name=f"/retail/{conv.stack}/fis",
+                         retention_days=config.network.flow_log_retention_days, key_arn=primary.keys.arn("logs"),
+                         tags=conv.tags(conv.physical_name("fis")), parent=self)
+        network = primary.network
+        sql, cache, cluster = primary.sql, primary.cache, required(primary.cluster, "the primary's cluster")
+        dr = config.dr
+        return FaultInjection("fis", context, FaultInjectionArgs(
+            vpc_id=network.vpc.id, log_group_arn=logs.arn, stop_alarm_arns=[stop.arn],
+            # The first AZ's subnets of every tier: the plan orders each tier's subnets by AZ.
+            az_power=AzPowerInterruption(
+                availability_zone=primary.zones[0],
+                subnet_ids=[network.subnet_ids[tier][0] for tier in ("public", "private", "isolated")],
+                db_cluster_arn=sql.cluster.arn,
+                cache_replication_group_arn=cache.replication_group.arn if cache is not None else None,
+                cluster_name=cluster.name, volume_key_arn=primary.keys.arn("data")),
+            region_isolation=RegionIsolation(
+                dr_region=dr.region, subnet_ids=[*network.subnet_ids["private"], *network.subnet_ids["isolated"]],
+                global_table_arns=[t.arn for t in required(primary.tables, "the primary's tables").tables.values()])
+            if dr.strategy in REPLICATING and dr.region is not None else None),
+            opts=child)
 
     def _dr_outputs(self) -> dict[str, object]:
         """What an operator needs in a failover: where the DR region's pieces are."""

@@ -64,6 +64,9 @@ class DrConfig(SettingsModel):
         default=None, description="The DR region's VPC CIDR (its network is built like the primary's); "
         "required by the strategies that build a network there, and apart from the primary's so the two can be "
         "peered.")
+    fault_injection: Bool = Field(
+        default=False, description="AWS FIS experiment templates to rehearse the promises: an AZ power "
+        "interruption, and with a replicating strategy a region isolation (templates cost nothing until run).")
     replication_time_control: Bool = Field(
         default=True, description="S3 Replication Time Control (15-minute SLA, extra cost) on replicated buckets; "
         "off leaves the objects' RPO unbounded.")
