@@ -48,6 +48,7 @@ TABLE, CLUSTER = "aws:dynamodb/table:Table", "aws:rds/cluster:Cluster"
 REPLICATION_GROUP, CACHE_USER = "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/user:User"
 CACHE_USER_GROUP, SECRET = "aws:elasticache/userGroup:UserGroup", "aws:secretsmanager/secret:Secret"
 KEY = "aws:kms/key:Key"
+REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 
 
@@ -71,9 +72,21 @@ ACTIONS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "kms": (("kms:Decrypt", None), ("kms:Encrypt", None), ("kms:GenerateDataKey", None)),
 }
 
+def _keys(graph: ResourceGraph) -> list[Resource]:
+    """The KMS keys: the primary region's and their replicas in the DR region."""
+    return [*graph.of_type(KEY), *graph.of_type(REPLICA_KEY)]
+
+
+def _region_of(graph: ResourceGraph, resource: Resource) -> str:
+    return resource.inputs.get("region") or resource.region or graph.region
+
+
 def arn_of(resource: Resource) -> str:
     """The resource's ARN, as the mocks gave it (physical name = id for every type used here)."""
     region = resource.inputs.get("region") or resource.region or ""
+    primary = str(resource.inputs.get("primaryKeyArn") or "")
+    if resource.type == REPLICA_KEY and "/" in primary:  # a replica shares its primary's key id
+        return f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:key/{primary.rsplit('/', 1)[1]}"
     digest = _digest(resource.type, resource.name, region)
     return RetailMocks._arn(resource.type, region, resource.id or "", resource.id or "", digest)
 
@@ -147,7 +160,7 @@ def _by_input(graph: ResourceGraph, type_: str, key: str) -> dict[str, Resource]
 
 
 def stores_of(graph: ResourceGraph) -> list[Store]:
-    region = graph.region
+    """Every store of every region of the stack (the DR region's replicas and secondaries too)."""
     stores: list[Store] = []
     policies = _by_input(graph, BUCKET_POLICY, "bucket")
     encryption = _by_input(graph, BUCKET_ENCRYPTION, "bucket")
@@ -157,6 +170,7 @@ def stores_of(graph: ResourceGraph) -> list[Store]:
         if name in encryption:
             for rule in encryption[name].inputs.get("rules", []):
                 key = (rule.get("applyServerSideEncryptionByDefault") or {}).get("kmsMasterKeyId") or key
+        region = _region_of(graph, bucket)
         objects = tuple(f"{arn}/{path}" for path in _object_paths(graph, arn))
         targets = {action: ((arn,) if action == "s3:ListBucket" else objects) for action, _ in ACTIONS["s3"]}
         policy = policies[name].inputs.get("policy") if name in policies else None
@@ -164,11 +178,13 @@ def stores_of(graph: ResourceGraph) -> list[Store]:
                             via_service=f"s3.{region}.amazonaws.com"))
     for table in graph.of_type(TABLE):
         arn, key = arn_of(table), (table.inputs.get("serverSideEncryption") or {}).get("kmsKeyArn")
+        region = _region_of(graph, table)
         stores.append(Store(f"dynamodb:{table.id}", "dynamodb", table.name, arn,
                             {action: (arn,) for action, _ in ACTIONS["dynamodb"]}, kms_key=key,
                             via_service=f"dynamodb.{region}.amazonaws.com"))
     for cluster in graph.of_type(CLUSTER):
-        cri = f"cluster-{_digest(CLUSTER, cluster.name, cluster.inputs.get('region') or region)[:26].upper()}"
+        region = _region_of(graph, cluster)
+        cri = f"cluster-{_digest(CLUSTER, cluster.name, region)[:26].upper()}"
         prefix = f"arn:{PARTITION}:rds-db:{region}:{ACCOUNT_ID}:dbuser:{cri}/"
         users = sorted({arn for arn in _resources_named(graph) if arn.startswith(prefix)} | {prefix + "example"})
         stores.append(Store(f"rds:{cluster.id}", "rds", cluster.name, arn_of(cluster),
@@ -182,11 +198,11 @@ def stores_of(graph: ResourceGraph) -> list[Store]:
         stores.append(Store(f"elasticache:{group.id}", "elasticache", group.name, arn,
                             {"elasticache:Connect": iam_users}, all_of=(arn,), kms_key=group.inputs.get("kmsKeyId")))
     for secret in graph.of_type(SECRET):
-        arn = arn_of(secret)
+        arn, region = arn_of(secret), _region_of(graph, secret)
         stores.append(Store(f"secretsmanager:{secret.id}", "secretsmanager", secret.name, arn,
                             {"secretsmanager:GetSecretValue": (arn,)}, kms_key=secret.inputs.get("kmsKeyId"),
                             via_service=f"secretsmanager.{region}.amazonaws.com"))
-    keys = {arn_of(k): k for k in graph.of_type(KEY)}
+    keys = {arn_of(k): k for k in _keys(graph)}
     used = {s.kms_key for s in stores if s.kms_key} | {c.inputs.get("masterUserSecretKmsKeyId") for c in
                                                        graph.of_type(CLUSTER)}
     for arn, key in sorted(keys.items()):
@@ -283,7 +299,7 @@ def _split(policy: str) -> tuple[dict[str, Any], dict[str, Any]]:
 class _Evaluator:
     def __init__(self, graph: ResourceGraph, notes: list[str]):
         self.graph, self.notes = graph, notes
-        self.keys = {arn_of(k): effective_key_policy(graph, k) for k in graph.of_type(KEY)}
+        self.keys = {arn_of(k): effective_key_policy(graph, k) for k in _keys(graph)}
         self.sources = _sources(graph)
 
     def contexts(self, principal: Principal, extra: Mapping[str, str] | None = None) -> list[dict[str, str]]:

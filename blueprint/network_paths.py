@@ -15,7 +15,12 @@ group) on the store's port when all of these hold, as AWS and Kubernetes evaluat
   rules must allow the port to every subnet of the store (a store's endpoint can move between
   its subnets on failover, so a path to only some of them is no path).
 
-Not modelled: network ACLs (the blueprint's are open inside the VPC), route tables (one VPC),
+A stack with a DR region has two clusters: each Kubernetes object belongs to the cluster its
+provider talks to, a workload carries its own cluster's node group and pod subnets, only the
+policies of its own cluster apply to it, and a workload outside the stack's primary region is
+named ``<region>:<namespace>/<deployment>`` so the two clusters' workloads never collide.
+
+Not modelled: network ACLs (the blueprint's are open inside the VPC), route tables (one VPC per region),
 pod-to-pod traffic on one node (standard enforcing mode skips groups there; no store runs on a
 node), and the store's own authentication (the IAM report covers that).
 """
@@ -58,12 +63,14 @@ class NetworkStore:
 @dataclass(frozen=True)
 class Workload:
     id: str
-    """``<namespace>/<deployment>``."""
+    """``<namespace>/<deployment>``, prefixed ``<region>:`` outside the primary region."""
     security_groups: frozenset[str]
     own_groups: bool
     """True when a SecurityGroupPolicy gives the pods their groups; False: the nodes' group."""
     egress_policies: tuple[Mapping[str, Any], ...]
     """The specs of the NetworkPolicies that select the pods for egress."""
+    pod_cidrs: tuple[str, ...] = ()
+    """Where the pods get their addresses: their cluster's subnets."""
 
 
 def _int(value: Any, default: int) -> int:
@@ -104,29 +111,58 @@ def _selects(selector: Any, labels: Mapping[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in match.items())
 
 
+def _node_group(graph: ResourceGraph, cluster: Resource) -> str:
+    return cluster_security_group_id(cluster.name, cluster.inputs.get("region") or cluster.region or graph.region)
+
+
 def node_security_groups(graph: ResourceGraph) -> frozenset[str]:
-    """The group every node carries: the EKS cluster security group (the managed node group
-    gets it by default, and the Karpenter node class selects it)."""
-    return frozenset(cluster_security_group_id(c.name, c.inputs.get("region") or c.region or graph.region)
-                     for c in graph.of_type(EKS_CLUSTER))
+    """The groups the nodes carry: each EKS cluster's cluster security group (the managed node
+    group gets it by default, and the Karpenter node class selects it)."""
+    return frozenset(_node_group(graph, c) for c in graph.of_type(EKS_CLUSTER))
+
+
+def _cluster_of(graph: ResourceGraph, resource: Resource) -> Resource | None:
+    """The EKS cluster a Kubernetes object is sent to: the cluster created beside (under the same
+    component as) its provider; the only cluster when the provider says nothing."""
+    clusters = graph.of_type(EKS_CLUSTER)
+    reference = resource.provider or ""
+    # A provider reference is the provider's URN, followed by ``::<id>`` once the engine has one.
+    provider = next((p for p in graph.resources if reference in (p.urn, f"{p.urn}::{p.id}")), None)
+    if provider is not None:
+        beside = [c for c in clusters if c.parent == provider.parent]
+        if len(beside) == 1:
+            return beside[0]
+    return clusters[0] if len(clusters) == 1 else None
+
+
+def _cluster_key(cluster: Resource | None) -> str | None:
+    return cluster.urn if cluster is not None else None
 
 
 def workloads(graph: ResourceGraph) -> list[Workload]:
-    nodes = node_security_groups(graph)
     found: list[Workload] = []
+    policies = {kind: [(r, _cluster_key(_cluster_of(graph, r))) for r in graph.of_type(kind)]
+                for kind in (SECURITY_GROUP_POLICY, NETWORK_POLICY)}
     for deployment in graph.of_type(DEPLOYMENT):
+        cluster = _cluster_of(graph, deployment)
+        key = _cluster_key(cluster)
+        nodes = frozenset({_node_group(graph, cluster)}) if cluster is not None else node_security_groups(graph)
         meta = deployment.inputs.get("metadata") or {}
         namespace, name = meta.get("namespace", "default"), meta.get("name", deployment.name)
         labels = ((deployment.inputs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+        mine = {kind: [r for r, k in found_ if k == key] for kind, found_ in policies.items()}
         groups: set[str] = set()
-        for policy in _in_namespace(graph.of_type(SECURITY_GROUP_POLICY), namespace):
+        for policy in _in_namespace(mine[SECURITY_GROUP_POLICY], namespace):
             spec = policy.inputs.get("spec") or {}
             if _selects(spec.get("podSelector"), labels):
                 groups.update((spec.get("securityGroups") or {}).get("groupIds", []))
-        egress = tuple(spec for policy in _in_namespace(graph.of_type(NETWORK_POLICY), namespace)
+        egress = tuple(spec for policy in _in_namespace(mine[NETWORK_POLICY], namespace)
                        if "Egress" in (spec := policy.inputs.get("spec") or {}).get("policyTypes", [])
                        and _selects(spec.get("podSelector"), labels))
-        found.append(Workload(f"{namespace}/{name}", frozenset(groups or nodes), bool(groups), egress))
+        region = (cluster.inputs.get("region") or cluster.region) if cluster is not None else None
+        prefix = f"{region}:" if region and region != graph.region else ""
+        found.append(Workload(f"{prefix}{namespace}/{name}", frozenset(groups or nodes), bool(groups), egress,
+                              _node_cidrs(graph, [cluster] if cluster is not None else None)))
     return sorted(found, key=lambda w: w.id)
 
 
@@ -145,9 +181,10 @@ def _within(inner: str, outer: str) -> bool:
     return ipaddress.ip_network(inner).subnet_of(ipaddress.ip_network(outer))  # type: ignore[arg-type]
 
 
-def _node_cidrs(graph: ResourceGraph) -> tuple[str, ...]:
-    """Where pods get their addresses: the cluster's subnets."""
-    ids = {i for c in graph.of_type(EKS_CLUSTER) for i in (c.inputs.get("vpcConfig") or {}).get("subnetIds", [])}
+def _node_cidrs(graph: ResourceGraph, clusters: Iterable[Resource] | None = None) -> tuple[str, ...]:
+    """Where pods get their addresses: the clusters' subnets (every cluster's by default)."""
+    clusters = graph.of_type(EKS_CLUSTER) if clusters is None else clusters
+    ids = {i for c in clusters for i in (c.inputs.get("vpcConfig") or {}).get("subnetIds", [])}
     return _cidrs_of(graph, ids)
 
 
@@ -156,7 +193,6 @@ class _Rules:
         self.graph, self.nodes = graph, node_security_groups(graph)
         self.ingress = [r.inputs for r in graph.of_type(INGRESS)]
         self.egress = [r.inputs for r in graph.of_type(EGRESS)]
-        self.pod_cidrs = _node_cidrs(graph)
 
     def leaves(self, groups: frozenset[str], store: NetworkStore) -> bool:
         if groups & self.nodes:  # EKS creates the cluster group with all egress open
@@ -166,10 +202,10 @@ class _Rules:
             or (rule.get("cidrIpv4") and store.cidrs and all(_within(c, rule["cidrIpv4"]) for c in store.cidrs)))
             for rule in self.egress)
 
-    def enters(self, groups: frozenset[str], store: NetworkStore) -> bool:
+    def enters(self, groups: frozenset[str], store: NetworkStore, pod_cidrs: tuple[str, ...]) -> bool:
         return any(rule.get("securityGroupId") in store.security_groups and _covers(rule, store.port) and (
             rule.get("referencedSecurityGroupId") in groups
-            or (rule.get("cidrIpv4") and any(_within(c, rule["cidrIpv4"]) for c in self.pod_cidrs)))
+            or (rule.get("cidrIpv4") and any(_within(c, rule["cidrIpv4"]) for c in pod_cidrs)))
             for rule in self.ingress)
 
 
@@ -214,7 +250,8 @@ def network_paths(graph: ResourceGraph) -> dict[str, dict[str, int]]:
     paths: dict[str, dict[str, int]] = {}
     for workload in workloads(graph):
         reached = {store.id: store.port for store in stores
-                   if rules.leaves(workload.security_groups, store) and rules.enters(workload.security_groups, store)
+                   if rules.leaves(workload.security_groups, store)
+                   and rules.enters(workload.security_groups, store, workload.pod_cidrs)
                    and _policy_allows(workload.egress_policies, store)}
         paths[workload.id] = reached
     return paths

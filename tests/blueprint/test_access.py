@@ -44,8 +44,11 @@ def _role(report: AccessReport, name: str) -> str:
     return principal
 
 
-def _store(report: AccessReport, kind: str, fragment: str) -> str:
-    (store,) = [s.id for s in report.stores if s.kind == kind and (fragment in s.id or fragment == s.name)]
+def _store(report: AccessReport, kind: str, fragment: str, *, dr: bool = False) -> str:
+    """The primary region's store (prod has the DR region's replica too: logical name ``dr-...``),
+    or with ``dr`` the DR one."""
+    (store,) = [s.id for s in report.stores if s.kind == kind and (fragment in s.id or fragment in s.name)
+                and s.name.startswith("dr-") == dr]
     return store
 
 
@@ -143,12 +146,14 @@ def test_decrypt_scoped_to_another_service_cannot_read_the_kms_encrypted_bucket(
 
 def test_the_cdn_path_is_allowed_end_to_end_and_reaches_nothing_else(prod_report):
     # The bucket policy and the data key's policy (managed by its KeyPolicy) both admit this
-    # distribution: CloudFront reads the assets, and no other store.
-    assets = _store(prod_report, "s3", "assets")
+    # distribution: CloudFront reads the assets, and no other store. Its origin group fails over
+    # to the DR region's replica of the assets: that one's policy and replica key admit it too.
+    assets, dr_assets = _store(prod_report, "s3", "assets"), _store(prod_report, "s3", "assets", dr=True)
     assert prod_report.allowed("cloudfront.amazonaws.com", assets) == ["s3:GetObject"]
+    assert prod_report.allowed("cloudfront.amazonaws.com", dr_assets) == ["s3:GetObject"]
     assert prod_report.refused_by_key.get("cloudfront.amazonaws.com", {}) == {}
     reached = {store for store in _reached(prod_report, "cloudfront.amazonaws.com") if not store.startswith("kms:")}
-    assert reached == {assets}
+    assert reached == {assets, dr_assets}
 
 
 def test_the_ebs_driver_uses_the_data_key_only_through_ec2(prod_report):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from blueprint.__main__ import EXIT_BAD_INPUT, EXIT_OK, EXIT_POLICY_FAILED, main
+from blueprint.__main__ import EXIT_BAD_INPUT, EXIT_OK, main
 from blueprint.dr import dr_report, render_report, render_runbook
 from blueprint.graph import Resource, ResourceGraph
 from components.resilience.objectives import (
@@ -307,16 +307,15 @@ def test_dev_has_no_strategy_and_passes(capsys):
     assert "not covered: strategy none" in capsys.readouterr().out
 
 
-def test_prod_warm_standby_fails_until_the_dr_slice_is_wired(tmp_path, capsys):
-    # EXPECTED FAILURE TODAY: the stacks have no DR resources yet, so every prod store is
-    # uncovered. INTEGRATOR: once the DR slice is wired, flip this to `== EXIT_OK`, assert
-    # `data["ok"]` and that no store has "mechanism": null.
+def test_prod_warm_standby_passes_now_the_dr_slice_is_wired(tmp_path, capsys):
+    # The DR slice is wired: every prod store is covered by a DR mechanism.
     target = tmp_path / "dr.json"
-    assert main(["dr", "prod", "--json", str(target), "--runbook", str(tmp_path / "rb.md")]) == EXIT_POLICY_FAILED
+    assert main(["dr", "prod", "--json", str(target), "--runbook", str(tmp_path / "rb.md")]) == EXIT_OK
     data = json.loads(target.read_text())
+    assert data["ok"]
     assert data["strategy"] == "warm-standby" and data["drRegion"] == "eu-central-1"
-    assert data["stores"] and all(store["mechanism"] is None for store in data["stores"])
-    assert "aurora retail-prod-sql: no DR mechanism" in capsys.readouterr().out
+    assert data["stores"] and all(store["mechanism"] is not None for store in data["stores"])
+    assert "no DR mechanism" not in capsys.readouterr().out
     assert (tmp_path / "rb.md").read_text().startswith("# Failover runbook: stack prod, eu-west-1 to eu-central-1")
 
 

@@ -17,7 +17,8 @@ from tests.support import config_with
 
 
 def test_components_parent_their_children(graph_of):
-    graph = graph_of("prod")
+    whole = graph_of("prod")
+    graph = whole.without_dr()  # the primary region's slice; the DR slice is checked below
     platform = graph.one("retail:platform:RetailPlatform")
     assert platform.parent == graph.stack_urn
     primary = graph.one("retail:platform:RegionalPlatform", "primary")
@@ -34,12 +35,20 @@ def test_components_parent_their_children(graph_of):
     keyring = graph.one("retail:foundation:KeyRing")
     assert {r.type for r in graph.children(keyring.urn)} == {"aws:kms/key:Key", "aws:kms/alias:Alias",
                                                              "aws:kms/keyPolicy:KeyPolicy"}
+    # The DR slice is a second RegionalPlatform under the same platform, built the same way.
+    dr = whole.one("retail:platform:RegionalPlatform", "dr")
+    assert dr.parent == platform.urn
+    (dr_vpc,) = [v for v in whole.of_type("aws:ec2/vpc:Vpc") if v.urn not in {r.urn for r in graph}]
+    assert [a.type for a in whole.ancestors(dr_vpc.urn)] == [
+        "retail:foundation:Network", "retail:platform:RegionalPlatform", "retail:platform:RetailPlatform"]
+    assert whole.ancestors(dr_vpc.urn)[1].urn == dr.urn
+    assert dr_vpc.region == "eu-central-1" and dr_vpc.inputs["cidrBlock"] == "10.31.0.0/16"
     # Every AWS resource sits under a component: nothing hangs loose off the stack.
-    assert all(graph.ancestors(r.urn) for r in graph if r.custom)
+    assert all(whole.ancestors(r.urn) for r in whole if r.custom)
 
 
 def test_dependencies_come_from_the_registration_requests(graph_of):
-    graph = graph_of("prod")
+    graph = graph_of("prod").without_dr()
     flow_log = graph.one("aws:ec2/flowLog:FlowLog")
     vpc = graph.one("aws:ec2/vpc:Vpc")
     logs_key = graph.one("aws:kms/key:Key", "keys-logs")
@@ -55,9 +64,12 @@ def test_dependencies_come_from_the_registration_requests(graph_of):
 
 def test_nat_gateways_wait_for_the_internet_gateway(graph_of):
     graph = graph_of("prod")
-    igw = graph.one("aws:ec2/internetGateway:InternetGateway")
-    for nat in graph.of_type("aws:ec2/natGateway:NatGateway"):
-        assert igw.urn in nat.dependencies
+    gateways = {igw.region: igw for igw in graph.of_type("aws:ec2/internetGateway:InternetGateway")}
+    assert set(gateways) == {"eu-west-1", "eu-central-1"}  # one per region: the DR slice has its own
+    nats = graph.of_type("aws:ec2/natGateway:NatGateway")
+    assert {nat.region for nat in nats} == set(gateways)
+    for nat in nats:
+        assert gateways[nat.region].urn in nat.dependencies
 
 
 def test_mocked_outputs_are_realistic(graph_of):
@@ -109,9 +121,11 @@ def test_project_defaults_from_pulumi_yaml_are_applied():
     # The staging stack file does not set it: the tag comes from the project default.
     staging = synthesize("staging")
     assert staging.one("aws:ec2/vpc:Vpc").inputs["tags"]["data-classification"] == "confidential"
-    # A stack file's value wins over the project default.
+    # A stack file's value wins over the project default, in both of prod's regions.
     prod = synthesize("prod")
-    assert prod.one("aws:ec2/vpc:Vpc").inputs["tags"]["data-classification"] == "restricted"
+    vpcs = prod.of_type("aws:ec2/vpc:Vpc")
+    assert len(vpcs) == 2
+    assert all(vpc.inputs["tags"]["data-classification"] == "restricted" for vpc in vpcs)
 
 
 def test_project_defaults_in_every_form_the_cli_applies(tmp_path):
@@ -169,8 +183,8 @@ def test_graph_json_round_trips_and_matches_its_schema(graph_of):
     assert document["schemaVersion"] == SCHEMA_VERSION
     again = ResourceGraph.from_json(document)
     assert again.dumps() == graph.dumps()
-    assert again.one("aws:ec2/flowLog:FlowLog").property_dependencies == graph.one(
-        "aws:ec2/flowLog:FlowLog").property_dependencies
+    assert [f.property_dependencies for f in again.of_type("aws:ec2/flowLog:FlowLog")] == [
+        f.property_dependencies for f in graph.of_type("aws:ec2/flowLog:FlowLog")]
 
 
 def test_the_schema_rejects_what_it_does_not_describe(graph_of):
@@ -189,14 +203,16 @@ def test_a_graph_of_another_schema_version_is_refused(graph_of):
 
 def test_resources_are_counted_by_type_and_region(graph_of):
     graph = graph_of("prod")
-    assert graph.count_by_type()["aws:ec2/subnet:Subnet"] == 9
+    assert graph.count_by_type()["aws:ec2/subnet:Subnet"] == 18  # 9 in each region
+    assert graph.without_dr().count_by_type()["aws:ec2/subnet:Subnet"] == 9
     regions = graph.count_by_region()
     global_services = ("aws:iam/", "aws:cloudfront/", "aws:route53/")
     assert regions["global"] == len([r for r in graph if r.type.startswith(global_services)])
     # The CloudFront web ACL, its log group and the viewer certificate live in us-east-1.
     assert regions["us-east-1"] >= 3
     aws_resources = sum(1 for r in graph if r.custom and r.type.startswith("aws:"))
-    assert regions["eu-west-1"] == aws_resources - regions["global"] - regions["us-east-1"]
+    assert regions["eu-central-1"] > 0  # the DR region
+    assert regions["eu-west-1"] == aws_resources - regions["global"] - regions["us-east-1"] - regions["eu-central-1"]
 
 
 def test_single_region_keys_get_uuid_ids(graph_of):

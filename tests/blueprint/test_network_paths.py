@@ -23,6 +23,7 @@ from blueprint.network_paths import (
 )
 
 CHECKOUT, CATALOG, CART = "checkout/checkout", "storefront/catalog", "storefront/cart"
+DR_REGION = "eu-central-1"
 
 
 @pytest.fixture
@@ -30,9 +31,17 @@ def prod(graph_of) -> ResourceGraph:
     return graph_of("prod")
 
 
-def _store(graph: ResourceGraph, kind: str) -> str:
-    (store,) = [s.id for s in network_stores(graph) if s.id.startswith(kind + ":")]
+def _store(graph: ResourceGraph, kind: str, *, dr: bool = False) -> str:
+    """The primary region's store of a kind (prod has its DR secondary as well), or the DR one."""
+    primary = {s.id for s in network_stores(graph.without_dr())}
+    (store,) = [s.id for s in network_stores(graph) if s.id.startswith(kind + ":") and (s.id in primary) != dr]
     return store
+
+
+def _nodes(graph: ResourceGraph) -> frozenset[str]:
+    """The primary cluster's node group."""
+    (group,) = node_security_groups(graph.without_dr())
+    return frozenset({group})
 
 
 def _edit(graph: ResourceGraph, keep: Callable[[Resource], bool] = lambda r: True,
@@ -53,8 +62,22 @@ def test_in_prod_only_the_declaring_services_reach_the_database_and_the_cache(pr
     assert paths[CATALOG] == {}
 
 
+def test_the_dr_clusters_workloads_are_named_by_region_and_reach_only_the_dr_stores(prod):
+    # Two clusters run the same deployments: the DR ones must not overwrite the primary ones,
+    # and each reaches only its own region's secondaries (no path crosses the regions).
+    paths = network_paths(prod)
+    sql, cache = _store(prod, "rds", dr=True), _store(prod, "elasticache", dr=True)
+    assert set(paths) == {w for name in (CHECKOUT, CATALOG, CART, "storefront/storefront")
+                          for w in (name, f"{DR_REGION}:{name}")}
+    assert paths[f"{DR_REGION}:{CHECKOUT}"] == {sql: 5433}
+    assert paths[f"{DR_REGION}:{CART}"] == {cache: 6379}
+    assert paths[f"{DR_REGION}:{CATALOG}"] == {}
+    assert len(node_security_groups(prod)) == 2
+    assert network_paths(prod.without_dr()) == {w: r for w, r in paths.items() if not w.startswith(DR_REGION)}
+
+
 def test_pods_with_a_security_group_policy_carry_their_group_and_the_nodes(prod):
-    nodes = node_security_groups(prod)
+    nodes = _nodes(prod)
     by_id = {w.id: w for w in workloads(prod)}
     assert by_id[CHECKOUT].own_groups and nodes < by_id[CHECKOUT].security_groups
     assert not by_id[CATALOG].own_groups and by_id[CATALOG].security_groups == nodes
@@ -104,7 +127,7 @@ def test_a_store_admitting_the_nodes_group_opens_it_to_every_pod(prod):
     # on every node reached its port whatever it declared (only the NetworkPolicy stood between).
     rule = prod.one(INGRESS, "sql-from-checkout")
     from_nodes = dataclasses.replace(rule, urn="urn:test:sql-from-nodes", inputs={
-        **rule.inputs, "referencedSecurityGroupId": next(iter(node_security_groups(prod)))})
+        **rule.inputs, "referencedSecurityGroupId": next(iter(_nodes(prod)))})
 
     def open_policies(resource: Resource) -> dict[str, Any] | None:
         if resource.type != NETWORK_POLICY or not resource.name.endswith("-egress"):
@@ -115,4 +138,7 @@ def test_a_store_admitting_the_nodes_group_opens_it_to_every_pod(prod):
     opened = _edit(prod, change=open_policies)
     graph = dataclasses.replace(opened, resources=(*opened.resources, from_nodes))
     sql = _store(prod, "rds")
-    assert all(sql in reached for reached in network_paths(graph).values())
+    paths = network_paths(graph)
+    assert all(sql in reached for workload, reached in paths.items() if not workload.startswith(DR_REGION))
+    # The primary cluster's node group means nothing in the DR region's VPC.
+    assert not any(sql in reached for workload, reached in paths.items() if workload.startswith(DR_REGION))

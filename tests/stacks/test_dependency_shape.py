@@ -21,21 +21,22 @@ def test_no_edge_resource_waits_on_any_compute_resource(stack_graph):
     edge = members(stack_graph, EDGE_COMPONENTS)
     compute = {r.urn for r in members(stack_graph, COMPUTE_COMPONENTS)}
     assert len(edge) > 20 and len(compute) > 20
-    cluster = stack_graph.one("aws:eks/cluster:Cluster")
-    assert cluster.urn in compute
+    clusters = stack_graph.of_type("aws:eks/cluster:Cluster")
+    assert clusters and all(cluster.urn in compute for cluster in clusters)  # the DR cluster too
     waiting = sorted({(r.name, c) for r in edge for c in compute if stack_graph.depends_on(r.urn, c)})
     assert waiting == []
 
 
 def test_the_check_would_see_a_dependency_on_the_cluster(stack_graph):
     # The services do wait on the cluster (through its provider): the walk finds real edges.
-    service = stack_graph.one("aws:eks/podIdentityAssociation:PodIdentityAssociation",
-                              "storefront-pod-identity")
-    assert stack_graph.depends_on(service.urn, stack_graph.one("aws:eks/cluster:Cluster").urn)
+    primary = stack_graph.without_dr()
+    service = primary.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "storefront-pod-identity")
+    assert stack_graph.depends_on(service.urn, primary.one("aws:eks/cluster:Cluster").urn)
 
 
 def test_exposed_services_bind_to_the_albs_target_groups(graph_of):
-    graph = graph_of("prod")
+    whole = graph_of("prod")
+    graph = whole.without_dr()
     bindings = graph.of_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
     groups = {g.name.removeprefix("edge-"): g for g in graph.of_type("aws:lb/targetGroup:TargetGroup")}
     assert len(bindings) == 4
@@ -44,3 +45,26 @@ def test_exposed_services_bind_to_the_albs_target_groups(graph_of):
         assert any(graph.by_urn[urn].type == "aws:lb/targetGroup:TargetGroup" for urn in target)
     assert all(g.inputs["tags"]["elbv2.k8s.aws/cluster"] == "retail-prod-eks" for g in groups.values())
     assert graph.one("aws:eks/cluster:Cluster").inputs["name"] == "retail-prod-eks"
+    # The DR region has its own ALB, target groups and bindings, tagged for its own cluster.
+    dr_urns = {r.urn for r in whole} - {r.urn for r in graph}
+    dr_bindings = [b for b in whole.of_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding") if b.urn in dr_urns]
+    dr_groups = [g for g in whole.of_type("aws:lb/targetGroup:TargetGroup") if g.urn in dr_urns]
+    assert len(dr_bindings) == 4 and dr_groups
+    for binding in dr_bindings:
+        assert any(urn in dr_urns and whole.by_urn[urn].type == "aws:lb/targetGroup:TargetGroup"
+                   for urn in binding.property_dependencies["spec"])
+    assert all(g.inputs["tags"]["elbv2.k8s.aws/cluster"] == "retail-prod-dr-eks" for g in dr_groups)
+
+
+def test_the_dr_slice_never_waits_on_the_primary_slices_compute(graph_of):
+    # Both regions build side by side: nothing of the DR slice depends on a compute resource
+    # of the primary slice (a failed primary cluster must not hold the standby back).
+    graph = graph_of("prod")
+    primary = graph.without_dr()
+    primary_urns = {r.urn for r in primary}
+    dr_slice = [r for r in graph if r.urn not in primary_urns]
+    primary_compute = {r.urn for r in members(primary, COMPUTE_COMPONENTS)}
+    assert len(dr_slice) > 100 and len(primary_compute) > 20
+    assert graph.one("retail:platform:RegionalPlatform", "dr").urn in {r.urn for r in dr_slice}
+    waiting = sorted({(r.name, c) for r in dr_slice for c in primary_compute if graph.depends_on(r.urn, c)})
+    assert waiting == []

@@ -54,8 +54,13 @@ def test_a_broken_object_from_the_graph_fails_the_schema(graph_of):
 
 def test_node_pools_carry_what_karpenter_requires(stack_graph):
     config = parse_stack_config(PROJECT.stack_config(stack_graph.stack)).kubernetes.karpenter
-    (pool,) = stack_graph.of_type("kubernetes:karpenter.sh/v1:NodePool")
-    spec = pool.inputs["spec"]
+    pools = stack_graph.of_type("kubernetes:karpenter.sh/v1:NodePool")
+    assert len(pools) == len(stack_graph.of_type("aws:eks/cluster:Cluster"))  # one per cluster (DR too)
+    for pool in pools:
+        _check_pool(pool.inputs["spec"], config)
+
+
+def _check_pool(spec, config) -> None:
     template = spec["template"]["spec"]
     assert template["nodeClassRef"]["group"] == "karpenter.k8s.aws"
     assert template["nodeClassRef"]["kind"] == "EC2NodeClass"
@@ -70,9 +75,16 @@ def test_node_pools_carry_what_karpenter_requires(stack_graph):
 
 
 def test_node_classes_enforce_imdsv2_and_encrypted_volumes(stack_graph):
-    (node_class,) = stack_graph.of_type("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
-    spec = node_class.inputs["spec"]
-    assert spec["metadataOptions"]["httpTokens"] == "required"
-    assert spec["amiSelectorTerms"] and spec["subnetSelectorTerms"] and spec["securityGroupSelectorTerms"]
-    assert all(mapping["ebs"]["encrypted"] is True for mapping in spec["blockDeviceMappings"])
-    assert {m["ebs"]["kmsKeyID"] for m in spec["blockDeviceMappings"]} == {stack_graph.outputs["kmsKeyArns"]["data"]}
+    node_classes = stack_graph.of_type("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
+    primary = {r.urn for r in stack_graph.without_dr()}
+    data_key = stack_graph.outputs["kmsKeyArns"]["data"]
+    assert len(node_classes) == len(stack_graph.of_type("aws:eks/cluster:Cluster"))
+    for node_class in node_classes:
+        spec = node_class.inputs["spec"]
+        assert spec["metadataOptions"]["httpTokens"] == "required"
+        assert spec["amiSelectorTerms"] and spec["subnetSelectorTerms"] and spec["securityGroupSelectorTerms"]
+        assert all(mapping["ebs"]["encrypted"] is True for mapping in spec["blockDeviceMappings"])
+        # The DR cluster's volumes use the data key's replica in the DR region (same mrk- id).
+        key = data_key if node_class.urn in primary else data_key.replace(
+            f":{stack_graph.region}:", f":{stack_graph.outputs['drRegion']}:")
+        assert {m["ebs"]["kmsKeyID"] for m in spec["blockDeviceMappings"]} == {key}
