@@ -134,11 +134,25 @@ def test_global_secondary_indexes_read_back(prod, api, tables, project):
     assert any(sent.values())
 
 
+def tags_of(ddb, arn: str) -> dict[str, str]:
+    """Every tag of a table: ListTagsOfResource pages (moto by 10; the DR tags take prod past it)."""
+    tags, page = {}, {"ResourceArn": arn}
+    while True:
+        response = ddb.list_tags_of_resource(**page)
+        tags.update({t["Key"]: t["Value"] for t in response["Tags"]})
+        if not response.get("NextToken"):
+            return tags
+        page["NextToken"] = response["NextToken"]
+
+
 def test_tags_read_back(aws, prod, tables):
     ddb = aws.client("dynamodb")
-    read = {name: {t["Key"]: t["Value"] for t in ddb.list_tags_of_resource(ResourceArn=d["TableArn"])["Tags"]}
-            for name, d in tables.items()}
+    read = {name: tags_of(ddb, d["TableArn"]) for name, d in tables.items()}
     assert read == {name: i["tags"] for name, i in table_inputs(prod).items()}
+    # More than one page: the DR strategy's tags and the backup selection tag are on every table.
+    dr = {"dr-strategy": prod.outputs["drStrategy"], "dr-region": prod.outputs["drRegion"],
+          "backup": f"retail-{prod.stack}"}
+    assert all(len(tags) > 10 and {k: tags.get(k) for k in dr} == dr for tags in read.values())
 
 
 def test_deletion_protection_holds_in_moto(aws, tables):

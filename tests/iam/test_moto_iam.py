@@ -36,8 +36,10 @@ CACHE_USER = "aws:elasticache/user:User"
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "999999999999"
 
-#: The program's roles by the service that assumes them.
-TRUSTED = {"network-flow-logs": "vpc-flow-logs.amazonaws.com", "sql-monitoring": "monitoring.rds.amazonaws.com"}
+#: The program's roles by the service that assumes them, in the primary region and in the DR
+#: slice (``dr-`` logical names), which must trust no more than the primary's.
+TRUSTED = {"network-flow-logs": "vpc-flow-logs.amazonaws.com", "sql-monitoring": "monitoring.rds.amazonaws.com",
+           "dr-network-flow-logs": "vpc-flow-logs.amazonaws.com", "dr-sql-monitoring": "monitoring.rds.amazonaws.com"}
 
 
 def role(graph: ResourceGraph, name: str) -> Resource:
@@ -124,35 +126,54 @@ def test_a_user_of_the_account_cannot_assume_the_role(aws, prod, name):
 
 # -- the flow-log role's delivery policy ----------------------------------------------------------
 
-def flow_log_group_arn(prod: ResourceGraph) -> str:
-    group = next(g for g in prod.of_type(LOG_GROUP) if g.inputs["name"].endswith("vpc-flow-logs"))
+#: Each side's flow-log role: the primary region's, and the DR slice's.
+FLOW_LOG_ROLES = {"primary": "network-flow-logs", "dr": "dr-network-flow-logs"}
+
+
+def side_region(graph: ResourceGraph, side: str) -> str:
+    return graph.region if side == "primary" else graph.outputs["drRegion"]
+
+
+def flow_log_group_arn(graph: ResourceGraph, side: str = "primary") -> str:
+    """The flow-log group of the side's region (both sides name it alike, one per region)."""
+    (group,) = [g for g in graph.of_type(LOG_GROUP)
+                if g.inputs["name"].endswith("vpc-flow-logs") and g.region == side_region(graph, side)]
     return f"arn:aws:logs:{group.region}:{ACCOUNT}:log-group:{group.inputs['name']}"
 
 
-def delivery_policy(prod: ResourceGraph) -> str:
-    (policy,) = [p for p in prod.of_type(ROLE_POLICY) if p.inputs["role"] == role(prod, "network-flow-logs").id]
+def delivery_policy(graph: ResourceGraph, side: str = "primary") -> str:
+    name = FLOW_LOG_ROLES[side]
+    (policy,) = [p for p in graph.of_type(ROLE_POLICY) if p.inputs["role"] == role(graph, name).id]
     return policy.inputs["policy"]
 
 
-def test_iam_accepts_the_flow_log_delivery_policy(aws, prod):
-    create_role(aws, prod, "network-flow-logs")
+@pytest.mark.parametrize("side", FLOW_LOG_ROLES)
+def test_iam_accepts_the_flow_log_delivery_policy(aws, prod, side):
+    name = FLOW_LOG_ROLES[side]
+    create_role(aws, prod, name)
     iam = aws.client("iam")
-    iam.put_role_policy(RoleName="network-flow-logs", PolicyName="delivery", PolicyDocument=delivery_policy(prod))
-    read = iam.get_role_policy(RoleName="network-flow-logs", PolicyName="delivery")["PolicyDocument"]
-    assert read == json.loads(delivery_policy(prod))
+    iam.put_role_policy(RoleName=name, PolicyName="delivery", PolicyDocument=delivery_policy(prod, side))
+    read = iam.get_role_policy(RoleName=name, PolicyName="delivery")["PolicyDocument"]
+    assert read == json.loads(delivery_policy(prod, side))
 
 
-def test_flow_logs_deliver_to_their_group(prod, moto_eval):
-    group = flow_log_group_arn(prod)
+@pytest.mark.parametrize("side", FLOW_LOG_ROLES)
+def test_flow_logs_deliver_to_their_group(prod, moto_eval, side):
+    group = flow_log_group_arn(prod, side)
+    assert f":logs:{side_region(prod, side)}:" in group
     stream = f"{group}:log-stream:eni-0123456789abcdef0-all"
     checks = {("logs:CreateLogStream", group), ("logs:DescribeLogStreams", group), ("logs:PutLogEvents", stream),
               ("logs:CreateLogStream", f"{group}:log-stream:eni-1"), ("logs:DescribeLogGroups", group)}
-    assert {c: moto_eval(delivery_policy(prod), *c) for c in checks} == dict.fromkeys(checks, PERMITTED)
+    assert {c: moto_eval(delivery_policy(prod, side), *c) for c in checks} == dict.fromkeys(checks, PERMITTED)
 
 
-def test_flow_logs_deliver_nowhere_else(prod, moto_eval):
-    group = flow_log_group_arn(prod)
+@pytest.mark.parametrize("side", FLOW_LOG_ROLES)
+def test_flow_logs_deliver_nowhere_else(prod, moto_eval, side):
+    group = flow_log_group_arn(prod, side)
+    other_side = flow_log_group_arn(prod, "dr" if side == "primary" else "primary")
     checks = {
+        # the same-named group of the other region: each region's role delivers to its own
+        ("logs:PutLogEvents", f"{other_side}:log-stream:x"), ("logs:CreateLogStream", other_side),
         # a group whose name starts with ours: the policy's group:* form is not a name prefix
         ("logs:PutLogEvents", f"{group}-copy:log-stream:x"),
         ("logs:PutLogEvents", group.replace("vpc-flow-logs", "app") + ":log-stream:x"),
@@ -160,18 +181,19 @@ def test_flow_logs_deliver_nowhere_else(prod, moto_eval):
         ("logs:CreateLogGroup", group), ("logs:DeleteLogGroup", group), ("logs:PutRetentionPolicy", group),
         ("logs:DeleteLogStream", f"{group}:log-stream:x"), ("logs:GetLogEvents", f"{group}:log-stream:x"),
     }
-    assert [c for c in checks if moto_eval(delivery_policy(prod), *c) is PERMITTED] == []
+    assert [c for c in checks if moto_eval(delivery_policy(prod, side), *c) is PERMITTED] == []
 
 
 # -- Enhanced Monitoring's managed policy -------------------------------------------------------
 
-def test_the_monitoring_role_attaches_an_existing_aws_managed_policy(aws, prod, monkeypatch, moto_eval):
+@pytest.mark.parametrize("name", ["sql-monitoring", "dr-sql-monitoring"])
+def test_the_monitoring_role_attaches_an_existing_aws_managed_policy(aws, prod, monkeypatch, moto_eval, name):
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # read when the IAM backend starts
-    (attachment,) = [a for a in prod.of_type(ATTACHMENT) if a.inputs["role"] == role(prod, "sql-monitoring").id]
-    create_role(aws, prod, "sql-monitoring")
+    (attachment,) = [a for a in prod.of_type(ATTACHMENT) if a.inputs["role"] == role(prod, name).id]
+    create_role(aws, prod, name)
     iam = aws.client("iam")
-    iam.attach_role_policy(RoleName="sql-monitoring", PolicyArn=attachment.inputs["policyArn"])
-    attached = iam.list_attached_role_policies(RoleName="sql-monitoring")["AttachedPolicies"]
+    iam.attach_role_policy(RoleName=name, PolicyArn=attachment.inputs["policyArn"])
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
     assert [a["PolicyArn"] for a in attached] == [attachment.inputs["policyArn"]]
     version = iam.get_policy(PolicyArn=attachment.inputs["policyArn"])["Policy"]["DefaultVersionId"]
     document = iam.get_policy_version(PolicyArn=attachment.inputs["policyArn"], VersionId=version)
@@ -185,7 +207,9 @@ APP_USER = "checkout_app"
 
 
 def create_cluster(aws, prod: ResourceGraph) -> dict[str, Any]:
-    inputs = prod.one(CLUSTER).inputs
+    """The primary region's cluster (the DR secondary, a member of the primary's global
+    cluster, is judged from the graph below)."""
+    inputs = prod.without_dr().one(CLUSTER).inputs
     return aws.client("rds").create_db_cluster(
         DBClusterIdentifier=inputs["clusterIdentifier"], Engine=inputs["engine"], EngineVersion=inputs["engineVersion"],
         DatabaseName=inputs["databaseName"], MasterUsername=inputs["masterUsername"],
@@ -244,7 +268,8 @@ def create_cache(aws, prod: ResourceGraph, group_id: str | None = None) -> tuple
     """The replication group and the cache users, from the prod inputs (moto has no user
     groups); returns the group's ARN and the users' ARNs by user name."""
     ec = aws.client("elasticache")
-    inputs = prod.one(REPLICATION_GROUP).inputs
+    primary = prod.without_dr()
+    inputs = primary.one(REPLICATION_GROUP).inputs
     group = ec.create_replication_group(
         ReplicationGroupId=group_id or inputs["replicationGroupId"], ReplicationGroupDescription=inputs["description"],
         Engine=inputs["engine"], EngineVersion=inputs["engineVersion"], CacheNodeType=inputs["nodeType"],
@@ -253,7 +278,7 @@ def create_cache(aws, prod: ResourceGraph, group_id: str | None = None) -> tuple
         Port=int(inputs["port"]))["ReplicationGroup"]
     users = {}
     if group_id is None:
-        for user in prod.of_type(CACHE_USER):
+        for user in primary.of_type(CACHE_USER):
             u = user.inputs
             users[u["userName"]] = ec.create_user(
                 UserId=u["userId"], UserName=u["userName"], Engine=u["engine"], AccessString=u["accessString"],
@@ -288,3 +313,35 @@ def test_cache_grant_reaches_no_other_group_or_user(aws, prod, moto_eval):
     assert [r for r in others if moto_eval(policy, "elasticache:Connect", r) is PERMITTED] == []
     admin = ("elasticache:ModifyReplicationGroup", "elasticache:DeleteReplicationGroup", "elasticache:ModifyUser")
     assert [a for a in admin if moto_eval(policy, a, group) is PERMITTED] == []
+
+
+# -- the DR slice's connect grants: its own stores, in its own region ------------------------------
+
+def grants_named(graph: ResourceGraph, prefix: str) -> list[dict[str, Any]]:
+    found = [json.loads(p.inputs["policy"]) for p in graph.of_type(ROLE_POLICY) if p.name.startswith(prefix)]
+    assert found, prefix
+    return found
+
+
+def test_the_dr_cache_grants_connect_to_the_dr_cache_only(prod, moto_eval):
+    dr_region = prod.outputs["drRegion"]
+    (dr_group,) = [g for g in prod.of_type(REPLICATION_GROUP) if g.region == dr_region]
+    (dr_user,) = [u for u in prod.of_type(CACHE_USER) if u.region == dr_region and u.inputs["userName"] != "default"]
+    group = f"arn:aws:elasticache:{dr_region}:{ACCOUNT}:replicationgroup:{dr_group.inputs['replicationGroupId']}"
+    user = f"arn:aws:elasticache:{dr_region}:{ACCOUNT}:user:{dr_user.inputs['userId']}"
+    primary_group = group.replace(f":{dr_region}:", f":{prod.region}:").replace(
+        dr_group.inputs["replicationGroupId"], prod.without_dr().one(REPLICATION_GROUP).inputs["replicationGroupId"])
+    for policy in grants_named(prod, "dr-cache-connect-"):
+        assert policy == cache_connect_policy(group, user)
+        assert moto_eval(policy, "elasticache:Connect", primary_group) is NEUTRAL
+
+
+def test_the_dr_database_grants_connect_in_the_dr_region_only(prod, moto_eval):
+    dr_region = prod.outputs["drRegion"]
+    (primary,) = grants_named(prod.without_dr(), "sql-connect-")
+    for policy in grants_named(prod, "dr-sql-connect-"):
+        (statement,) = policy["Statement"]
+        (resource,) = statement["Resource"]
+        assert resource.startswith(f"arn:aws:rds-db:{dr_region}:{ACCOUNT}:dbuser:cluster-")
+        assert resource.endswith(f"/{APP_USER}")
+        assert moto_eval(policy, "rds-db:connect", primary["Statement"][0]["Resource"][0]) is NEUTRAL

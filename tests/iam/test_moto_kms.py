@@ -17,10 +17,12 @@ from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from blueprint import ResourceGraph
 from blueprint.graph import Resource
 from components.foundation.keys import KEY_DOMAINS, ROTATION_PERIOD_DAYS
+from tests.iam.conftest import MotoAccount
 
 PERMITTED, DENIED, NEUTRAL = PermissionResult.PERMITTED, PermissionResult.DENIED, PermissionResult.NEUTRAL
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
+REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 DOMAINS = tuple(domain.name for domain in KEY_DOMAINS)
 OTHER_ACCOUNT = "999999999999"
@@ -32,8 +34,13 @@ def key_of(graph: ResourceGraph, domain: str) -> Resource:
     return key
 
 
-def policy_of(graph: ResourceGraph, domain: str) -> dict[str, Any]:
-    return json.loads(key_of(graph, domain).inputs["policy"])
+def policy_of(graph: ResourceGraph, domain: str, side: str = "primary") -> dict[str, Any]:
+    """A domain's key policy: the primary key's, or (``side="dr"``) its DR replica's."""
+    key = key_of(graph, domain) if side == "primary" else replica_of(graph, domain)
+    return json.loads(key.inputs["policy"])
+
+
+SIDES = ("primary", "dr")
 
 
 def create_key(aws, key: Resource) -> dict[str, Any]:
@@ -93,15 +100,43 @@ def test_rotation_period_reads_back(aws, prod, domain):
 def test_alias_points_at_its_key(aws, prod, domain):
     key = key_of(prod, domain)
     key_id = create_key(aws, key)["KeyId"]
-    (alias,) = [a for a in prod.of_type(ALIAS) if a.inputs["targetKeyId"] == key.id]
+    (alias,) = [a for a in prod.without_dr().of_type(ALIAS) if a.inputs["targetKeyId"] == key.id]
+    assert alias.region == prod.region
     kms = aws.client("kms")
     kms.create_alias(AliasName=alias.inputs["name"], TargetKeyId=key_id)
     assert kms.describe_key(KeyId=alias.inputs["name"])["KeyMetadata"]["KeyId"] == key_id
 
 
+def replica_of(graph: ResourceGraph, domain: str) -> Resource:
+    """The DR region's replica of a domain's key (prod: warm standby in ``drRegion``)."""
+    (replica,) = [r for r in graph.of_type(REPLICA_KEY)
+                  if r.inputs["primaryKeyArn"] == graph.outputs["kmsKeyArns"][domain]]
+    return replica
+
+
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_key_policy_passes_iam_grammar(prod, grammar, domain):
-    grammar(key_of(prod, domain).inputs["policy"])
+def test_the_dr_alias_points_at_the_replica_of_its_key(aws, prod, domain):
+    # The same alias name in the DR region resolves to the replica: same key id, DR ARN.
+    dr_region = prod.outputs["drRegion"]
+    key = key_of(prod, domain)
+    key_id = create_key(aws, key)["KeyId"]
+    replica = replica_of(prod, domain)
+    assert (replica.region, replica.inputs["tags"]["key-domain"]) == (dr_region, domain)
+    aws.client("kms").replicate_key(KeyId=key_id, ReplicaRegion=dr_region,
+                                    Description=replica.inputs["description"])
+    (alias,) = [a for a in prod.of_type(ALIAS) if a.region == dr_region and a.inputs["targetKeyId"] == key.id]
+    (primary_alias,) = [a for a in prod.without_dr().of_type(ALIAS) if a.inputs["targetKeyId"] == key.id]
+    assert alias.inputs["name"] == primary_alias.inputs["name"]
+    kms = MotoAccount(region=dr_region).client("kms")
+    kms.create_alias(AliasName=alias.inputs["name"], TargetKeyId=key_id)
+    metadata = kms.describe_key(KeyId=alias.inputs["name"])["KeyMetadata"]
+    assert (metadata["KeyId"], metadata["Arn"]) == (key_id, f"arn:aws:kms:{dr_region}:123456789012:key/{key_id}")
+
+
+@pytest.mark.parametrize("side", SIDES)
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_key_policy_passes_iam_grammar(prod, grammar, domain, side):
+    grammar(policy_of(prod, domain, side))
 
 
 # -- who the policies let in -------------------------------------------------------------------
@@ -125,9 +160,11 @@ def test_the_account_root_holds_every_key_action(prod, domain):
         dict.fromkeys(actions, DENIED)
 
 
+@pytest.mark.parametrize("side", SIDES)
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_no_statement_lets_everyone_or_another_account_in(prod, ref_eval, domain):
-    policy = policy_of(prod, domain)
+def test_no_statement_lets_everyone_or_another_account_in(prod, ref_eval, domain, side):
+    policy = policy_of(prod, domain, side)
+    region = prod.region if side == "primary" else prod.outputs["drRegion"]
     for stmt in policy["Statement"]:
         principal = stmt["Principal"]
         if "*" in json.dumps(principal.get("AWS", [])):
@@ -140,13 +177,14 @@ def test_no_statement_lets_everyone_or_another_account_in(prod, ref_eval, domain
         for stranger in (("AWS", f"arn:aws:iam::{OTHER_ACCOUNT}:root"), ("AWS", f"arn:aws:iam::{OTHER_ACCOUNT}:role/x"),
                          ("Service", "s3.amazonaws.com")):
             assert ref_eval(policy, action, principal=stranger,
-                            context={CONTEXT_KEY: f"arn:aws:logs:{prod.region}:{OTHER_ACCOUNT}:log-group:x"}) \
+                            context={CONTEXT_KEY: f"arn:aws:logs:{region}:{OTHER_ACCOUNT}:log-group:x"}) \
                 is NEUTRAL, (action, stranger)
 
 
-def test_only_the_logs_key_admits_a_service_and_only_the_data_key_the_launch_roles(prod):
-    assert [s["Sid"] for s in policy_of(prod, "secrets")["Statement"]] == ["EnableIamPoliciesOfThisAccount"]
-    assert [s["Sid"] for s in policy_of(prod, "data")["Statement"]] == [
+@pytest.mark.parametrize("side", SIDES)
+def test_only_the_logs_key_admits_a_service_and_only_the_data_key_the_launch_roles(prod, side):
+    assert [s["Sid"] for s in policy_of(prod, "secrets", side)["Statement"]] == ["EnableIamPoliciesOfThisAccount"]
+    assert [s["Sid"] for s in policy_of(prod, "data", side)["Statement"]] == [
         "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes"]
 
 
@@ -172,14 +210,23 @@ def test_the_data_key_lets_only_the_launch_roles_encrypt_volumes_through_ec2(pro
     assert ref_eval(launch, "kms:CreateGrant", principal=("AWS", principal_arn), context=context) is expected
 
 
-def flow_log_group(prod: ResourceGraph) -> tuple[str, str]:
-    """The flow-log group's ARN and the key it is encrypted with."""
-    group = next(g for g in prod.of_type(LOG_GROUP) if g.inputs["name"].endswith("vpc-flow-logs"))
+def flow_log_group(prod: ResourceGraph, region: str | None = None) -> tuple[str, str]:
+    """The flow-log group's ARN and the key it is encrypted with, in a region (the primary's
+    unless told: the DR slice has its own, of the same name)."""
+    (group,) = [g for g in prod.of_type(LOG_GROUP)
+                if g.inputs["name"].endswith("vpc-flow-logs") and g.region == (region or prod.region)]
     return f"arn:aws:logs:{group.region}:123456789012:log-group:{group.inputs['name']}", group.inputs["kmsKeyId"]
 
 
 def test_the_flow_log_group_uses_the_logs_key(prod):
     assert flow_log_group(prod)[1] == prod.outputs["kmsKeyArns"]["logs"]
+
+
+def test_the_dr_flow_log_group_uses_the_replica_of_the_logs_key(prod):
+    dr_region = prod.outputs["drRegion"]
+    key_id = prod.outputs["kmsKeyArns"]["logs"].rsplit("/", 1)[1]
+    assert replica_of(prod, "logs").region == dr_region
+    assert flow_log_group(prod, dr_region)[1] == f"arn:aws:kms:{dr_region}:123456789012:key/{key_id}"
 
 
 @pytest.mark.parametrize("region_of", ["primary", "dr"])
@@ -231,10 +278,11 @@ def test_cloudwatch_logs_cannot_administer_the_logs_key(prod, ref_eval, moto_eva
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 
 
-def data_key_policy(prod: ResourceGraph) -> Resource:
-    """The KeyPolicy that owns the data key's policy (the key's own document plus CloudFront)."""
-    (holder,) = [p for p in prod.of_type(KEY_POLICY)
-                 if p.property_dependencies["keyId"] == (key_of(prod, "data").urn,)]
+def data_key_policy(prod: ResourceGraph, side: str = "primary") -> Resource:
+    """The KeyPolicy that owns the data key's policy (the key's own document plus CloudFront),
+    or its DR replica's (CloudFront's origin group fails over to the DR assets bucket)."""
+    key = key_of(prod, "data") if side == "primary" else replica_of(prod, "data")
+    (holder,) = [p for p in prod.of_type(KEY_POLICY) if p.property_dependencies["keyId"] == (key.urn,)]
     return holder
 
 
@@ -254,8 +302,9 @@ def test_the_data_key_policy_loads_into_kms_and_reads_back(aws, prod, grammar):
     assert kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"] == document
 
 
-def test_only_the_cdn_distribution_may_decrypt_with_the_data_key(prod, ref_eval):
-    policy = json.loads(data_key_policy(prod).inputs["policy"])
+@pytest.mark.parametrize("side", SIDES)
+def test_only_the_cdn_distribution_may_decrypt_with_the_data_key(prod, ref_eval, side):
+    policy = json.loads(data_key_policy(prod, side).inputs["policy"])
     cloudfront = ("Service", "cloudfront.amazonaws.com")
     ours = {"AWS:SourceArn": cdn_arn(prod)}
     assert ref_eval(policy, "kms:Decrypt", principal=cloudfront, context=ours) is PERMITTED

@@ -1,6 +1,10 @@
 """S3 in moto: the prod buckets' settings round trip, the bucket grants under IAM enforcement,
 and the bucket policies' Deny statements.
 
+Every test runs on both sides of the prod stack: the primary region's buckets and the DR
+region's replicas (``retail:dr``), which must meet the same bar, with the DR replicas of the
+keys and a moto account in the DR region.
+
 See conftest.py for what moto checks and what it cannot; in short: grants are enforced end to
 end (moto authorises S3 against real bucket and object ARNs), bucket-policy conditions are not
 (moto ignores them), so those are evaluated with the reference evaluator.
@@ -19,10 +23,11 @@ from moto.core import enable_iam_authentication
 from moto.iam.access_control import PermissionResult
 
 from blueprint import ResourceGraph
-from blueprint.graph import Resource
+from blueprint.graph import DR_SLICE_NAME, DR_SLICE_TYPE, Resource
 from components.data.bucket_policies import bucket_read_policy, bucket_read_write_policy, bucket_write_policy
 from components.data.object_storage import purpose_slug
 from components.data.settings import BUCKET_PURPOSES
+from tests.iam.conftest import MotoAccount
 
 PERMITTED, DENIED, NEUTRAL = PermissionResult.PERMITTED, PermissionResult.DENIED, PermissionResult.NEUTRAL
 
@@ -51,51 +56,93 @@ SEED = "seed/object.txt"
 UPLOAD = "uploads/large.bin"
 
 
-# -- the prod graph's buckets -----------------------------------------------------------------
+# -- the prod graph's buckets, by side --------------------------------------------------------
 
-def bucket_of(graph: ResourceGraph, slug: str) -> Resource:
-    (bucket,) = [b for b in graph.of_type(BUCKET) if b.inputs["tags"]["purpose"] == slug]
+REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One region's view of the prod stack: its buckets (one per purpose) and its keys."""
+
+    graph: ResourceGraph
+    region: str
+    keys: dict[str, str]
+    """The data, logs and secrets keys' ARNs in this region."""
+
+
+def primary_side(graph: ResourceGraph) -> Side:
+    return Side(graph.without_dr(), graph.region, dict(graph.outputs["kmsKeyArns"]))
+
+
+def dr_side(graph: ResourceGraph) -> Side:
+    """The DR slice, with the DR replicas of the primary's multi-Region keys."""
+    region = graph.outputs["drRegion"]
+    slice_ = graph.one(DR_SLICE_TYPE, DR_SLICE_NAME)
+    view = ResourceGraph(graph.project, graph.stack, region, tuple(graph.descendants(slice_.urn)), {})
+    keys = {}
+    for purpose, primary_arn in graph.outputs["kmsKeyArns"].items():
+        (replica,) = [r for r in graph.of_type(REPLICA_KEY) if r.inputs["primaryKeyArn"] == primary_arn]
+        assert replica.region == region, f"{replica.name} replicates {purpose} into {replica.region}"
+        keys[purpose] = primary_arn.replace(f":{graph.region}:", f":{region}:")
+    return Side(view, region, keys)
+
+
+@pytest.fixture(params=["primary", "dr"])
+def side(request, prod) -> Side:
+    return {"primary": primary_side, "dr": dr_side}[request.param](prod)
+
+
+@pytest.fixture
+def account(aws, side) -> MotoAccount:
+    """The mocked account (the ``aws`` fixture's), with clients in the side's region."""
+    return MotoAccount(region=side.region)
+
+
+def bucket_of(side: Side, slug: str) -> Resource:
+    (bucket,) = [b for b in side.graph.of_type(BUCKET) if b.inputs["tags"]["purpose"] == slug]
+    assert bucket.region == side.region
     return bucket
 
 
-def setting(graph: ResourceGraph, bucket: Resource, type_: str) -> Resource | None:
+def setting(side: Side, bucket: Resource, type_: str) -> Resource | None:
     """The bucket's child resource of a type (the component parents each setting to its bucket)."""
-    found = [r for r in graph.children(bucket.urn) if r.type == type_]
+    found = [r for r in side.graph.children(bucket.urn) if r.type == type_]
     assert len(found) <= 1, f"{bucket.name} has {len(found)} {type_}"
     return found[0] if found else None
 
 
-def bucket_name(graph: ResourceGraph, slug: str) -> str:
-    return bucket_of(graph, slug).inputs["bucket"]
+def bucket_name(side: Side, slug: str) -> str:
+    return bucket_of(side, slug).inputs["bucket"]
 
 
-def bucket_key_arn(graph: ResourceGraph, slug: str) -> str | None:
+def bucket_key_arn(side: Side, slug: str) -> str | None:
     """The KMS key the bucket's default encryption names, None for SSE-S3."""
-    (rule,) = setting(graph, bucket_of(graph, slug), ENCRYPTION).inputs["rules"]
+    (rule,) = setting(side, bucket_of(side, slug), ENCRYPTION).inputs["rules"]
     return rule["applyServerSideEncryptionByDefault"].get("kmsMasterKeyId")
 
 
-def data_key(graph: ResourceGraph) -> str:
-    return graph.outputs["kmsKeyArns"]["data"]
+def data_key(side: Side) -> str:
+    return side.keys["data"]
 
 
-def create_bucket(aws, graph: ResourceGraph, slug: str) -> str:
-    bucket = bucket_of(graph, slug)
+def create_bucket(account, side: Side, slug: str) -> str:
+    bucket = bucket_of(side, slug)
     name = bucket.inputs["bucket"]
-    aws.client("s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": aws.region},
+    account.client("s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": account.region},
                                    ObjectLockEnabledForBucket=bucket.inputs["objectLockEnabled"])
     return name
 
 
-def apply_settings(aws, graph: ResourceGraph, slug: str, api) -> dict[str, Any]:
+def apply_settings(account, side: Side, slug: str, api) -> dict[str, Any]:
     """Create the bucket and send it every setting the program gives it, in the program's
     order (versioning before lifecycle and object lock, the access block before the policy).
     Returns what was sent, by setting, in the API's shapes."""
-    s3, bucket = aws.client("s3"), bucket_of(graph, slug)
-    name = create_bucket(aws, graph, slug)
+    s3, bucket = account.client("s3"), bucket_of(side, slug)
+    name = create_bucket(account, side, slug)
 
     def inputs(type_: str) -> dict[str, Any]:
-        return {k: v for k, v in setting(graph, bucket, type_).inputs.items() if k not in ("bucket", "region")}
+        return {k: v for k, v in setting(side, bucket, type_).inputs.items() if k not in ("bucket", "region")}
 
     sent = {
         "versioning": api(inputs(VERSIONING)["versioningConfiguration"]),
@@ -111,15 +158,15 @@ def apply_settings(aws, graph: ResourceGraph, slug: str, api) -> dict[str, Any]:
     s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=sent["publicAccessBlock"])
     s3.put_bucket_policy(Bucket=name, Policy=sent["policy"])
     s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=sent["lifecycle"])
-    if setting(graph, bucket, OBJECT_LOCK) is not None:
+    if setting(side, bucket, OBJECT_LOCK) is not None:
         lock = inputs(OBJECT_LOCK)
         sent["objectLock"] = {"ObjectLockEnabled": lock["objectLockEnabled"], "Rule": api(lock["rule"])}
         s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=sent["objectLock"])
     return sent
 
 
-def read_settings(aws, name: str, sent: dict[str, Any], project) -> dict[str, Any]:
-    s3 = aws.client("s3")
+def read_settings(account, name: str, sent: dict[str, Any], project) -> dict[str, Any]:
+    s3 = account.client("s3")
     read = {
         "versioning": {"Status": s3.get_bucket_versioning(Bucket=name)["Status"]},
         "encryption": s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"],
@@ -136,41 +183,41 @@ def read_settings(aws, name: str, sent: dict[str, Any], project) -> dict[str, An
 # -- settings round trip ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_bucket_settings_read_back_as_sent(aws, prod, api, project, slug):
-    sent = apply_settings(aws, prod, slug, api)
-    assert read_settings(aws, bucket_name(prod, slug), sent, project) == sent
+def test_bucket_settings_read_back_as_sent(account, side, api, project, slug):
+    sent = apply_settings(account, side, slug, api)
+    assert read_settings(account, bucket_name(side, slug), sent, project) == sent
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_bucket_encryption_reads_back_as_the_data_key_with_bucket_keys(aws, prod, api, slug):
-    name = bucket_name(prod, slug)
-    apply_settings(aws, prod, slug, api)
-    (rule,) = aws.client("s3").get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+def test_bucket_encryption_reads_back_as_the_data_key_with_bucket_keys(account, side, api, slug):
+    name = bucket_name(side, slug)
+    apply_settings(account, side, slug, api)
+    (rule,) = account.client("s3").get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
     if slug == "logs":  # ACCESS_LOG_TARGET_EXCEPTION: log delivery cannot write to SSE-KMS
         assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     else:
         assert rule == {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
-                                                               "KMSMasterKeyID": data_key(prod)},
+                                                               "KMSMasterKeyID": data_key(side)},
                         "BucketKeyEnabled": True}
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_object_lock_only_where_the_stack_asks(aws, prod, api, slug):
-    name = bucket_name(prod, slug)
-    sent = apply_settings(aws, prod, slug, api)
-    locked = bucket_of(prod, slug).inputs["objectLockEnabled"]
+def test_object_lock_only_where_the_stack_asks(account, side, api, slug):
+    name = bucket_name(side, slug)
+    sent = apply_settings(account, side, slug, api)
+    locked = bucket_of(side, slug).inputs["objectLockEnabled"]
     assert locked == (slug == "backups") == ("objectLock" in sent)
     if not locked:
         with pytest.raises(ClientError, match="ObjectLockConfigurationNotFound"):
-            aws.client("s3").get_object_lock_configuration(Bucket=name)
+            account.client("s3").get_object_lock_configuration(Bucket=name)
 
 
-def test_objects_in_the_locked_bucket_cannot_be_deleted_by_version(aws, prod, api):
+def test_objects_in_the_locked_bucket_cannot_be_deleted_by_version(account, side, api):
     # The default retention applies to every new version: a plain delete only adds a marker,
     # a delete of the version itself is refused (without the governance bypass).
-    name = bucket_name(prod, "backups")
-    apply_settings(aws, prod, "backups", api)
-    s3 = aws.client("s3")
+    name = bucket_name(side, "backups")
+    apply_settings(account, side, "backups", api)
+    s3 = account.client("s3")
     s3.delete_bucket_policy(Bucket=name)  # moto would refuse the upload: see conftest.py
     version = s3.put_object(Bucket=name, Key="db/snapshot.dump", Body=b"x")["VersionId"]
     with pytest.raises(ClientError, match="AccessDenied"):
@@ -189,20 +236,20 @@ def test_account_public_access_block_reads_back_as_sent(aws, prod, api):
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_bucket_policy_passes_iam_grammar(prod, grammar, slug):
-    grammar(setting(prod, bucket_of(prod, slug), POLICY).inputs["policy"])
+def test_bucket_policy_passes_iam_grammar(side, grammar, slug):
+    grammar(setting(side, bucket_of(side, slug), POLICY).inputs["policy"])
 
 
 @pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
     "moto 5.2's PutBucketLogging check of the target's policy calls .get() on every statement's "
     "Principal and crashes on the logs bucket's \"Principal\": \"*\" Deny statements; past that, it "
     "compares Resource as one exact string, where the policy lists s3-access/* for every source"))
-def test_every_bucket_can_log_to_the_logs_bucket(aws, prod, api):
+def test_every_bucket_can_log_to_the_logs_bucket(account, side, api):
     for slug in SLUGS:
-        apply_settings(aws, prod, slug, api)
-    s3 = aws.client("s3")
+        apply_settings(account, side, slug, api)
+    s3 = account.client("s3")
     for slug in SLUGS:
-        logging = setting(prod, bucket_of(prod, slug), LOGGING).inputs
+        logging = setting(side, bucket_of(side, slug), LOGGING).inputs
         status = {"LoggingEnabled": {"TargetBucket": logging["targetBucket"], "TargetPrefix": logging["targetPrefix"]}}
         s3.put_bucket_logging(Bucket=logging["bucket"], BucketLoggingStatus=status)
         assert s3.get_bucket_logging(Bucket=logging["bucket"])["LoggingEnabled"] == status["LoggingEnabled"]
@@ -211,13 +258,13 @@ def test_every_bucket_can_log_to_the_logs_bucket(aws, prod, api):
 @pytest.mark.xfail(strict=True, reason=(
     "moto enforces a bucket policy's Deny statements on object requests but ignores their "
     "conditions: with the prod policy attached, even the owner's TLS GetObject is refused (403)"))
-def test_the_owner_reads_over_tls_with_the_prod_policy_attached(aws, prod, api):
-    name = bucket_name(prod, "assets")
-    apply_settings(aws, prod, "assets", api)
-    s3 = aws.client("s3")
+def test_the_owner_reads_over_tls_with_the_prod_policy_attached(account, side, api):
+    name = bucket_name(side, "assets")
+    apply_settings(account, side, "assets", api)
+    s3 = account.client("s3")
     s3.delete_bucket_policy(Bucket=name)
     s3.put_object(Bucket=name, Key=SEED, Body=b"seed")
-    s3.put_bucket_policy(Bucket=name, Policy=setting(prod, bucket_of(prod, "assets"), POLICY).inputs["policy"])
+    s3.put_bucket_policy(Bucket=name, Policy=setting(side, bucket_of(side, "assets"), POLICY).inputs["policy"])
     assert s3.get_object(Bucket=name, Key=SEED)["Body"].read() == b"seed"
 
 
@@ -232,14 +279,14 @@ class Seeded:
     uploads: tuple[str, str]
 
 
-def seed_bucket(aws, graph: ResourceGraph, slug: str, api) -> Seeded:
+def seed_bucket(account, side: Side, slug: str, api) -> Seeded:
     """The bucket with the program's encryption and versioning (no policy: see conftest.py)."""
-    s3, bucket = aws.client("s3"), bucket_of(graph, slug)
-    name = create_bucket(aws, graph, slug)
+    s3, bucket = account.client("s3"), bucket_of(side, slug)
+    name = create_bucket(account, side, slug)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=api(
-        setting(graph, bucket, VERSIONING).inputs["versioningConfiguration"]))
+        setting(side, bucket, VERSIONING).inputs["versioningConfiguration"]))
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
-        "Rules": api(setting(graph, bucket, ENCRYPTION).inputs["rules"])})
+        "Rules": api(setting(side, bucket, ENCRYPTION).inputs["rules"])})
     version = s3.put_object(Bucket=name, Key=SEED, Body=b"seed")["VersionId"]
     uploads = tuple(s3.create_multipart_upload(Bucket=name, Key=UPLOAD)["UploadId"] for _ in range(2))
     return Seeded(name, version, uploads)
@@ -292,67 +339,67 @@ def attempt(session, seeded: Seeded) -> dict[str, bool]:
     return outcomes
 
 
-def grant_for(graph: ResourceGraph, grant: str, slug: str, region: str) -> dict[str, Any]:
-    return GRANTS[grant](f"arn:aws:s3:::{bucket_name(graph, slug)}", bucket_key_arn(graph, slug), region)
+def grant_for(side: Side, grant: str, slug: str, region: str) -> dict[str, Any]:
+    return GRANTS[grant](f"arn:aws:s3:::{bucket_name(side, slug)}", bucket_key_arn(side, slug), region)
 
 
 @pytest.mark.parametrize("slug", GRANT_PURPOSES)
 @pytest.mark.parametrize("grant", GRANTS)
-def test_iam_accepts_the_bucket_grant(aws, prod, grant, slug):
-    aws.accepts_role_policy(grant_for(prod, grant, slug, aws.region))
+def test_iam_accepts_the_bucket_grant(account, side, grant, slug):
+    account.accepts_role_policy(grant_for(side, grant, slug, account.region))
 
 
 @pytest.mark.parametrize("slug", GRANT_PURPOSES)
 @pytest.mark.parametrize("grant", GRANTS)
-def test_bucket_grant_allows_exactly_its_actions_on_its_bucket(aws, prod, api, grant, slug):
-    seeded = seed_bucket(aws, prod, slug, api)
-    session = aws.role_session(f"{grant}-{slug}", grant_for(prod, grant, slug, aws.region))
+def test_bucket_grant_allows_exactly_its_actions_on_its_bucket(account, side, api, grant, slug):
+    seeded = seed_bucket(account, side, slug, api)
+    session = account.role_session(f"{grant}-{slug}", grant_for(side, grant, slug, account.region))
     # No delete in any grant: on a versioned bucket a writer adds versions, never removes them.
     assert attempt(session, seeded) == {action: action in GRANTED[grant] for action in OPERATIONS}
 
 
 @pytest.mark.parametrize("slug", GRANT_PURPOSES)
 @pytest.mark.parametrize("grant", GRANTS)
-def test_bucket_grant_reaches_no_other_bucket(aws, prod, api, grant, slug):
-    seed_bucket(aws, prod, slug, api)
-    neighbour = seed_bucket(aws, prod, NEIGHBOUR, api)
-    session = aws.role_session(f"{grant}-{slug}", grant_for(prod, grant, slug, aws.region))
+def test_bucket_grant_reaches_no_other_bucket(account, side, api, grant, slug):
+    seed_bucket(account, side, slug, api)
+    neighbour = seed_bucket(account, side, NEIGHBOUR, api)
+    session = account.role_session(f"{grant}-{slug}", grant_for(side, grant, slug, account.region))
     assert attempt(session, neighbour) == dict.fromkeys(OPERATIONS, False)
 
 
 @pytest.mark.parametrize("slug", GRANT_PURPOSES)
-def test_a_writers_upload_takes_the_bucket_default_encryption(aws, prod, api, slug):
-    seeded = seed_bucket(aws, prod, slug, api)
-    writer = aws.role_session(f"writer-{slug}", grant_for(prod, "write", slug, aws.region)).client("s3")
+def test_a_writers_upload_takes_the_bucket_default_encryption(account, side, api, slug):
+    seeded = seed_bucket(account, side, slug, api)
+    writer = account.role_session(f"writer-{slug}", grant_for(side, "write", slug, account.region)).client("s3")
     with enable_iam_authentication():
         writer.put_object(Bucket=seeded.bucket, Key="new/object.txt", Body=b"new")  # no encryption header
-    head = aws.client("s3").head_object(Bucket=seeded.bucket, Key="new/object.txt")
-    key = bucket_key_arn(prod, slug)
+    head = account.client("s3").head_object(Bucket=seeded.bucket, Key="new/object.txt")
+    key = bucket_key_arn(side, slug)
     assert (head["ServerSideEncryption"], head.get("SSEKMSKeyId")) == (("aws:kms", key) if key else ("AES256", None))
 
 
 # -- the KMS half of the bucket grants (moto's evaluator: see conftest.py) ---------------------------
 
 @pytest.mark.parametrize("grant", GRANTS)
-def test_bucket_grant_uses_the_data_key_only_through_s3(prod, moto_eval, grant):
-    region, key = prod.region, data_key(prod)
-    policy = grant_for(prod, grant, "assets", region)
+def test_bucket_grant_uses_the_data_key_only_through_s3(side, moto_eval, grant):
+    region, key = side.region, data_key(side)
+    policy = grant_for(side, grant, "assets", region)
     via = {service: {"kms:ViaService": f"{service}.{region}.amazonaws.com"} for service in ("s3", "dynamodb")}
     writes = grant != "read"
     expected = {"kms:Decrypt": True, "kms:GenerateDataKey": writes, "kms:Encrypt": writes,
                 "kms:ReEncryptFrom": writes, "kms:CreateGrant": False, "kms:ScheduleKeyDeletion": False}
     assert {a: moto_eval(policy, a, key, context=via["s3"]) is PERMITTED for a in expected} == expected
     assert not [a for a in expected if moto_eval(policy, a, key, context=via["dynamodb"]) is PERMITTED]
-    other_key = prod.outputs["kmsKeyArns"]["logs"]
+    other_key = side.keys["logs"]
     assert moto_eval(policy, "kms:Decrypt", other_key, context=via["s3"]) is NEUTRAL
 
 
 @pytest.mark.parametrize("grant", GRANTS)
-def test_logs_bucket_grant_needs_no_key(prod, moto_eval, grant):
-    policy = grant_for(prod, grant, "logs", prod.region)
+def test_logs_bucket_grant_needs_no_key(side, moto_eval, grant):
+    policy = grant_for(side, grant, "logs", side.region)
     assert not [a for s in policy["Statement"] for a in s["Action"] if a.startswith("kms:")]
-    assert moto_eval(policy, "kms:Decrypt", data_key(prod),
-                     context={"kms:ViaService": f"s3.{prod.region}.amazonaws.com"}) is NEUTRAL
+    assert moto_eval(policy, "kms:Decrypt", data_key(side),
+                     context={"kms:ViaService": f"s3.{side.region}.amazonaws.com"}) is NEUTRAL
 
 
 # -- the bucket policies' statements ------------------------------------------------------------
@@ -365,12 +412,12 @@ SSE_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 SSE_C = "s3:x-amz-server-side-encryption-customer-algorithm"
 
 
-def _ours(graph):
-    return data_key(graph)
+def _ours(side):
+    return data_key(side)
 
 
-def _theirs(graph):
-    return graph.outputs["kmsKeyArns"]["logs"]
+def _theirs(side):
+    return side.keys["logs"]
 
 
 #: (id, bucket, action, on the object (else the bucket), context (keys -> value or a graph
@@ -398,44 +445,44 @@ def case_params(denied: bool | None = None):
     return [pytest.param(*case[1:], id=case[0]) for case in POLICY_CASES if denied is None or case[5] == denied]
 
 
-def policy_of(graph: ResourceGraph, slug: str) -> str:
-    return setting(graph, bucket_of(graph, slug), POLICY).inputs["policy"]
+def policy_of(side: Side, slug: str) -> str:
+    return setting(side, bucket_of(side, slug), POLICY).inputs["policy"]
 
 
-def request(graph: ResourceGraph, slug: str, on_object: bool, context: dict[str, Any]):
-    resource = f"arn:aws:s3:::{bucket_name(graph, slug)}" + ("/data/object.txt" if on_object else "")
-    return resource, {k: v(graph) if callable(v) else v for k, v in context.items()}
+def request(side: Side, slug: str, on_object: bool, context: dict[str, Any]):
+    resource = f"arn:aws:s3:::{bucket_name(side, slug)}" + ("/data/object.txt" if on_object else "")
+    return resource, {k: v(side) if callable(v) else v for k, v in context.items()}
 
 
 @pytest.mark.parametrize(("slug", "action", "on_object", "context", "denied"), case_params())
-def test_bucket_policy_denies_only_what_it_should(prod, ref_eval, slug, action, on_object, context, denied):
-    resource, context = request(prod, slug, on_object, context)
-    verdict = ref_eval(policy_of(prod, slug), action, resource, principal=SOMEONE, context=context)
+def test_bucket_policy_denies_only_what_it_should(side, ref_eval, slug, action, on_object, context, denied):
+    resource, context = request(side, slug, on_object, context)
+    verdict = ref_eval(policy_of(side, slug), action, resource, principal=SOMEONE, context=context)
     # NEUTRAL, not PERMITTED: the policy grants nothing to anyone but log delivery; IAM decides.
     assert verdict is (DENIED if denied else NEUTRAL)
 
 
 @pytest.mark.parametrize(("slug", "action", "on_object", "context", "denied"), case_params(denied=True))
-def test_moto_reads_the_refused_requests_as_denied(prod, moto_eval, slug, action, on_object, context, denied):
+def test_moto_reads_the_refused_requests_as_denied(side, moto_eval, slug, action, on_object, context, denied):
     # True, but moto would say DENIED whatever the context (it ignores these operators): the
     # cases that should pass are the xfail below.
-    resource, context = request(prod, slug, on_object, context)
-    assert moto_eval(policy_of(prod, slug), action, resource, context=context) is DENIED
+    resource, context = request(side, slug, on_object, context)
+    assert moto_eval(policy_of(side, slug), action, resource, context=context) is DENIED
 
 
 @pytest.mark.xfail(strict=True, reason=(
     "moto's evaluator ignores Bool, Null and StringNotEquals and reads a Deny statement whose "
     "condition fails as DENIED, so it refuses every request the bucket policy lets through"))
 @pytest.mark.parametrize(("slug", "action", "on_object", "context", "denied"), case_params(denied=False))
-def test_moto_lets_the_allowed_requests_through(prod, moto_eval, slug, action, on_object, context, denied):
-    resource, context = request(prod, slug, on_object, context)
-    assert moto_eval(policy_of(prod, slug), action, resource, context=context) is not DENIED
+def test_moto_lets_the_allowed_requests_through(side, moto_eval, slug, action, on_object, context, denied):
+    resource, context = request(side, slug, on_object, context)
+    assert moto_eval(policy_of(side, slug), action, resource, context=context) is not DENIED
 
 
 @pytest.mark.parametrize("slug", [s for s in SLUGS if s != "logs"])
-def test_bucket_policy_refuses_kms_uploads_that_name_no_key(prod, ref_eval, slug):
-    resource, context = request(prod, slug, True, {**TLS, SSE: "aws:kms"})
-    assert ref_eval(policy_of(prod, slug), "s3:PutObject", resource, principal=SOMEONE, context=context) is DENIED
+def test_bucket_policy_refuses_kms_uploads_that_name_no_key(side, ref_eval, slug):
+    resource, context = request(side, slug, True, {**TLS, SSE: "aws:kms"})
+    assert ref_eval(policy_of(side, slug), "s3:PutObject", resource, principal=SOMEONE, context=context) is DENIED
 
 
 # -- access-log delivery into the logs bucket ---------------------------------------------------
@@ -443,20 +490,20 @@ def test_bucket_policy_refuses_kms_uploads_that_name_no_key(prod, ref_eval, slug
 LOG_DELIVERY = ("Service", "logging.s3.amazonaws.com")
 
 
-def delivery(graph: ResourceGraph, source_slug: str, *, account: str | None = None, prefix: str = "s3-access",
+def delivery(side: Side, source_slug: str, *, account: str | None = None, prefix: str = "s3-access",
              source: str | None = None) -> tuple[str, dict[str, str]]:
-    resource = f"arn:aws:s3:::{bucket_name(graph, 'logs')}/{prefix}/{source_slug}/2025-11-28-00-00-00-ABCDEF"
+    resource = f"arn:aws:s3:::{bucket_name(side, 'logs')}/{prefix}/{source_slug}/2025-11-28-00-00-00-ABCDEF"
     return resource, {**TLS, "aws:SourceAccount": account or "123456789012",
-                      "aws:SourceArn": source or f"arn:aws:s3:::{bucket_name(graph, source_slug)}"}
+                      "aws:SourceArn": source or f"arn:aws:s3:::{bucket_name(side, source_slug)}"}
 
 
 @pytest.mark.parametrize("source_slug", SLUGS)
-def test_logs_bucket_admits_log_delivery_for_every_bucket(prod, ref_eval, moto_eval, source_slug):
-    resource, context = delivery(prod, source_slug)
-    assert ref_eval(policy_of(prod, "logs"), "s3:PutObject", resource, principal=LOG_DELIVERY,
+def test_logs_bucket_admits_log_delivery_for_every_bucket(side, ref_eval, moto_eval, source_slug):
+    resource, context = delivery(side, source_slug)
+    assert ref_eval(policy_of(side, "logs"), "s3:PutObject", resource, principal=LOG_DELIVERY,
                     context=context) is PERMITTED
     # moto reaches the same verdict on the one statement it can read (its principal is a Service).
-    statement = next(s for s in json.loads(policy_of(prod, "logs"))["Statement"]
+    statement = next(s for s in json.loads(policy_of(side, "logs"))["Statement"]
                      if s["Sid"] == "AllowS3ServerAccessLogDelivery")
     assert moto_eval({"Statement": [statement]}, "s3:PutObject", resource, context=context) is PERMITTED
 
@@ -468,23 +515,23 @@ def test_logs_bucket_admits_log_delivery_for_every_bucket(prod, ref_eval, moto_e
     pytest.param({}, ("Service", "delivery.logs.amazonaws.com"), id="another-service"),
     pytest.param({}, SOMEONE, id="a-role-of-the-account"),
 ])
-def test_logs_bucket_admits_no_other_delivery(prod, ref_eval, overrides, principal):
-    resource, context = delivery(prod, "assets", **overrides)
-    assert ref_eval(policy_of(prod, "logs"), "s3:PutObject", resource, principal=principal,
+def test_logs_bucket_admits_no_other_delivery(side, ref_eval, overrides, principal):
+    resource, context = delivery(side, "assets", **overrides)
+    assert ref_eval(policy_of(side, "logs"), "s3:PutObject", resource, principal=principal,
                     context=context) is NEUTRAL
 
 
-def test_moto_refuses_log_delivery_for_another_account(prod, moto_eval):
+def test_moto_refuses_log_delivery_for_another_account(side, moto_eval):
     # The one confused-deputy check moto can evaluate: aws:SourceAccount is a StringEquals.
-    statement = next(s for s in json.loads(policy_of(prod, "logs"))["Statement"]
+    statement = next(s for s in json.loads(policy_of(side, "logs"))["Statement"]
                      if s["Sid"] == "AllowS3ServerAccessLogDelivery")
-    resource, context = delivery(prod, "assets", account="999999999999")
+    resource, context = delivery(side, "assets", account="999999999999")
     assert moto_eval({"Statement": [statement]}, "s3:PutObject", resource, context=context) is DENIED
 
 
 @pytest.mark.parametrize("slug", [s for s in SLUGS if s != "logs"])
-def test_only_the_logs_bucket_admits_log_delivery(prod, ref_eval, slug):
-    resource = f"arn:aws:s3:::{bucket_name(prod, slug)}/s3-access/assets/log"
+def test_only_the_logs_bucket_admits_log_delivery(side, ref_eval, slug):
+    resource = f"arn:aws:s3:::{bucket_name(side, slug)}/s3-access/assets/log"
     context = {**TLS, "aws:SourceAccount": "123456789012",
-               "aws:SourceArn": f"arn:aws:s3:::{bucket_name(prod, 'assets')}"}
-    assert ref_eval(policy_of(prod, slug), "s3:PutObject", resource, principal=LOG_DELIVERY, context=context) is NEUTRAL
+               "aws:SourceArn": f"arn:aws:s3:::{bucket_name(side, 'assets')}"}
+    assert ref_eval(policy_of(side, slug), "s3:PutObject", resource, principal=LOG_DELIVERY, context=context) is NEUTRAL

@@ -13,6 +13,12 @@ documents (what ``pulumi up`` would send, not the grant helpers called again) ar
   key, through the store's service in the stack's region, and nothing through any other
   service, region, or directly.
 
+Both sides of prod are checked: the primary region's workload roles against the primary's
+stores and keys, and the DR slice's roles (``retail-prod-dr-<service>-workload``) against the
+DR stores (replica tables, replica buckets, the secondary cluster and cache) and the DR
+replicas of the keys. Each side's stores are also probes for the other side's roles, under
+``<side>:<store>`` names no declaration implies: a role that reaches across regions fails.
+
 A second graph, prod with extra declarations, carries the access kinds prod does not declare
 (a table's stream, bucket write and read-write), so every branch of the declaration is shown
 to reach the role.
@@ -29,6 +35,7 @@ moto's evaluator limits (pinned in test_moto_evaluators.py) and how they are met
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +46,7 @@ from moto.iam.access_control import PermissionResult
 
 from blueprint import ResourceGraph, synthesize
 from blueprint.access import arn_of
+from blueprint.graph import DR_SLICE_NAME, DR_SLICE_TYPE
 from blueprint.mocks import _EXTRAS, ACCOUNT_ID, _digest
 from components.common.settings import Environment
 from components.data.object_storage import purpose_slug
@@ -53,6 +61,7 @@ BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 REPLICATION_GROUP, CACHE_USER = "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/user:User"
 SERVICES = ("storefront", "catalog", "cart", "checkout")
+SIDES = ("primary", "dr")
 
 #: Prod, plus the access kinds prod does not declare: a table's stream, bucket write and read-write.
 EXTRA_USES = {"storefront": {"buckets": {"dataLake": "write"}},
@@ -127,10 +136,39 @@ def declared_key_uses(config: Any, service: str, region: str) -> set[tuple[str, 
     return needs
 
 
-def role_documents(graph: ResourceGraph, service: str) -> dict[str, str]:
-    """The inline policies the graph attaches to the service's workload role, by name."""
-    role = f"retail-{graph.stack}-{service}-workload"
+def role_name(graph: ResourceGraph, service: str, side: str = "primary") -> str:
+    return f"retail-{graph.stack}-{'dr-' if side == 'dr' else ''}{service}-workload"
+
+
+def role_documents(graph: ResourceGraph, service: str, side: str = "primary") -> dict[str, str]:
+    """The inline policies the graph attaches to the service's workload role (of a side), by name."""
+    role = role_name(graph, service, side)
     return {p.name: str(p.inputs["policy"]) for p in graph.of_type(ROLE_POLICY) if p.inputs.get("role") == role}
+
+
+# -- the two sides -------------------------------------------------------------------------------
+
+def side_region(graph: ResourceGraph, side: str) -> str:
+    return graph.region if side == "primary" else graph.outputs["drRegion"]
+
+
+def side_view(graph: ResourceGraph, side: str) -> ResourceGraph:
+    """The primary region's resources, or the DR slice's (everything under the ``dr``
+    RegionalPlatform)."""
+    if side == "primary":
+        return graph.without_dr()
+    dr = graph.one(DR_SLICE_TYPE, DR_SLICE_NAME)
+    return ResourceGraph(graph.project, graph.stack, side_region(graph, side), tuple(graph.descendants(dr.urn)),
+                         graph.outputs)
+
+
+def side_keys(graph: ResourceGraph, side: str) -> dict[str, str]:
+    """The stack's keys as the side uses them: the primaries, or their DR replicas (same
+    multi-Region key id, the DR region's ARN)."""
+    keys = graph.outputs["kmsKeyArns"]
+    if side == "primary":
+        return dict(keys)
+    return {k: arn.replace(f":{graph.region}:", f":{side_region(graph, side)}:") for k, arn in keys.items()}
 
 
 # -- the stores, named as the graph names them ------------------------------------------------------
@@ -153,13 +191,25 @@ def _logical(resource: Any, prefix: str) -> str:
     return resource.name.removeprefix(prefix)
 
 
-def _table_capabilities(graph: ResourceGraph) -> list[Capability]:
-    region, caps = graph.region, []
-    tables = [(_logical(t, "tables-"), arn_of(t), t) for t in graph.of_type(TABLE)]
+def _table_arn_and_key(graph: ResourceGraph, table: Any, side: str) -> tuple[str, str]:
+    """A table's ARN and key on a side: the primary table, or its replica in the DR region
+    (a global table's replica keeps the name, in its region, under its own key)."""
+    arn, region = arn_of(table), side_region(graph, side)
+    if side == "primary":
+        return arn, (table.inputs.get("serverSideEncryption") or {}).get("kmsKeyArn") or "*"
+    (replica,) = [r for r in table.inputs.get("replicas") or [] if r["regionName"] == region]
+    return arn.replace(f":{graph.region}:", f":{region}:"), replica.get("kmsKeyArn") or "*"
+
+
+def _table_capabilities(graph: ResourceGraph, side: str) -> list[Capability]:
+    region, caps = side_region(graph, side), []
+    # The global tables live in the primary's slice; the DR side reaches their replicas.
+    tables = [(_logical(t, "tables-"), *_table_arn_and_key(graph, t, side), t)
+              for t in graph.without_dr().of_type(TABLE)]
     # A table the graph does not have, whose name extends a real one: a prefix match would reach it.
-    tables.append(("carts-archive", f"{arn_of(graph.one(TABLE, 'tables-carts'))}-archive", None))
-    for name, arn, table in tables:
-        key = ((table.inputs.get("serverSideEncryption") or {}).get("kmsKeyArn") if table else None) or "*"
+    carts, _ = _table_arn_and_key(graph, graph.one(TABLE, "tables-carts"), side)
+    tables.append(("carts-archive", f"{carts}-archive", "*", None))
+    for name, arn, key, table in tables:
         via = f"dynamodb.{region}.amazonaws.com"
         index = f"{arn}/index/byAnything"
         if table is not None and table.inputs.get("streamEnabled"):
@@ -187,16 +237,19 @@ def _table_capabilities(graph: ResourceGraph) -> list[Capability]:
     return caps
 
 
-def _bucket_capabilities(graph: ResourceGraph) -> list[Capability]:
-    region, caps = graph.region, []
+def _bucket_capabilities(graph: ResourceGraph, side: str) -> list[Capability]:
+    region, caps = side_region(graph, side), []
+    graph = side_view(graph, side)
+    prefix = "storage-" if side == "primary" else "dr-storage-"
     keys = {}
     for encryption in graph.of_type(BUCKET_ENCRYPTION):
         for rule in encryption.inputs.get("rules", []):
             key = (rule.get("applyServerSideEncryptionByDefault") or {}).get("kmsMasterKeyId")
             if key:
                 keys[encryption.inputs["bucket"]] = key
-    buckets = [(_logical(b, "storage-"), arn_of(b), keys.get(b.id)) for b in graph.of_type(BUCKET)]
-    assets = arn_of(graph.one(BUCKET, "storage-assets"))
+    buckets = [(_logical(b, prefix), arn_of(b), keys.get(b.id)) for b in graph.of_type(BUCKET)]
+    assert all(b.region == region for b in graph.of_type(BUCKET))
+    assets = arn_of(graph.one(BUCKET, f"{prefix}assets"))
     buckets.append(("assets-copy", f"{assets}-copy", None))
     for name, arn, key in buckets:
         obj, via = f"{arn}/example", f"s3.{region}.amazonaws.com"
@@ -216,9 +269,10 @@ def _bucket_capabilities(graph: ResourceGraph) -> list[Capability]:
     return caps
 
 
-def _sql_capabilities(graph: ResourceGraph, config: Any) -> list[Capability]:
-    (cluster,) = graph.of_type(CLUSTER)
+def _sql_capabilities(graph: ResourceGraph, config: Any, side: str) -> list[Capability]:
+    (cluster,) = side_view(graph, side).of_type(CLUSTER)
     region = cluster.inputs.get("region") or graph.region
+    assert region == side_region(graph, side)
     # The mocks' clusterResourceId (an output): the rds-db ARN takes it, not the cluster's name.
     resource_id = f"cluster-{_digest(CLUSTER, cluster.name, region)[:26].upper()}"
     users = {s.uses.sql.user for s in config.services if s.uses.sql} | {
@@ -234,7 +288,8 @@ def _sql_capabilities(graph: ResourceGraph, config: Any) -> list[Capability]:
     return caps
 
 
-def _cache_capabilities(graph: ResourceGraph) -> list[Capability]:
+def _cache_capabilities(graph: ResourceGraph, side: str) -> list[Capability]:
+    graph = side_view(graph, side)
     (group,) = graph.of_type(REPLICATION_GROUP)
     group_arn = arn_of(group)
     users = graph.of_type(CACHE_USER)
@@ -253,15 +308,21 @@ def _cache_capabilities(graph: ResourceGraph) -> list[Capability]:
     ]
 
 
-_CAPABILITIES: dict[str, tuple[Capability, ...]] = {}
+_CAPABILITIES: dict[tuple[str, str], tuple[Capability, ...]] = {}
 
 
-def capabilities(name: str, graph: ResourceGraph, config: Any) -> tuple[Capability, ...]:
-    if name in _CAPABILITIES:
-        return _CAPABILITIES[name]
-    _CAPABILITIES[name] = tuple(_table_capabilities(graph) + _bucket_capabilities(graph)
-                                + _sql_capabilities(graph, config) + _cache_capabilities(graph))
-    return _CAPABILITIES[name]
+def _side_capabilities(graph: ResourceGraph, config: Any, side: str) -> list[Capability]:
+    return (_table_capabilities(graph, side) + _bucket_capabilities(graph, side)
+            + _sql_capabilities(graph, config, side) + _cache_capabilities(graph, side))
+
+
+def capabilities(name: str, graph: ResourceGraph, config: Any, side: str) -> tuple[Capability, ...]:
+    """The side's stores under their own names, then the other side's as ``<side>:<store>``."""
+    if (name, side) not in _CAPABILITIES:
+        (other,) = [s for s in SIDES if s != side]
+        _CAPABILITIES[name, side] = tuple(_side_capabilities(graph, config, side)) + tuple(
+            dataclasses.replace(c, store=f"{other}:{c.store}") for c in _side_capabilities(graph, config, other))
+    return _CAPABILITIES[name, side]
 
 
 # -- evaluation ------------------------------------------------------------------------------------
@@ -293,6 +354,7 @@ def touched(evaluate: Evaluate, documents: list[str], cap: Capability) -> bool:
 class Case:
     graph: ResourceGraph
     config: Any
+    side: str
     service: str
     documents: list[str]
     capabilities: tuple[Capability, ...]
@@ -303,15 +365,15 @@ VARIANT_NAMES = ("prod", "prod-every-access")
 
 @pytest.fixture
 def case(request, graph_of) -> Case:
-    name, service = request.param
+    name, side, service = request.param
     graph, config = variant(name, graph_of)
-    return Case(graph, config, service, list(role_documents(graph, service).values()),
-                capabilities(name, graph, config))
+    return Case(graph, config, side, service, list(role_documents(graph, service, side).values()),
+                capabilities(name, graph, config, side))
 
 
-#: Parametrized by variant and service, so a failure names the service.
-by_service = pytest.mark.parametrize("case", [pytest.param((n, s), id=f"{n}-{s}") for n in VARIANT_NAMES
-                                              for s in SERVICES], indirect=True)
+#: Parametrized by variant, side and service, so a failure names the service and its region.
+by_service = pytest.mark.parametrize("case", [pytest.param((n, d, s), id=f"{n}-{d}-{s}") for n in VARIANT_NAMES
+                                              for d in SIDES for s in SERVICES], indirect=True)
 
 
 # -- tests -----------------------------------------------------------------------------------------
@@ -326,9 +388,9 @@ def test_the_role_holds_only_allow_statements(case):
 
 @by_service
 def test_iam_accepts_the_roles_documents(aws, case):
-    documents = role_documents(case.graph, case.service)
+    documents = role_documents(case.graph, case.service, case.side)
     iam = aws.client("iam")
-    role = f"retail-{case.graph.stack}-{case.service}-workload"
+    role = role_name(case.graph, case.service, case.side)
     # The trust policy is not under test (IRSA web identity, which moto does not check).
     iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -368,8 +430,12 @@ def test_undeclared_stores_and_writes_over_reads_are_denied(moto_eval, case):
 
 @by_service
 def test_keys_are_used_only_as_the_declared_stores_need_through_their_services(moto_eval, ref_eval, case):
-    region, keys = case.graph.region, case.graph.outputs["kmsKeyArns"]
-    vias = [f"{s}.{r}.amazonaws.com" for s in VIA_SERVICES for r in (region, OTHER_REGION)]
+    region, keys = side_region(case.graph, case.side), side_keys(case.graph, case.side)
+    (other,) = [s for s in SIDES if s != case.side]
+    # The other side's replicas of the keys (the same key ids, another region's ARNs).
+    keys |= {f"{other}:{k}": arn for k, arn in side_keys(case.graph, other).items()}
+    vias = [f"{s}.{r}.amazonaws.com" for s in VIA_SERVICES
+            for r in (region, side_region(case.graph, other), OTHER_REGION)]
     used = {(action, via) for action in KEY_PROBES for via in vias
             if allows(moto_eval, case.documents, action, keys["data"], {"kms:ViaService": via})}
     assert used == declared_key_uses(case.config, case.service, region), case.service
