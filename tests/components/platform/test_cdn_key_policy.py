@@ -116,7 +116,8 @@ def test_the_data_key_keeps_every_statement_it_had(stack_graph):
         effective = effective_policy(stack_graph, key)
         assert effective["Statement"][:-1] == own["Statement"]
         assert [s["Sid"] for s in effective["Statement"]] == [
-            "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes", "AllowCloudFrontDecryptAssets"]
+            "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes",
+            "AllowCloudFrontDecryptAssets"]
         # The key's own document is still the one key_policy() builds (the key is not changed).
         # A multi-Region key's policy also serves its replica's region; a replica's (a policy of
         # its own, as KMS keeps it) serves its own region.
