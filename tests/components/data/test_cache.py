@@ -15,13 +15,14 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 @pytest.mark.parametrize("stack, nodes", [("dev", 1), ("staging", 2), ("prod", 3)])
 def test_nodes_and_failover_follow_the_preset(graph_of, stack, nodes):
-    group = graph_of(stack).one(GROUP)
+    group = graph_of(stack).without_dr().one(GROUP)
     assert group.inputs["numCacheClusters"] == nodes
     assert group.inputs["automaticFailoverEnabled"] is (nodes > 1)
     assert group.inputs["multiAzEnabled"] is (nodes > 1)
 
 
 def test_cache_is_encrypted_with_our_data_key_and_in_transit(stack_graph):
+    stack_graph = stack_graph.without_dr()  # the primary region's cache
     group = stack_graph.one(GROUP)
     assert group.inputs["atRestEncryptionEnabled"] is True
     assert group.inputs["kmsKeyId"] == stack_graph.outputs["kmsKeyArns"]["data"]
@@ -31,6 +32,7 @@ def test_cache_is_encrypted_with_our_data_key_and_in_transit(stack_graph):
 
 
 def test_auth_is_an_rbac_group_with_an_iam_user_and_a_disabled_default(stack_graph):
+    stack_graph = stack_graph.without_dr()  # the primary region's cache
     group = stack_graph.one(GROUP)
     user_group = stack_graph.one("aws:elasticache/userGroup:UserGroup")
     assert group.property_dependencies["userGroupIds"] == (user_group.urn,)
@@ -45,6 +47,7 @@ def test_auth_is_an_rbac_group_with_an_iam_user_and_a_disabled_default(stack_gra
 
 
 def test_cache_lives_in_the_isolated_subnets_behind_its_own_group(stack_graph):
+    stack_graph = stack_graph.without_dr()  # the primary region's cache
     group = stack_graph.one(GROUP)
     subnet_group = stack_graph.one("aws:elasticache/subnetGroup:SubnetGroup")
     assert group.inputs["subnetGroupName"] == subnet_group.inputs["name"]
@@ -71,19 +74,49 @@ def test_only_the_services_that_declare_the_cache_reach_its_port(stack_graph):
 
 @pytest.mark.parametrize("stack, days", [("dev", 1), ("staging", 3), ("prod", 7)])
 def test_snapshots_and_minor_upgrades(graph_of, stack, days):
-    group = graph_of(stack).one(GROUP)
+    group = graph_of(stack).without_dr().one(GROUP)
     assert group.inputs["snapshotRetentionLimit"] == days
     assert group.inputs["autoMinorVersionUpgrade"] is True
 
 
 def test_prod_cache_is_protected_and_keeps_a_final_snapshot(graph_of):
-    prod, dev = graph_of("prod").one(GROUP), graph_of("dev").one(GROUP)
+    prod, dev = graph_of("prod").without_dr().one(GROUP), graph_of("dev").one(GROUP)
     assert prod.protect is True and prod.inputs["finalSnapshotIdentifier"] == "retail-prod-cache-final"
     assert dev.protect is False and "finalSnapshotIdentifier" not in dev.inputs
 
 
 def test_replication_group_id_fits_elasticache_limit(stack_graph):
-    assert len(stack_graph.one(GROUP).inputs["replicationGroupId"]) <= 40
+    # Every replication group, the DR secondary's too.
+    groups = stack_graph.of_type(GROUP)
+    assert groups and all(len(g.inputs["replicationGroupId"]) <= 40 for g in groups)
+
+
+def test_prod_dr_secondary_mirrors_the_primary_in_the_dr_region(graph_of):
+    graph = graph_of("prod")
+    primary = graph.without_dr().one(GROUP)
+    (secondary,) = [g for g in graph.of_type(GROUP) if g.urn != primary.urn]
+    dr_region = graph.outputs["drRegion"]
+    assert secondary.region == dr_region == "eu-central-1" and primary.region == graph.region
+    # It joins the primary's Global Datastore and inherits engine, node type and encryption.
+    datastore = graph.one("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
+    assert datastore.parent == primary.parent
+    assert secondary.property_dependencies["globalReplicationGroupId"] == (datastore.urn,)
+    assert not {"engine", "nodeType", "atRestEncryptionEnabled", "transitEncryptionEnabled"} & set(secondary.inputs)
+    # Same nodes, failover and snapshots; protected, with its own final snapshot.
+    for key in ("numCacheClusters", "automaticFailoverEnabled", "multiAzEnabled", "snapshotRetentionLimit",
+                "autoMinorVersionUpgrade"):
+        assert secondary.inputs[key] == primary.inputs[key], key
+    assert secondary.protect is True
+    assert secondary.inputs["finalSnapshotIdentifier"] == "retail-prod-dr-cache-final"
+    # Encrypted with the DR region's replica of the data key, in the DR region's isolated subnets.
+    key = graph.by_urn[secondary.property_dependencies["kmsKeyId"][0]]
+    assert key.type == "aws:kms/replicaKey:ReplicaKey" and key.region == dr_region
+    assert secondary.inputs["kmsKeyId"].startswith(f"arn:aws:kms:{dr_region}:")
+    assert secondary.inputs["kmsKeyId"].split("/")[-1] == primary.inputs["kmsKeyId"].split("/")[-1]
+    subnets = [graph.by_urn[u] for u in graph.by_urn[secondary.property_dependencies["subnetGroupName"][0]]
+               .property_dependencies["subnetIds"]]
+    assert subnets and all(s.region == dr_region and "isolated" in s.name and s.name.startswith("dr-")
+                           for s in subnets)
 
 
 def test_connect_grant_names_the_group_and_the_app_user_only():

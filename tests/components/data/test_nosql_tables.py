@@ -8,6 +8,7 @@ from components.common.settings import Environment
 from components.data.nosql_tables import (
     PITR_RECOVERY_DAYS,
     READ_ACTIONS,
+    REPLICATION_STREAM_VIEW,
     STREAM_READ_ACTIONS,
     WRITE_ACTIONS,
     table_read_policy,
@@ -46,9 +47,17 @@ def test_tables_are_on_demand_recoverable_and_encrypted_with_our_data_key(stack_
 
 def test_carts_and_sessions_expire_and_inventory_streams(graph_of):
     by_name = tables(graph_of("prod"))
+    dr_region = graph_of("prod").outputs["drRegion"]
     for name in ("carts", "sessions"):
         assert by_name[name].inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
-        assert by_name[name].inputs["streamEnabled"] is False
+        # No stream of their own: prod's carry only the one their global table replicates through.
+        assert by_name[name].inputs["streamEnabled"] is True
+        assert by_name[name].inputs["streamViewType"] == REPLICATION_STREAM_VIEW
+        assert [r["regionName"] for r in by_name[name].inputs["replicas"]] == [dr_region]
+    for name, table in tables(graph_of("staging")).items():
+        if name in ("carts", "sessions"):
+            assert table.inputs["streamEnabled"] is False and "streamViewType" not in table.inputs
+            assert "replicas" not in table.inputs
     inventory = by_name["inventory"]
     assert inventory.inputs["streamEnabled"] is True
     assert inventory.inputs["streamViewType"] == "NEW_AND_OLD_IMAGES"

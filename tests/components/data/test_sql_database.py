@@ -523,15 +523,23 @@ def test_endpoints_are_the_clusters():
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_postgresql_log_lands_in_our_log_group_with_our_key_and_retention(graph_of, stack):
     graph = graph_of(stack)
-    cluster = graph.one(CLUSTER)
-    group = graph.one("aws:cloudwatch/logGroup:LogGroup", "sql-postgresql")
-    # The name RDS exports to, so RDS writes into this group instead of creating its own.
-    assert group.inputs["name"] == f"/aws/rds/cluster/{cluster.inputs['clusterIdentifier']}/postgresql"
-    assert "postgresql" in cluster.inputs["enabledCloudwatchLogsExports"]
-    assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
-    assert group.property_dependencies["kmsKeyId"] == (graph.one("aws:kms/key:Key", "keys-logs").urn,)
     config = parse_stack_config(PROJECT.stack_config(stack))
-    assert group.inputs["retentionInDays"] == config.network.flow_log_retention_days
-    assert group.protect is config.is_prod and group.inputs["deletionProtectionEnabled"] is config.is_prod
-    # Created first: otherwise RDS's first write creates it, never expiring, with AWS's key.
-    assert group.urn in cluster.dependencies
+    primary = graph.without_dr().one(CLUSTER)
+    # Every cluster, the DR region's secondary too, each with its own region's logs key.
+    clusters = graph.of_type(CLUSTER)
+    assert len(clusters) == (2 if stack == "prod" else 1) and primary in clusters
+    for cluster in clusters:
+        dr = cluster is not primary
+        group = graph.one("aws:cloudwatch/logGroup:LogGroup", f"{'dr-' if dr else ''}sql-postgresql")
+        assert group.region == cluster.region == (graph.outputs["drRegion"] if dr else graph.region)
+        # The name RDS exports to, so RDS writes into this group instead of creating its own.
+        assert group.inputs["name"] == f"/aws/rds/cluster/{cluster.inputs['clusterIdentifier']}/postgresql"
+        assert "postgresql" in cluster.inputs["enabledCloudwatchLogsExports"]
+        assert group.inputs["kmsKeyId"].startswith(f"arn:aws:kms:{cluster.region}:")
+        logs_key = (graph.one("aws:kms/replicaKey:ReplicaKey", "dr-keys-logs") if dr
+                    else graph.one("aws:kms/key:Key", "keys-logs"))
+        assert group.property_dependencies["kmsKeyId"] == (logs_key.urn,)
+        assert group.inputs["retentionInDays"] == config.network.flow_log_retention_days
+        assert group.protect is config.is_prod and group.inputs["deletionProtectionEnabled"] is config.is_prod
+        # Created first: otherwise RDS's first write creates it, never expiring, with AWS's key.
+        assert group.urn in cluster.dependencies

@@ -10,11 +10,36 @@ from components.foundation.keys import DELETION_WINDOW_DAYS, KEY_DOMAINS, ROTATI
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
+REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 DOMAINS = {domain.name: domain for domain in KEY_DOMAINS}
 
 
 def test_every_stack_has_the_data_logs_and_secrets_keys(stack_graph):
-    assert {k.name for k in stack_graph.of_type(KEY)} == {"keys-data", "keys-logs", "keys-secrets"}
+    primary = stack_graph.without_dr()
+    assert {k.name for k in primary.of_type(KEY)} == {"keys-data", "keys-logs", "keys-secrets"}
+    assert {k.region for k in primary.of_type(KEY)} == {stack_graph.region}
+    assert not primary.of_type(REPLICA_KEY)
+
+
+@pytest.mark.parametrize("stack, dr_type", [("dev", None), ("staging", KEY), ("prod", REPLICA_KEY)])
+def test_the_dr_region_has_the_same_keys_replicas_when_the_strategy_replicates(graph_of, stack, dr_type):
+    graph = graph_of(stack)
+    dr_keys = [k for k in graph.of_type(KEY) + graph.of_type(REPLICA_KEY) if k.name.startswith("dr-")]
+    if dr_type is None:
+        assert dr_keys == [] and graph.outputs["drRegion"] is None
+        return
+    assert {k.name for k in dr_keys} == {"dr-keys-data", "dr-keys-logs", "dr-keys-secrets"}
+    assert {k.type for k in dr_keys} == {dr_type}
+    assert {k.region for k in dr_keys} == {graph.outputs["drRegion"]} != {graph.region}
+    if dr_type == REPLICA_KEY:
+        # Replicas of the primary's multi-Region keys: the same key id, so what one encrypts the other decrypts.
+        primaries = {k.name: k for k in graph.of_type(KEY)}
+        for replica in dr_keys:
+            primary = primaries[replica.name.removeprefix("dr-")]
+            assert primary.inputs["multiRegion"] is True
+            assert replica.inputs["primaryKeyArn"].endswith(f"/{primary.id}")
+            assert replica.inputs["deletionWindowInDays"] == DELETION_WINDOW_DAYS
+            assert replica.protect is primary.protect is True
 
 
 def test_keys_rotate_yearly_and_wait_thirty_days_before_deletion(stack_graph):
@@ -25,11 +50,17 @@ def test_keys_rotate_yearly_and_wait_thirty_days_before_deletion(stack_graph):
 
 
 def test_each_key_has_an_alias_named_after_stack_and_domain(stack_graph):
-    keys = {k.name: k for k in stack_graph.of_type(KEY)}
+    # The DR region's keys (or replicas) too: the same alias names, in their own region.
+    keys = {k.name: k for k in stack_graph.of_type(KEY) + stack_graph.of_type(REPLICA_KEY)}
     for alias in stack_graph.of_type(ALIAS):
-        domain = alias.name.removeprefix("keys-")
+        domain = alias.name.removeprefix("dr-").removeprefix("keys-")
         assert alias.inputs["name"] == f"alias/retail-{stack_graph.stack}-{domain}"
-        assert alias.inputs["targetKeyId"] == keys[alias.name].id
+        key = keys[alias.name]
+        # A replica's key id is its primary's (multi-Region keys share it).
+        key_id = key.inputs["primaryKeyArn"].split("/")[-1] if key.type == REPLICA_KEY else key.id
+        assert alias.inputs["targetKeyId"] == key_id
+        assert alias.property_dependencies["targetKeyId"] == (keys[alias.name].urn,)
+        assert alias.region == keys[alias.name].region
     assert len(stack_graph.of_type(ALIAS)) == len(keys)
 
 

@@ -86,7 +86,7 @@ def test_the_bucket_policy_keeps_its_place_and_takes_the_arn_from_the_distributi
 
 
 def test_the_assets_bucket_keeps_every_statement_it_had(stack_graph):
-    (key,) = [k for k in stack_graph.of_type(KEY) if k.inputs["tags"]["key-domain"] == "data"]
+    (key,) = [k for k in stack_graph.without_dr().of_type(KEY) if k.inputs["tags"]["key-domain"] == "data"]
     bucket_arn = arn_of(assets_bucket(stack_graph))
     assert document(assets_policy(stack_graph)) == bucket_policy(
         bucket_arn, arn_of(key), extra_statements=[assets_bucket_policy_statement(bucket_arn,
@@ -96,8 +96,43 @@ def test_the_assets_bucket_keeps_every_statement_it_had(stack_graph):
         "DenyKmsUploadsNamingNoKey", "DenyCustomerProvidedKeysOnUpload", "AllowCloudFrontReadAssets"]
 
 
+def dr_assets_policy(graph: ResourceGraph) -> Resource | None:
+    """The DR region's assets bucket policy, where the CDN fails over to that bucket (prod)."""
+    buckets = [b for b in graph.of_type(BUCKET) if b.name == "dr-storage-assets"]
+    if not buckets:
+        return None
+    (policy,) = [p for p in graph.of_type(BUCKET_POLICY) if p.parent == buckets[0].urn]
+    return policy
+
+
+def test_the_dr_assets_bucket_admits_exactly_the_cdn_distribution_it_fails_over_from(graph_of):
+    assert dr_assets_policy(graph_of("staging")) is None and dr_assets_policy(graph_of("dev")) is None
+    graph = graph_of("prod")
+    policy, bucket = dr_assets_policy(graph), graph.one(BUCKET, "dr-storage-assets")
+    (distribution,) = graph.of_type(DISTRIBUTION)
+    # An origin of the distribution (the assets origin group's second member).
+    assert bucket.urn in distribution.property_dependencies["origins"]
+    assert bucket.region == graph.outputs["drRegion"]
+    (group,) = [g for g in distribution.inputs["originGroups"] if g["originId"] == "assets-failover"]
+    assert [m["originId"] for m in group["members"]] == ["assets", "assets-dr"]
+    # Its own region's data key (the replica) and every statement the primary's has.
+    key = graph.one("aws:kms/replicaKey:ReplicaKey", "dr-keys-data")
+    # A replica's ARN: its primary's key id (multi-Region keys share it), in the replica's region.
+    key_arn = f"arn:{PARTITION}:kms:{key.region}:{ACCOUNT_ID}:key/{key.inputs['primaryKeyArn'].split('/')[-1]}"
+    assert key.inputs["primaryKeyArn"] == graph.outputs["kmsKeyArns"]["data"]
+    bucket_arn = arn_of(bucket)
+    assert document(policy) == bucket_policy(
+        bucket_arn, key_arn, extra_statements=[assets_bucket_policy_statement(bucket_arn, distribution_arn(graph))])
+    (statement,) = cloudfront_statements(document(policy))
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceArn": distribution_arn(graph)}}
+    assert distribution.urn in policy.property_dependencies["policy"]
+    assert policy.property_dependencies["bucket"] == (bucket.urn,)
+    assert policy.protect is True
+
+
 def test_no_other_bucket_admits_cloudfront(stack_graph):
-    others = [p for p in stack_graph.of_type(BUCKET_POLICY) if p.urn != assets_policy(stack_graph).urn]
+    admitted = {assets_policy(stack_graph).urn} | ({dr.urn} if (dr := dr_assets_policy(stack_graph)) else set())
+    others = [p for p in stack_graph.of_type(BUCKET_POLICY) if p.urn not in admitted]
     assert others
     for policy in others:
         assert cloudfront_statements(document(policy)) == [], policy.name

@@ -23,6 +23,7 @@ from config.loader import parse_stack_config
 from tests.support import PROJECT, stack_context
 
 KEY = "aws:kms/key:Key"
+REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -33,8 +34,37 @@ DATA = next(d for d in KEY_DOMAINS if d.name == "data")
 
 
 def data_key(graph: ResourceGraph) -> Resource:
-    (key,) = [k for k in graph.of_type(KEY) if k.inputs["tags"]["key-domain"] == "data"]
+    """The primary region's data key."""
+    (key,) = [k for k in graph.without_dr().of_type(KEY) if k.inputs["tags"]["key-domain"] == "data"]
     return key
+
+
+def all_keys(graph: ResourceGraph) -> list[Resource]:
+    """Every key of the stack: the primary's, the DR region's keys or replicas."""
+    return graph.of_type(KEY) + graph.of_type(REPLICA_KEY)
+
+
+def assets_buckets(graph: ResourceGraph) -> list[Resource]:
+    """The buckets the distribution reads: the assets bucket, and its DR replica where the
+    CDN fails over to it (an origin group)."""
+    (distribution,) = graph.of_type(DISTRIBUTION)
+    return [b for b in graph.of_type(BUCKET) if b.urn in distribution.property_dependencies["origins"]]
+
+
+def key_of(graph: ResourceGraph, bucket: Resource) -> Resource:
+    (encryption,) = [e for e in graph.of_type(ENCRYPTION) if e.property_dependencies["bucket"] == (bucket.urn,)]
+    (key_urn,) = encryption.property_dependencies["rules"]
+    return graph.get(key_urn)
+
+
+def cdn_keys(graph: ResourceGraph) -> list[Resource]:
+    """The keys that encrypt what the CDN reads: the data key, and in a stack whose CDN fails
+    over to the DR region's assets, the DR region's data key (the replica)."""
+    keys = [key_of(graph, bucket) for bucket in assets_buckets(graph)]
+    expected = ["keys-data"] + (["dr-keys-data"] if graph.stack == "prod" else [])
+    assert sorted(k.name for k in keys) == sorted(expected)
+    assert all(k.inputs["tags"]["key-domain"] == "data" for k in keys)
+    return keys
 
 
 def effective_policy(graph: ResourceGraph, key: Resource) -> dict[str, Any]:
@@ -42,7 +72,9 @@ def effective_policy(graph: ResourceGraph, key: Resource) -> dict[str, Any]:
     holders = [p for p in graph.of_type(KEY_POLICY) if key.urn in p.property_dependencies.get("keyId", ())]
     assert len(holders) <= 1, [h.urn for h in holders]
     if holders:
-        assert holders[0].inputs["keyId"] == key.inputs.get("keyId", key.id)
+        # A replica's key id is its primary's (multi-Region keys share it).
+        key_id = key.inputs["primaryKeyArn"].split("/")[-1] if key.type == REPLICA_KEY else key.id
+        assert holders[0].inputs["keyId"] == key.inputs.get("keyId", key_id)
         return json.loads(holders[0].inputs["policy"])
     return json.loads(key.inputs["policy"])
 
@@ -58,70 +90,86 @@ def distribution_arn(graph: ResourceGraph) -> str:
 
 
 def test_the_data_key_admits_exactly_the_cdn_distribution(stack_graph):
-    key = data_key(stack_graph)
-    (statement,) = cloudfront_statements(effective_policy(stack_graph, key))
-    assert statement == {
-        "Sid": "AllowCloudFrontDecryptAssets", "Effect": "Allow", "Principal": {"Service": CLOUDFRONT},
-        "Action": ["kms:Decrypt"], "Resource": "*",
-        "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn(stack_graph)}}}
+    assert data_key(stack_graph) in cdn_keys(stack_graph)
+    for key in cdn_keys(stack_graph):
+        (statement,) = cloudfront_statements(effective_policy(stack_graph, key))
+        assert statement == {
+            "Sid": "AllowCloudFrontDecryptAssets", "Effect": "Allow", "Principal": {"Service": CLOUDFRONT},
+            "Action": ["kms:Decrypt"], "Resource": "*",
+            "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn(stack_graph)}}}, key.name
 
 
 def test_the_key_policy_takes_the_arn_from_the_distribution_and_the_key_id_from_the_key(stack_graph):
-    (holder,) = stack_graph.of_type(KEY_POLICY)
     (distribution,) = stack_graph.of_type(DISTRIBUTION)
-    assert holder.property_dependencies["policy"] == (distribution.urn,)
-    assert holder.property_dependencies["keyId"] == (data_key(stack_graph).urn,)
-    assert holder.region == data_key(stack_graph).region
+    holders = {p.property_dependencies["keyId"]: p for p in stack_graph.of_type(KEY_POLICY)}
+    keys = cdn_keys(stack_graph)
+    assert set(holders) == {(key.urn,) for key in keys}
+    for key in keys:
+        holder = holders[(key.urn,)]
+        assert holder.property_dependencies["policy"] == (distribution.urn,)
+        assert holder.region == key.region
 
 
 def test_the_data_key_keeps_every_statement_it_had(stack_graph):
-    key = data_key(stack_graph)
-    own = json.loads(key.inputs["policy"])
-    effective = effective_policy(stack_graph, key)
-    assert effective["Statement"][:-1] == own["Statement"]
-    assert [s["Sid"] for s in effective["Statement"]] == [
-        "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes", "AllowCloudFrontDecryptAssets"]
-    # The key's own document is still the one key_policy() builds (the key is not changed).
-    # A multi-Region key's policy also serves its replica in the DR region.
-    regions = [stack_graph.region] + ([stack_graph.outputs["drRegion"]] if key.inputs["multiRegion"] else [])
-    assert own == key_policy(DATA, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions)
-    assert effective == key_policy(DATA, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions,
-                                   extra_statements=[assets_key_policy_statement(distribution_arn(stack_graph))])
+    for key in cdn_keys(stack_graph):
+        own = json.loads(key.inputs["policy"])
+        effective = effective_policy(stack_graph, key)
+        assert effective["Statement"][:-1] == own["Statement"]
+        assert [s["Sid"] for s in effective["Statement"]] == [
+            "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes",
+            "AllowCloudFrontDecryptAssets"]
+        # The key's own document is still the one key_policy() builds (the key is not changed).
+        # A multi-Region key's policy also serves its replica's region; a replica's (a policy of
+        # its own, as KMS keeps it) serves its own region.
+        if key.type == REPLICA_KEY:
+            regions = [key.region]
+        else:
+            regions = [stack_graph.region] + ([stack_graph.outputs["drRegion"]] if key.inputs["multiRegion"] else [])
+        assert own == key_policy(DATA, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions), key.name
+        assert effective == key_policy(DATA, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions,
+                                       extra_statements=[assets_key_policy_statement(distribution_arn(stack_graph))])
 
 
 def test_no_other_key_admits_cloudfront(stack_graph):
-    others = [k for k in stack_graph.of_type(KEY) if k.urn != data_key(stack_graph).urn]
+    admitted = {k.urn for k in cdn_keys(stack_graph)}
+    others = [k for k in all_keys(stack_graph) if k.urn not in admitted]
     assert others
     for key in others:
         assert cloudfront_statements(effective_policy(stack_graph, key)) == [], key.name
-    assert [p.property_dependencies["keyId"] for p in stack_graph.of_type(KEY_POLICY)] == [
-        (data_key(stack_graph).urn,)]
+    assert sorted(p.property_dependencies["keyId"] for p in stack_graph.of_type(KEY_POLICY)) == sorted(
+        (urn,) for urn in admitted)
 
 
 def test_the_key_policy_is_kept_as_the_key_is(stack_graph):
-    (holder,) = stack_graph.of_type(KEY_POLICY)
-    assert holder.protect is data_key(stack_graph).protect is (stack_graph.stack == "prod")
-    assert "bypassPolicyLockoutSafetyCheck" not in holder.inputs
+    holders = {p.property_dependencies["keyId"]: p for p in stack_graph.of_type(KEY_POLICY)}
+    for key in cdn_keys(stack_graph):
+        holder = holders[(key.urn,)]
+        assert holder.protect is key.protect is (stack_graph.stack == "prod")
+        assert "bypassPolicyLockoutSafetyCheck" not in holder.inputs
 
 
 def test_the_cdn_reads_the_bucket_the_data_key_encrypts(stack_graph):
     # The chain the key policy completes: key -> assets bucket -> distribution origin.
-    key, (distribution,) = data_key(stack_graph), stack_graph.of_type(DISTRIBUTION)
-    assets = next(b for b in stack_graph.of_type(BUCKET) if b.name.endswith("-assets"))
-    (encryption,) = [e for e in stack_graph.of_type(ENCRYPTION) if e.property_dependencies["bucket"] == (assets.urn,)]
-    assert encryption.property_dependencies["rules"] == (key.urn,)
+    (distribution,) = stack_graph.of_type(DISTRIBUTION)
+    assets = next(b for b in stack_graph.of_type(BUCKET) if b.name == "storage-assets")
+    assert key_of(stack_graph, assets) == data_key(stack_graph)
     assert assets.urn in distribution.property_dependencies["origins"]
+    # Where the CDN fails over to the DR region's assets, the DR region's data key encrypts them.
+    for bucket in assets_buckets(stack_graph):
+        assert bucket.name.endswith("-assets") and key_of(stack_graph, bucket).region == bucket.region
 
 
 def test_bucket_and_key_policies_agree_on_the_principal_and_the_distribution(stack_graph):
     # What the graph holds on both sides, not what the builders would make: the bucket's
     # policy and the key's effective one name the same principal and the same single ARN.
-    (key_statement,) = cloudfront_statements(effective_policy(stack_graph, data_key(stack_graph)))
-    assets_policy = next(p for p in stack_graph.of_type(BUCKET_POLICY) if p.name.endswith("-assets-policy"))
-    (bucket_statement,) = cloudfront_statements(json.loads(assets_policy.inputs["policy"]))
-    assert key_statement["Principal"] == bucket_statement["Principal"] == {"Service": CLOUDFRONT}
-    assert bucket_statement["Condition"] == key_statement["Condition"] == {
-        "StringEquals": {"AWS:SourceArn": distribution_arn(stack_graph)}}
+    for bucket in assets_buckets(stack_graph):
+        (key_statement,) = cloudfront_statements(effective_policy(stack_graph, key_of(stack_graph, bucket)))
+        (assets_policy,) = [p for p in stack_graph.of_type(BUCKET_POLICY)
+                            if p.property_dependencies["bucket"] == (bucket.urn,)]
+        (bucket_statement,) = cloudfront_statements(json.loads(assets_policy.inputs["policy"]))
+        assert key_statement["Principal"] == bucket_statement["Principal"] == {"Service": CLOUDFRONT}
+        assert bucket_statement["Condition"] == key_statement["Condition"] == {
+            "StringEquals": {"AWS:SourceArn": distribution_arn(stack_graph)}}
 
 
 def test_key_ring_args_refuse_an_unknown_admitted_domain():

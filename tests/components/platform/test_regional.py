@@ -49,14 +49,50 @@ def test_every_resource_of_the_primary_keeps_its_pre_slice_identity(graph_of, st
     assert missing == []
 
 
+#: What each stack's DR strategy adds beside the primary slice (retail:dr): backup-restore its
+#: DR keys and AWS Backup; warm-standby a DR slice (holding its keys), AWS Backup and failover.
+DR_CHILDREN = {
+    "dev": set(),
+    "staging": {("retail:foundation:KeyRing", "dr-keys"), ("retail:resilience:Backup", "backup")},
+    "prod": {(SLICE, "dr"), ("retail:resilience:Backup", "backup"),
+             ("retail:edge:FailoverRouting", "origin-failover")},
+}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_global_edge_stays_outside_the_slice(graph_of, stack):
     graph = graph_of(stack)
     root = graph.one("retail:platform:RetailPlatform")
-    assert {(c.type, c.name) for c in graph.children(root.urn)} == {
-        (SLICE, "primary"), ("retail:edge:Cdn", "cdn"), ("retail:edge:WebFirewall", "waf-cdn"),
-        ("random:index/randomPassword:RandomPassword", "origin-secret"),
-        (ACCOUNT_BLOCK, "storage-account-public-access-block")}
+    edge = {(SLICE, "primary"), ("retail:edge:Cdn", "cdn"), ("retail:edge:WebFirewall", "waf-cdn"),
+            ("random:index/randomPassword:RandomPassword", "origin-secret"),
+            (ACCOUNT_BLOCK, "storage-account-public-access-block")}
+    assert {(c.type, c.name) for c in graph.children(root.urn)} == edge | DR_CHILDREN[stack]
+    # What DR adds is exactly what the primary region's view leaves out.
+    assert {(c.type, c.name) for c in graph.without_dr().children(root.urn)} == edge
+
+
+def test_the_prod_dr_slice_lives_in_the_dr_region_and_mirrors_the_primary(graph_of):
+    graph = graph_of("prod")
+    dr_region = graph.outputs["drRegion"]
+    dr = graph.descendants(graph.one(SLICE, "dr").urn)
+    primary = graph.descendants(graph.one(SLICE, "primary").urn)
+    assert {r.region for r in dr if r.region not in (None, GLOBAL)} == {dr_region} != {graph.region}
+    assert {r.region for r in primary if r.region not in (None, GLOBAL)} == {graph.region}
+    # Logical names tell the DR side apart (most start with "dr-"; grants and client rules name
+    # their DR target), so no URN of the stack collides.
+    assert all("dr-" in r.name for r in dr)
+    assert [urn for urn, n in Counter(r.urn for r in graph).items() if n > 1] == []
+    # The DR slice is new: its aliases are type renames of its own names only, never a
+    # pre-slice (primary) identity.
+    primary_aliases = {alias for r in primary for alias in r.aliases}
+    assert all(alias.rsplit("::", 1)[1] == r.name for r in dr for alias in r.aliases)
+    assert not primary_aliases & {alias for r in dr for alias in r.aliases}
+    # The same stores, networks and compute on the DR side: secondaries instead of the cache and
+    # the database, and no tables (the primary's tables replicate there as global tables).
+    kinds = {r.type for r in primary if not r.custom} - {"retail:data:Cache", "retail:data:SqlDatabase",
+                                                         "retail:data:NoSqlTables"}
+    assert kinds <= {r.type for r in dr if not r.custom}
+    assert {"retail:data:CacheSecondary", "retail:data:SqlSecondary"} <= {r.type for r in dr}
 
 
 def test_the_account_wide_public_access_block_is_built_once_with_all_four_flags(graph_of):
