@@ -23,7 +23,7 @@ SCHEMA_PATH = Path(__file__).with_name("graph.schema.json")
 DR_SLICE_TYPE, DR_SLICE_NAME = "retail:platform:RegionalPlatform", "dr"
 KEY_RING_TYPE, DR_KEYS_NAME = "retail:foundation:KeyRing", "dr-keys"
 DR_COMPONENT_TYPES = frozenset({"retail:resilience:Backup", "retail:edge:FailoverRouting",
-                                "retail:resilience:RegionSwitchPlan", "retail:resilience:FaultInjection"})
+                                "retail:resilience:RegionSwitchPlan"})
 
 
 @dataclass(frozen=True)

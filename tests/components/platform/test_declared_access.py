@@ -4,7 +4,6 @@ and its pods reach exactly the ports of the stores it declares: undeclared means
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import re
 
@@ -100,24 +99,23 @@ def test_each_service_opens_connections_to_exactly_the_stores_it_declares(graph_
     # Security groups (the pods' own, through their SecurityGroupPolicy), the stores' ingress and
     # the NetworkPolicies, evaluated together: a declared store not reachable, or an undeclared
     # one reachable, fails.
-    # Each region on its own: network_paths models one cluster and one VPC (workloads are keyed
-    # by namespace/name, alike in both regions), so the DR slice is evaluated apart.
+    # Both regions at once: a workload reaches its own region's stores only (the DR slice's
+    # workloads are named "<region>:<namespace>/<name>").
     graph = graph_of(stack)
     config = parse_stack_config(PROJECT.stack_config(stack), stack)
-    regions = [graph.without_dr()]
-    dr_slices = [r for r in graph.of_type("retail:platform:RegionalPlatform") if r.name == "dr"]
-    if dr_slices:
-        (dr,) = dr_slices
-        regions.append(dataclasses.replace(graph, resources=tuple(graph.descendants(dr.urn))))
-    assert len(regions) == (2 if stack == "prod" else 1)
-    for view in regions:
-        stores = {store.id.split(":", 1)[0]: store for store in network_stores(view)}
+    paths = network_paths(graph)
+    primary_ids = {store.id for store in network_stores(graph.without_dr())}
+    sides = {"": {s.id.split(":", 1)[0]: s for s in network_stores(graph) if s.id in primary_ids}}
+    if config.dr.strategy.value in ("warm-standby", "active-active"):
+        sides[f"{config.dr.region}:"] = {s.id.split(":", 1)[0]: s for s in network_stores(graph)
+                                         if s.id not in primary_ids}
+    assert len(sides) == (2 if stack == "prod" else 1)
+    for prefix, stores in sides.items():
         assert set(stores) == {"rds", "elasticache"}
-        paths = network_paths(view)
         for service in config.services:
             expected = {stores["rds"].id: config.sql.port} if service.uses.sql else {}
             expected |= {stores["elasticache"].id: 6379} if service.uses.cache else {}
-            assert paths[f"{service.team}/{service.name}"] == expected, service.name
+            assert paths[f"{prefix}{service.team}/{service.name}"] == expected, (prefix, service.name)
 
 
 def test_a_service_that_stops_declaring_the_database_can_no_longer_reach_its_port(synth_with):
