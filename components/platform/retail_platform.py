@@ -29,9 +29,9 @@ from components.edge.cdn import (
     assets_key_policy_statement,
 )
 from components.edge.failover import FailoverRouting, FailoverRoutingArgs, RegionalOrigin, routing_mode
-from components.edge.firewall import WebFirewall, WebFirewallArgs
+from components.edge.firewall import CLOUDFRONT_REGION, WebFirewall, WebFirewallArgs
 from components.edge.load_balancer import LoadBalancer
-from components.foundation.keys import KeyRing, KeyRingArgs
+from components.foundation.keys import KEY_DOMAINS, KeyRing, KeyRingArgs
 from components.platform.regional import RegionalPlatform, RegionalPlatformArgs, ReplicationArgs, StandbyArgs
 from components.resilience.backup import Backup, BackupArgs, BackupDr
 from components.resilience.fault_injection import (
@@ -195,10 +195,21 @@ class RetailPlatform(pulumi.ComponentResource):
             )
 
         # -- global edge: CloudFront and its web ACL live in us-east-1 whatever the region --
+        # The CloudFront-scope web ACL logs to a log group in us-east-1, which only a key of
+        # us-east-1 can encrypt: a logs key there, unless the primary region is us-east-1.
+        self.edge_keys: KeyRing | None = None
+        edge_logs_key = primary.keys.arn("logs")
+        if dr_keys is not None and dr.region == CLOUDFRONT_REGION:
+            edge_logs_key = dr_keys.arn("logs")  # the DR ring's alias names would collide with a second ring
+        elif context.region != CLOUDFRONT_REGION:
+            self.edge_keys = KeyRing("edge-keys", context.in_region(CLOUDFRONT_REGION),
+                                     KeyRingArgs(domains=tuple(d for d in KEY_DOMAINS if d.name == "logs")),
+                                     opts=child)
+            edge_logs_key = self.edge_keys.arn("logs")
         self.cdn_firewall = WebFirewall(
             "waf-cdn", context,
             WebFirewallArgs(scope="CLOUDFRONT", settings=config.edge,
-                            log_retention_days=config.network.flow_log_retention_days),
+                            log_retention_days=config.network.flow_log_retention_days, logs_key_arn=edge_logs_key),
             opts=child,
         )
         assets = primary.storage.bucket("assets")

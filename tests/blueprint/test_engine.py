@@ -26,13 +26,13 @@ def test_components_parent_their_children(graph_of):
     assert {c.type for c in graph.children(primary.urn)} >= {
         "retail:foundation:Network", "retail:foundation:KeyRing", "retail:data:SqlDatabase", "retail:data:NoSqlTables",
         "retail:data:Cache"}
-    network = graph.one("retail:foundation:Network")
+    network = graph.one("retail:foundation:Network", "network")
     vpc = graph.one("aws:ec2/vpc:Vpc")
     assert vpc.parent == network.urn
     assert [a.type for a in graph.ancestors(graph.one("aws:ec2/subnet:Subnet", "network-private-0").urn)] == [
         "aws:ec2/vpc:Vpc", "retail:foundation:Network", "retail:platform:RegionalPlatform",
         "retail:platform:RetailPlatform"]
-    keyring = graph.one("retail:foundation:KeyRing")
+    keyring = graph.one("retail:foundation:KeyRing", "keys")
     assert {r.type for r in graph.children(keyring.urn)} == {"aws:kms/key:Key", "aws:kms/alias:Alias",
                                                              "aws:kms/keyPolicy:KeyPolicy"}
     # The DR slice is a second RegionalPlatform under the same platform, built the same way.
@@ -107,10 +107,10 @@ def test_synthesis_is_deterministic_and_stacks_do_not_leak_into_each_other():
     assert "retail-prod" not in first
 
 
-def test_warnings_are_recorded_in_a_stable_order(graph_of):
+def test_warnings_are_recorded_in_a_stable_order(synth_with):
     # Each is logged when its resource's URN resolves, so they arrive in no fixed order; the
     # graph keeps them sorted, every one of them (duplicates included).
-    warnings = graph_of("dev").warnings
+    warnings = synth_with("dev", kubernetes={"publicEndpoint": True, "publicAccessCidrs": ["203.0.113.0/24"]}).warnings
     assert len(warnings) >= 3
     assert list(warnings) == sorted(warnings)
 

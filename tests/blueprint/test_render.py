@@ -19,6 +19,7 @@ from blueprint.render import make_console, progress, render_plan
 from blueprint.summary import regions
 from blueprint.synth import GLOBAL
 from blueprint.tree import short_type, tree_lines
+from tests.support import config_with
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -159,13 +160,18 @@ def test_warnings_are_grouped_by_cause_and_deduplicated():
         assert group_warnings(list(order), namespaces=("retail", "aws")) == groups
 
 
-def test_warnings_wrap_with_a_hanging_indent(graph_of):
+#: dev with its API endpoint opened to one CIDR: a third warning, from another cause.
+PUBLIC_ENDPOINT = {"publicEndpoint": True, "publicAccessCidrs": ["203.0.113.0/24"]}
+
+
+def test_warnings_wrap_with_a_hanging_indent(synth_with):
     buffer = StringIO()
     console = make_console(buffer, width=60, force_terminal=False)
-    render_warnings(group_warnings(graph_of("dev").warnings, namespaces=("retail", "aws")), console)
+    graph = synth_with("dev", kubernetes=PUBLIC_ENDPOINT)
+    render_warnings(group_warnings(graph.warnings, namespaces=("retail", "aws")), console)
     lines = buffer.getvalue().splitlines()
     assert lines[0] == "Warnings (3, 2 causes)"
-    assert "  setting retail:edge.domain" in lines and "  from waf-cdn" in lines
+    assert "  setting retail:edge.domain" in lines and "  from retail-dev-eks" in lines
     items = [line for line in lines if line.startswith("    - ")]
     assert len(items) == 3
     continued = [line for line in lines[1:] if not line.startswith(("  setting", "  from", "    - "))]
@@ -176,7 +182,8 @@ def test_warnings_wrap_with_a_hanging_indent(graph_of):
 def test_the_plan_is_byte_for_byte_the_same_for_the_same_stack():
     # Fresh synthesis each time (not the session's cached graphs), of a stack with several
     # warnings: the graph's JSON and the printed plan are identical.
-    first, second = synthesize("dev"), synthesize("dev")
+    config = config_with("dev", kubernetes=PUBLIC_ENDPOINT)
+    first, second = synthesize("dev", config=config), synthesize("dev", config=config)
     assert first.dumps() == second.dumps()
     assert len(first.warnings) >= 3
     assert rendered(first, width=80, colour=False) == rendered(second, width=80, colour=False)

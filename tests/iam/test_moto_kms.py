@@ -30,7 +30,9 @@ CONTEXT_KEY = "kms:EncryptionContext:aws:logs:arn"
 
 
 def key_of(graph: ResourceGraph, domain: str) -> Resource:
-    (key,) = [k for k in graph.of_type(KEY) if k.inputs["tags"]["key-domain"] == domain]
+    # The primary region's key (the us-east-1 edge logs key and staging's DR keys are others).
+    (key,) = [k for k in graph.of_type(KEY) if k.inputs["tags"]["key-domain"] == domain
+              and k.inputs["region"] == graph.region]
     return key
 
 

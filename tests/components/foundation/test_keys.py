@@ -16,9 +16,20 @@ DOMAINS = {domain.name: domain for domain in KEY_DOMAINS}
 
 def test_every_stack_has_the_data_logs_and_secrets_keys(stack_graph):
     primary = stack_graph.without_dr()
-    assert {k.name for k in primary.of_type(KEY)} == {"keys-data", "keys-logs", "keys-secrets"}
-    assert {k.region for k in primary.of_type(KEY)} == {stack_graph.region}
+    regional = [k for k in primary.of_type(KEY) if k.region == stack_graph.region]
+    assert {k.name for k in regional} == {"keys-data", "keys-logs", "keys-secrets"}
     assert not primary.of_type(REPLICA_KEY)
+
+
+def test_the_cdn_web_acl_logs_with_a_logs_key_of_us_east_1(stack_graph):
+    # CloudFront's web ACL logs to a log group in us-east-1, which only a key there can encrypt.
+    (edge,) = [k for k in stack_graph.of_type(KEY) if k.name == "edge-keys-logs"]
+    assert edge.region == "us-east-1" and edge.inputs["tags"]["key-domain"] == "logs"
+    group = stack_graph.one("aws:cloudwatch/logGroup:LogGroup", "waf-cdn")
+    assert group.region == "us-east-1"
+    assert group.property_dependencies["kmsKeyId"] == (edge.urn,)
+    policy = json.loads(edge.inputs["policy"])
+    assert "logs.us-east-1.amazonaws.com" in json.dumps(policy)
 
 
 @pytest.mark.parametrize("stack, dr_type", [("dev", None), ("staging", KEY), ("prod", REPLICA_KEY)])
@@ -53,9 +64,9 @@ def test_each_key_has_an_alias_named_after_stack_and_domain(stack_graph):
     # The DR region's keys (or replicas) too: the same alias names, in their own region.
     keys = {k.name: k for k in stack_graph.of_type(KEY) + stack_graph.of_type(REPLICA_KEY)}
     for alias in stack_graph.of_type(ALIAS):
-        domain = alias.name.removeprefix("dr-").removeprefix("keys-")
-        assert alias.inputs["name"] == f"alias/retail-{stack_graph.stack}-{domain}"
         key = keys[alias.name]
+        domain = key.inputs["tags"]["key-domain"]
+        assert alias.inputs["name"] == f"alias/retail-{stack_graph.stack}-{domain}"
         # A replica's key id is its primary's (multi-Region keys share it).
         key_id = key.inputs["primaryKeyArn"].split("/")[-1] if key.type == REPLICA_KEY else key.id
         assert alias.inputs["targetKeyId"] == key_id
@@ -70,7 +81,8 @@ def test_keys_are_protected_in_prod_only(graph_of, stack, protected):
 
 
 def test_keys_are_multi_region_exactly_when_the_strategy_replicates(graph_of, synth_with):
-    assert all(k.inputs["multiRegion"] is True for k in graph_of("prod").of_type(KEY))
+    prod = graph_of("prod")
+    assert all(k.inputs["multiRegion"] is True for k in prod.of_type(KEY) if k.region == prod.region)
     assert all(k.inputs["multiRegion"] is False for k in graph_of("dev").of_type(KEY))
     # Backup copies re-encrypt with the DR vault's key: backup-restore needs no multi-Region key.
     backups = synth_with("dev", dr={"strategy": "backup-restore", "region": "eu-central-1"})

@@ -71,7 +71,7 @@ def test_the_global_edge_stays_outside_the_slice(graph_of, stack):
     root = graph.one("retail:platform:RetailPlatform")
     edge = {(SLICE, "primary"), ("retail:edge:Cdn", "cdn"), ("retail:edge:WebFirewall", "waf-cdn"),
             ("random:index/randomPassword:RandomPassword", "origin-secret"),
-            (ACCOUNT_BLOCK, "storage-account-public-access-block")}
+            (ACCOUNT_BLOCK, "storage-account-public-access-block"), ("retail:foundation:KeyRing", "edge-keys")}
     assert {(c.type, c.name) for c in graph.children(root.urn)} == edge | DR_CHILDREN[stack] | REHEARSED[stack]
     # What DR adds is exactly what the primary region's view leaves out.
     assert {(c.type, c.name) for c in graph.without_dr().children(root.urn)} == edge | REHEARSED[stack]
