@@ -348,14 +348,14 @@ def target_group_binding_manifest(*, service: str, namespace: str, image: str, t
 _TGB_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[\w-]+/[0-9a-f]+$")
 
 
-def target_group_binding_problems(manifest: Mapping[str, Any]) -> list[str]:
-    """The TargetGroupBinding CRD has no upstream JSON schema: its shape, checked by hand
-    against the v1beta1 CRD of the AWS Load Balancer Controller (the fields used here)."""
+def _custom_object_problems(manifest: Mapping[str, Any], api_version: str, kind: str) -> list[str]:
+    """What every namespaced custom object needs: its apiVersion and kind, nothing else at the
+    top level, a DNS-label name and a namespace."""
     problems: list[str] = []
-    if manifest.get("apiVersion") != TARGET_GROUP_BINDING_API_VERSION:
-        problems.append(f"apiVersion must be {TARGET_GROUP_BINDING_API_VERSION}")
-    if manifest.get("kind") != TARGET_GROUP_BINDING_KIND:
-        problems.append(f"kind must be {TARGET_GROUP_BINDING_KIND}")
+    if manifest.get("apiVersion") != api_version:
+        problems.append(f"apiVersion must be {api_version}")
+    if manifest.get("kind") != kind:
+        problems.append(f"kind must be {kind}")
     extra = set(manifest) - {"apiVersion", "kind", "metadata", "spec"}
     if extra:
         problems.append(f"unknown top-level fields: {', '.join(sorted(extra))}")
@@ -364,6 +364,14 @@ def target_group_binding_problems(manifest: Mapping[str, Any]) -> list[str]:
         problems.append("metadata.name must be a DNS label")
     if not isinstance(meta.get("namespace"), str):
         problems.append("metadata.namespace is required")
+    return problems
+
+
+def target_group_binding_problems(manifest: Mapping[str, Any]) -> list[str]:
+    """The TargetGroupBinding CRD has no upstream JSON schema: its shape, checked by hand
+    against the v1beta1 CRD of the AWS Load Balancer Controller (the fields used here)."""
+    problems: list[str] = []
+    problems += _custom_object_problems(manifest, TARGET_GROUP_BINDING_API_VERSION, TARGET_GROUP_BINDING_KIND)
     spec = manifest.get("spec")
     if not isinstance(spec, Mapping):
         return [*problems, "spec is required"]
@@ -421,15 +429,7 @@ def security_group_policy_problems(manifest: Mapping[str, Any]) -> list[str]:
     """The SecurityGroupPolicy CRD has no upstream JSON schema either: checked by hand against
     the v1beta1 CRD of the VPC resource controller (exactly one selector, 1-5 group IDs)."""
     problems: list[str] = []
-    if manifest.get("apiVersion") != SECURITY_GROUP_POLICY_API_VERSION:
-        problems.append(f"apiVersion must be {SECURITY_GROUP_POLICY_API_VERSION}")
-    if manifest.get("kind") != SECURITY_GROUP_POLICY_KIND:
-        problems.append(f"kind must be {SECURITY_GROUP_POLICY_KIND}")
-    meta = manifest.get("metadata") or {}
-    if not (isinstance(meta.get("name"), str) and DNS_LABEL.match(meta["name"])):
-        problems.append("metadata.name must be a DNS label")
-    if not isinstance(meta.get("namespace"), str):
-        problems.append("metadata.namespace is required")
+    problems += _custom_object_problems(manifest, SECURITY_GROUP_POLICY_API_VERSION, SECURITY_GROUP_POLICY_KIND)
     spec = manifest.get("spec")
     if not isinstance(spec, Mapping):
         return [*problems, "spec is required"]
