@@ -308,7 +308,9 @@ class Cdn(pulumi.ComponentResource):
                 opts=child)
             origins.append(_alb_origin(ALB_ORIGIN_ID, args.origin_domain_name, args.origin_secret))
             read_target = ALB_ORIGIN_ID
-            if args.dr_origin_domain_name is not None:
+            # The DR ALB joins only behind read-only services: no other behaviour could use the
+            # group (writes keep the single, Route 53-failed-over origin).
+            if args.dr_origin_domain_name is not None and args.read_only_services:
                 origins.append(_alb_origin(DR_ALB_ORIGIN_ID, args.dr_origin_domain_name, args.origin_secret))
                 origin_groups.append(_origin_group(ALB_GROUP_ID, ALB_ORIGIN_ID, DR_ALB_ORIGIN_ID,
                                                    ALB_FAILOVER_STATUS_CODES))

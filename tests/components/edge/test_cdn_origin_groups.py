@@ -109,6 +109,13 @@ def test_services_taking_writes_keep_the_single_failover_name_origin():
                if b["targetOriginId"] in (ALB_GROUP_ID, ASSETS_GROUP_ID))
 
 
+def test_without_read_only_services_the_dr_alb_is_no_origin_of_the_distribution():
+    # Every behaviour then takes writes: a group with the DR ALB would serve nothing.
+    g = with_dr(read_only=frozenset())
+    assert DR_ALB_ORIGIN_ID not in origins(g) and ALB_GROUP_ID not in groups(g)
+    assert ASSETS_GROUP_ID in groups(g)
+
+
 def test_without_dr_origins_nothing_changes():
     g = built()
     assert "originGroups" not in distribution(g).inputs
