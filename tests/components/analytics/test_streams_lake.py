@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
+import pulumi_aws as aws
 import pytest
 from pydantic import ValidationError
 
@@ -17,6 +18,7 @@ from components.analytics.streams import PUT_ACTIONS, Streams, StreamsArgs
 from components.common.conventions import Conventions
 from policies import athena, firehose, kinesis
 from policies.offline import ResourceSnapshot, evaluate
+from policies.registry import POLICIES
 from tests.support import stack_context
 
 REGION = "eu-west-1"
@@ -40,8 +42,7 @@ def built(stack: str) -> ResourceGraph:
                 {"name": "clickstream", "retentionHours": 168 if prod else 24}, {"name": "orders"},
                 {"name": "inventory-changes"}]}),
             DATA_KEY, {"inventory": TABLE_ARN}))
-        import pulumi_aws as aws
-        producer = aws.iam.Role("checkout", assume_role_policy="{}")
+        producer = aws.iam.Role("checkout", assume_role_policy="{}", tags=context.conventions.tags("checkout"))
         streams.grant_put(producer, "orders")
         Lake("lake", context, LakeArgs(LakeConfig(), streams, BUCKET, f"arn:aws:s3:::{BUCKET}", DATA_KEY,
                                        LOGS_KEY, 365))
@@ -128,12 +129,14 @@ def test_athena_enforces_encrypted_results_in_their_prefix():
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_components_pass_their_pack_rules(stack):
+def test_the_components_pass_the_whole_pack_and_their_own_rules(stack):
     graph = built(stack)
-    snapshots = [ResourceSnapshot(urn=r.urn, type=r.type, name=r.name, props=dict(r.inputs))
-                 for r in graph.resources if r.type in (STREAM, DELIVERY, "aws:athena/workgroup:Workgroup")]
-    assert len(snapshots) == 7
-    assert evaluate(snapshots, [*kinesis.POLICIES, *firehose.POLICIES, *athena.POLICIES]).violations == []
+    snapshots = [ResourceSnapshot(urn=r.urn, type=r.type, name=r.name, props=dict(r.inputs), protect=r.protect)
+                 for r in graph.resources if r.type.startswith("aws:")]
+    checked = {STREAM, DELIVERY, "aws:athena/workgroup:Workgroup"}
+    assert len([s for s in snapshots if s.type in checked]) == 7
+    policies = [*POLICIES, *kinesis.POLICIES, *firehose.POLICIES, *athena.POLICIES]
+    assert evaluate(snapshots, policies).violations == []
 
 
 def test_stateful_resources_are_protected_in_prod():
