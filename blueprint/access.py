@@ -48,6 +48,7 @@ TABLE, CLUSTER = "aws:dynamodb/table:Table", "aws:rds/cluster:Cluster"
 REPLICATION_GROUP, CACHE_USER = "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/user:User"
 CACHE_USER_GROUP, SECRET = "aws:elasticache/userGroup:UserGroup", "aws:secretsmanager/secret:Secret"
 KEY = "aws:kms/key:Key"
+STREAM = "aws:kinesis/stream:Stream"
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 
@@ -69,6 +70,7 @@ ACTIONS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "rds": (("rds-db:connect", None),),
     "elasticache": (("elasticache:Connect", None),),
     "secretsmanager": (("secretsmanager:GetSecretValue", "kms:Decrypt"),),
+    "kinesis": (("kinesis:PutRecord", "kms:GenerateDataKey"), ("kinesis:GetRecords", "kms:Decrypt")),
     "kms": (("kms:Decrypt", None), ("kms:Encrypt", None), ("kms:GenerateDataKey", None)),
 }
 
@@ -202,6 +204,11 @@ def stores_of(graph: ResourceGraph) -> list[Store]:
         stores.append(Store(f"secretsmanager:{secret.id}", "secretsmanager", secret.name, arn,
                             {"secretsmanager:GetSecretValue": (arn,)}, kms_key=secret.inputs.get("kmsKeyId"),
                             via_service=f"secretsmanager.{region}.amazonaws.com"))
+    for stream in graph.of_type(STREAM):
+        arn, stream_region = arn_of(stream), stream.inputs.get("region") or region
+        stores.append(Store(f"kinesis:{stream.id}", "kinesis", stream.name, arn,
+                            {action: (arn,) for action, _ in ACTIONS["kinesis"]}, kms_key=stream.inputs.get("kmsKeyId"),
+                            via_service=f"kinesis.{stream_region}.amazonaws.com"))
     keys = {arn_of(k): k for k in _keys(graph)}
     used = {s.kms_key for s in stores if s.kms_key} | {c.inputs.get("masterUserSecretKmsKeyId") for c in
                                                        graph.of_type(CLUSTER)}

@@ -54,6 +54,14 @@ def _image(name: str, pinned: bool) -> str:
     return f"{image}@sha256:{hashlib.sha256(image.encode()).hexdigest()}" if pinned else image
 
 
+def _streams(retention_hours: int, enhanced_monitoring: bool) -> dict[str, Any]:
+    """Clickstream and order events, and the inventory table's changes: kept long enough to
+    replay a day's (dev), a few days' (staging) or a week's (prod) events into the lake."""
+    return {"streams": [{"name": name, "retentionHours": retention_hours}
+                        for name in ("clickstream", "orders", "inventory-changes")],
+            "enhancedMonitoring": enhanced_monitoring}
+
+
 def _services(replicas: dict[str, tuple[int, int]], cpu: str, memory: str,
               pinned: bool = False) -> list[dict[str, Any]]:
     shape = {
@@ -66,13 +74,13 @@ def _services(replicas: dict[str, tuple[int, int]], cpu: str, memory: str,
     # What each service reads and writes; undeclared means no access (no grant, no port).
     uses: dict[str, dict[str, Any]] = {
         # The storefront keeps sessions and serves pages from the cache.
-        "storefront": {"tables": {"sessions": "readWrite"}, "cache": True},
+        "storefront": {"tables": {"sessions": "readWrite"}, "cache": True, "streams": {"clickstream": "write"}},
         # The catalogue shows stock and product media.
         "catalog": {"tables": {"inventory": "read"}, "buckets": {"assets": "read"}},
         "cart": {"tables": {"carts": "readWrite"}, "cache": True},
         # Checkout records orders, reserves stock and writes the payment ledger in SQL.
         "checkout": {"tables": {"orders": "readWrite", "inventory": "readWrite"},
-                     "sql": {"user": "checkout_app"}},
+                     "sql": {"user": "checkout_app"}, "streams": {"orders": "write"}},
     }
     return [
         {"name": name, "team": team, "image": _image(name, pinned), "cpu": cpu, "memory": memory,
@@ -104,6 +112,8 @@ PRESETS: dict[Environment, dict[str, Any]] = {
                               "250m", "256Mi"),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100"},
         "dr": {"strategy": "none", "faultInjection": True},
+        "streams": _streams(24, enhanced_monitoring=False),
+        "lake": {"bytesScannedCutoffMib": 1024},
     },
     Environment.staging: {
         "network": {
@@ -124,6 +134,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
                               "500m", "512Mi"),
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100", "botControl": True},
         # Rehearses recovery from copied backups: hours, at the price of the copies.
+        "streams": _streams(72, enhanced_monitoring=False),
         "dr": {"strategy": "backup-restore", "region": "eu-central-1", "faultInjection": True,
                "targets": {"databases": {"rpo": "2h", "rto": "4h"}, "objects": {"rpo": "2h", "rto": "4h"},
                            "service": {"rto": "8h"}}},
@@ -158,6 +169,9 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_200", "botControl": True, "anonymousIp": True},
         # A region outage on a peak day costs minutes, and seconds of orders at most. Another
         # EU region keeps customer data in the EU (GDPR).
+        # Shard-level metrics: a hot shard on a peak day shows before records are throttled.
+        "streams": _streams(168, enhanced_monitoring=True),
+        "lake": {"bufferingSizeMib": 128},
         "dr": {"strategy": "warm-standby", "region": "eu-central-1", "cidr": "10.31.0.0/16",
                "targets": {"databases": {"rpo": "1s", "rto": "1m"}, "objects": {"rpo": "15m", "rto": "5m"},
                            "service": {"rto": "5m"}}},

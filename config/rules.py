@@ -28,7 +28,7 @@ from components.resilience.settings import DrConfig
 from config.capacity import capacity_problems
 from config.names import name_problems
 from config.raw import as_int
-from config.uses import uses_problems
+from config.uses import change_stream_problems, uses_problems
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
@@ -177,6 +177,7 @@ def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> l
     problems += name_problems(data, stack)
     problems += capacity_problems(data)
     problems += uses_problems(data)
+    problems += change_stream_problems(data)
     problems += dr_problems(data)
     is_prod = data.get("environment") == Environment.prod.value
     classification = data.get("dataClassification")

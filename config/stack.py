@@ -6,6 +6,7 @@ import re
 
 from pydantic import Field, field_validator
 
+from components.analytics.settings import LakeConfig, StreamsConfig
 from components.common.aws_catalog import check_region, regions, suggestion
 from components.common.aws_limits import MAX_TAG_VALUE_LENGTH, TAG_VALUE_PUNCTUATION
 from components.common.conventions import Conventions
@@ -43,6 +44,10 @@ class StackConfig(SettingsModel):
     services: list[ServiceConfig] = Field(description="The storefront's services; a stack's list replaces the "
                                           "preset's.")
     edge: EdgeConfig
+    streams: StreamsConfig = Field(default_factory=StreamsConfig, description="Kinesis streams and the tables "
+                                   "whose changes feed them.")
+    lake: LakeConfig = Field(default_factory=LakeConfig, description="Firehose delivery into the data lake, Glue "
+                             "and Athena.")
 
     @field_validator("services")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from policies import (
+    athena,
     cloudfront,
     data_safety,
     dynamodb,
@@ -19,7 +20,9 @@ from policies import (
     elasticache,
     elb,
     exceptions,
+    firehose,
     iam,
+    kinesis,
     kms,
     kubernetes,
     logs,
@@ -32,7 +35,7 @@ from policies import (
 )
 
 #: The whole pack, in the order ``pulumi preview`` reports it: foundation (keys, network,
-#: logs, tags), data, control families, disaster recovery, identity, compute, edge.
+#: logs, tags), data (stores, then streams and the lake), control families, disaster recovery, identity, compute, edge.
 POLICIES: list[Policy] = [
     *kms.POLICIES,
     *ec2.POLICIES,
@@ -43,6 +46,9 @@ POLICIES: list[Policy] = [
     *dynamodb.POLICIES,
     *elasticache.POLICIES,
     *secrets_manager.POLICIES,
+    *kinesis.POLICIES,
+    *firehose.POLICIES,
+    *athena.POLICIES,
     *exceptions.POLICIES,
     *data_safety.POLICIES,
     *resilience.POLICIES,

@@ -162,6 +162,9 @@ class SqlUseConfig(SettingsModel):
                       "application: CREATE USER ...; GRANT rds_iam TO ...); never the master user.")
 
 
+StreamAccess = Literal["write", "read"]
+
+
 class ServiceUsesConfig(SettingsModel):
     """The data a service uses, and how: its workload role gets exactly these grants (with the
     keys they need, only through the data's service) and its pods reach exactly these ports."""
@@ -172,6 +175,8 @@ class ServiceUsesConfig(SettingsModel):
                                              "logs, backups) -> read, write or readWrite.")
     sql: SqlUseConfig | None = Field(default=None, description="Sign in to the SQL database as this user.")
     cache: Bool = Field(default=False, description="Connect to the cache (IAM-authenticated user).")
+    streams: dict[str, StreamAccess] = Field(default_factory=dict, description="Kinesis stream name -> write "
+                                             "(put records) or read (consume).")
 
 
 class ServiceConfig(SettingsModel):

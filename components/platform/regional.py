@@ -10,12 +10,15 @@ which hands each slice the few values they share.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
 
+from components.analytics.lake import Lake, LakeArgs
+from components.analytics.settings import LakeConfig, StreamsConfig
+from components.analytics.streams import Streams, StreamsArgs
 from components.common.cidr import plan_subnets
 from components.common.context import StackContext
 from components.compute.addons import TARGET_GROUP_CLUSTER_TAG, ClusterAddons, ClusterAddonsArgs
@@ -113,6 +116,8 @@ class RegionalPlatformArgs:
     """The primary with a replicating DR strategy: its stores replicate to the DR slice."""
     standby: StandbyArgs | None = None
     """The DR slice: replica keys, replica stores, and compute only if the strategy runs it."""
+    streams: StreamsConfig = field(default_factory=StreamsConfig)
+    lake: LakeConfig = field(default_factory=LakeConfig)
     origin_record: bool = True
     """The ALB's simple ``origin.<host>`` record; off when failover routing owns that name."""
     regional_origin: bool = False
@@ -219,6 +224,23 @@ class RegionalPlatform(pulumi.ComponentResource):
                                 if replication is not None else None),
                 opts=self._child())
             self.table_grants = self.tables
+
+        # -- streams and the lake: the primary's (the DR slice keeps the stores of record; its
+        # analytics are rebuilt from the replicated lake if the region is ever needed) --------
+        self.streams: Streams | None = None
+        self.lake: Lake | None = None
+        if self.tables is not None:
+            sources = {table: self.tables.tables[table].arn for table in args.streams.change_streams
+                       if table in self.tables.tables}
+            self.streams = Streams(named("streams"), context,
+                                   StreamsArgs(settings=args.streams, data_key_arn=data_key, source_tables=sources),
+                                   opts=self._child())
+            self.lake = Lake(
+                named("lake"), context,
+                LakeArgs(settings=args.lake, streams=self.streams, bucket_name=self.storage.bucket_name("dataLake"),
+                         bucket_arn=self.storage.bucket_arn("dataLake"), data_key_arn=data_key,
+                         logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days),
+                opts=self._child())
 
         # -- regional edge: nothing here waits on the cluster, so compute and edge build in parallel
         self.load_balancer = self.firewall = None
@@ -356,6 +378,10 @@ class RegionalPlatform(pulumi.ComponentResource):
             self.sql.grant_connect(role, uses.sql.user)
         if uses.cache and self.cache is not None:
             self.cache.grant_connect(role)
+        if self.streams is not None:
+            stream_grants = {"write": self.streams.grant_put, "read": self.streams.grant_read}
+            for stream, access in sorted(uses.streams.items()):
+                stream_grants[access](role, stream)
 
     def require_admitted(self) -> None:
         """Raise if a policy this slice left to be admitted later (``admit_cdn``) never was."""

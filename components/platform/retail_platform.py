@@ -132,7 +132,7 @@ class RetailPlatform(pulumi.ComponentResource):
             RegionalPlatformArgs(
                 network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
                 cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
-                origin_secret=origin_secret.result, admit_cdn=True,
+                streams=config.streams, lake=config.lake, origin_secret=origin_secret.result, admit_cdn=True,
                 key_replica_region=dr.region if dr.strategy in REPLICATING else None,
                 replication=replication, origin_record=mode is None, regional_origin=mode is not None,
                 # Before the slice existed its components were this component's children.

@@ -119,18 +119,24 @@ def test_each_service_reaches_exactly_the_stores_it_declares_and_only_as_declare
     config = parse_stack_config(PROJECT.stack_config("prod"), "prod")
     writes = {"dynamodb:PutItem", "dynamodb:DeleteItem", "s3:PutObject", "s3:DeleteObject"}
     for service in config.services:
-        reached = {store.split(":", 1)[1]: actions for store, actions in
+        # Keyed by kind too: the orders table and the orders stream share a name.
+        reached = {store: actions for store, actions in
                    _reached(prod_report, _role(prod_report, f"{service.name}-role")).items()
                    if not store.startswith("kms:")}
-        expected = {f"retail-prod-{table}" for table in service.uses.tables}
-        expected |= {f"retail-prod-{purpose.replace('dataLake', 'data-lake')}-123456789012"
+        expected = {f"dynamodb:retail-prod-{table}" for table in service.uses.tables}
+        expected |= {f"s3:retail-prod-{purpose.replace('dataLake', 'data-lake')}-123456789012"
                      for purpose in service.uses.buckets}
-        expected |= {"retail-prod-sql"} if service.uses.sql else set()
-        expected |= {"retail-prod-cache"} if service.uses.cache else set()
+        expected |= {"rds:retail-prod-sql"} if service.uses.sql else set()
+        expected |= {"elasticache:retail-prod-cache"} if service.uses.cache else set()
+        expected |= {f"kinesis:retail-prod-{stream}" for stream in service.uses.streams}
         assert set(reached) == expected, service.name
         for table, access in service.uses.tables.items():
-            granted_writes = writes & set(reached[f"retail-prod-{table}"])
+            granted_writes = writes & set(reached[f"dynamodb:retail-prod-{table}"])
             assert bool(granted_writes) is (access == "readWrite"), (service.name, table)
+        for stream, access in service.uses.streams.items():
+            # A producer puts records and reads nothing back; a consumer only reads.
+            assert reached[f"kinesis:retail-prod-{stream}"] == (["kinesis:PutRecord"] if access == "write"
+                                                                else ["kinesis:GetRecords"]), (service.name, stream)
         assert prod_report.refused_by_key.get(_role(prod_report, f"{service.name}-role"), {}) == {}, service.name
 
 
@@ -164,7 +170,7 @@ def test_the_ebs_driver_uses_the_data_key_only_through_ec2(prod_report):
 
 
 def test_every_store_kind_and_principal_is_listed(prod_report):
-    assert {s.kind for s in prod_report.stores} == {"s3", "dynamodb", "rds", "elasticache", "kms"}
+    assert {s.kind for s in prod_report.stores} == {"s3", "dynamodb", "rds", "elasticache", "kms", "kinesis"}
     names = {p.name for p in prod_report.principals}
     assert set(SERVICE_ROLES) <= names
     assert {"cloudfront.amazonaws.com", "logs.eu-west-1.amazonaws.com"} <= names

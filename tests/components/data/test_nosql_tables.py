@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pulumi import RunError
 
 from components.common.settings import Environment
 from components.data.nosql_tables import (
@@ -85,9 +86,12 @@ def test_tables_are_protected_and_deletion_protected_in_prod_only(graph_of, stac
 def test_a_stack_can_replace_the_table_list(synth_with):
     services = [{**service, "uses": {**service["uses"], "tables": {}}}
                 for service in PRESETS[Environment.dev]["services"]]
-    graph = synth_with("dev", nosql={"tables": [
-        {"name": "wishlists", "partitionKey": {"name": "customerId", "type": "S"},
-         "sortKey": {"name": "sku", "type": "S"}}]}, services=services)
+    wishlists = {"tables": [{"name": "wishlists", "partitionKey": {"name": "customerId", "type": "S"},
+                             "sortKey": {"name": "sku", "type": "S"}}]}
+    # The preset streams the inventory table's changes: without the table, the stack says so.
+    with pytest.raises(RunError, match=r"retail:streams.changeStreams.inventory: 'inventory' is not a table"):
+        synth_with("dev", nosql=wishlists, services=services)
+    graph = synth_with("dev", nosql=wishlists, services=services, streams={"changeStreams": {}})
     (table,) = graph.of_type(TABLE)
     assert table.inputs["name"] == "retail-dev-wishlists"
 
