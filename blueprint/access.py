@@ -205,7 +205,7 @@ def stores_of(graph: ResourceGraph) -> list[Store]:
                             {"secretsmanager:GetSecretValue": (arn,)}, kms_key=secret.inputs.get("kmsKeyId"),
                             via_service=f"secretsmanager.{region}.amazonaws.com"))
     for stream in graph.of_type(STREAM):
-        arn, stream_region = arn_of(stream), stream.inputs.get("region") or region
+        arn, stream_region = arn_of(stream), stream.inputs.get("region") or stream.region or graph.region
         stores.append(Store(f"kinesis:{stream.id}", "kinesis", stream.name, arn,
                             {action: (arn,) for action, _ in ACTIONS["kinesis"]}, kms_key=stream.inputs.get("kmsKeyId"),
                             via_service=f"kinesis.{stream_region}.amazonaws.com"))
