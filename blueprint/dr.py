@@ -504,7 +504,8 @@ def render_report(report: DrReport) -> list[str]:
         lines.append(f"{len(report.failures)} failure(s):")
         lines += [f"  - {failure}" for failure in report.failures]
     else:
-        lines.append("every store covered and every declared target met")
+        lines.append("strategy none: no store has a copy outside the primary region, and no target is declared"
+                     if report.strategy is Strategy.none else "every store covered and every declared target met")
     return lines
 
 

@@ -323,3 +323,11 @@ def test_an_unknown_stack_exits_2_without_a_traceback(capsys):
     assert main(["dr", "qa"]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
+
+
+def test_strategy_none_says_what_it_means_rather_than_covered(graph_of):
+    from blueprint.dr import dr_report, render_report
+    from components.resilience.objectives import Strategy
+    lines = render_report(dr_report(graph_of("dev"), Strategy.none, None))
+    assert lines[-1].startswith("strategy none: no store has a copy outside the primary region")
+    assert not any("every store covered" in line for line in lines)
