@@ -366,26 +366,21 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{name}-origin", domain_name=self.origin_domain_name, zone_id=zone.zone_id, region=region,
             conventions=conv, parent=self,
             alternative_names=[self.regional_origin_domain_name] if self.regional_origin_domain_name else ())
-        if self.regional_origin_domain_name is not None:
-            aws.route53.Record(
-                f"{name}-regional-origin",
-                zone_id=zone.zone_id,
-                name=self.regional_origin_domain_name,
-                type="A",
-                aliases=[aws.route53.RecordAliasArgs(name=self.alb.dns_name, zone_id=self.alb.zone_id,
-                                                     evaluate_target_health=True)],
-                opts=child,
-            )
-        if args.origin_record:
-            aws.route53.Record(
-                f"{name}-origin",
-                zone_id=zone.zone_id,
-                name=self.origin_domain_name,
-                type="A",
-                aliases=[aws.route53.RecordAliasArgs(name=self.alb.dns_name, zone_id=self.alb.zone_id,
-                                                     evaluate_target_health=True)],
-                opts=child,
-            )
+        # The origin name (unless failover routing owns it) and this region's own name both
+        # alias this ALB.
+        aliases = [(f"{name}-regional-origin", self.regional_origin_domain_name),
+                   (f"{name}-origin", self.origin_domain_name if args.origin_record else None)]
+        for record, record_name in aliases:
+            if record_name is not None:
+                aws.route53.Record(
+                    record,
+                    zone_id=zone.zone_id,
+                    name=record_name,
+                    type="A",
+                    aliases=[aws.route53.RecordAliasArgs(name=self.alb.dns_name, zone_id=self.alb.zone_id,
+                                                         evaluate_target_health=True)],
+                    opts=child,
+                )
         self.https_listener = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.alb.arn,

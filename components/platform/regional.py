@@ -146,7 +146,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         region = context.region
 
         self.keys = KeyRing(named("keys"), context, KeyRingArgs(
-            dr_region=args.key_replica_region,
+            # Replicated stores are decrypted in the DR region: the keys must be multi-Region.
+            dr_region=args.key_replica_region or (args.replication.region if args.replication else None),
             replica_of=args.standby.primary_key_arns if args.standby is not None else None,
             admitted_later=frozenset({"data"} if args.admit_cdn else ())),
                             opts=self._child(KeyRing))

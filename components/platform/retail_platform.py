@@ -133,7 +133,6 @@ class RetailPlatform(pulumi.ComponentResource):
                 network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
                 cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
                 streams=config.streams, lake=config.lake, origin_secret=origin_secret.result, admit_cdn=True,
-                key_replica_region=dr.region if dr.strategy in REPLICATING else None,
                 replication=replication, origin_record=mode is None, regional_origin=mode is not None,
                 # Before the slice existed its components were this component's children.
                 moved_from=self,
