@@ -24,6 +24,14 @@ STATEFUL_TYPES: dict[str, str | None] = {
     "aws:kms/key:Key": None,
     "aws:cloudwatch/logGroup:LogGroup": "deletionProtectionEnabled",
     "aws:secretsmanager/secret:Secret": None,
+    # What the DR strategies and the lake add that holds data (or the key to it).
+    "aws:kms/replicaKey:ReplicaKey": None,
+    "aws:rds/globalCluster:GlobalCluster": "deletionProtection",
+    "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup": None,
+    "aws:backup/vault:Vault": None,
+    "aws:kinesis/stream:Stream": None,
+    "aws:glue/catalogDatabase:CatalogDatabase": None,
+    "aws:glue/catalogTable:CatalogTable": None,
 }
 
 

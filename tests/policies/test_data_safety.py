@@ -46,3 +46,21 @@ def test_non_prod_data_stores_may_be_destroyed(snap, run_policy, tags, environme
 def test_non_stateful_types_are_ignored(snap, run_policy, tags):
     subnet = snap("aws:ec2/subnet:Subnet", "private-0", {"tags": tags(environment="prod")})
     assert run_policy(POLICY, [subnet]).violations == []
+
+
+@pytest.mark.parametrize(("type_", "flag"), [
+    ("aws:rds/globalCluster:GlobalCluster", "deletionProtection"),
+    ("aws:backup/vault:Vault", None),
+    ("aws:kinesis/stream:Stream", None),
+    ("aws:kms/replicaKey:ReplicaKey", None),
+])
+def test_what_dr_and_the_lake_add_is_held_to_the_same_rule(snap, run_policy, tags, type_, flag):
+    # The global database, the backup vault, the streams and the replica keys hold data (or the key to it).
+    props = {"tags": tags(environment="prod"), **({flag: True} if flag else {})}
+    assert run_policy(POLICY, [snap(type_, "store", props, protect=True)]).violations == []
+    [violation] = run_policy(POLICY, [snap(type_, "store", props, protect=False)]).violations
+    assert "protect=True" in violation.message
+    if flag:
+        [violation] = run_policy(POLICY, [snap(type_, "store", {"tags": tags(environment="prod")},
+                                               protect=True)]).violations
+        assert flag in violation.message
