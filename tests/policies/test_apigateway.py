@@ -24,6 +24,7 @@ from policies.apigateway import (
     unauthorized_operations,
 )
 from policies.offline import PolicyReport, ResourceSnapshot, evaluate
+from policies.registry import POLICIES as REGISTERED
 
 
 def run(name: str, items: Sequence[ResourceSnapshot]) -> PolicyReport:
@@ -199,12 +200,14 @@ def test_method_resources_with_authorization_none_fail(snap):
 # --- The component passes its own rules -----------------------------------------------------
 
 
-def test_partner_api_component_passes_every_apigateway_rule():
-    from tests.components.api.test_partner_api import with_domain
+def test_partner_api_component_passes_the_whole_pack_and_these_rules():
+    from tests.components.api.test_partner_api import built, with_domain
 
     items = snapshots(with_domain())
     assert {s.type for s in items} >= {REST_API, STAGE, METHOD_SETTINGS, DOMAIN_NAME, WEB_ACL_ASSOCIATION}
-    assert evaluate(items, POLICIES).violations == []
+    # Standard tags, log retention and keys, DATA.1 protection, IAM rules...: the registered pack too.
+    assert evaluate(items, [*REGISTERED, *POLICIES]).violations == []
+    assert evaluate(snapshots(built("dev")), [*REGISTERED, *POLICIES]).violations == []
     # ...and the rules do look at it: without its WAF association the stage fails APIGateway.4.
     without_waf = [s for s in items if s.type != WEB_ACL_ASSOCIATION]
     [violation] = evaluate(without_waf, POLICIES).violations
