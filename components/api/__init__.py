@@ -1,0 +1,1 @@
+"""Partner APIs: API Gateway built from the OpenAPI documents in ``apis/``."""
