@@ -49,6 +49,7 @@ REPLICATION_GROUP, CACHE_USER = "aws:elasticache/replicationGroup:ReplicationGro
 CACHE_USER_GROUP, SECRET = "aws:elasticache/userGroup:UserGroup", "aws:secretsmanager/secret:Secret"
 KEY = "aws:kms/key:Key"
 STREAM = "aws:kinesis/stream:Stream"
+WORKGROUP = "aws:redshiftserverless/workgroup:Workgroup"
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 
@@ -71,6 +72,9 @@ ACTIONS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "elasticache": (("elasticache:Connect", None),),
     "secretsmanager": (("secretsmanager:GetSecretValue", "kms:Decrypt"),),
     "kinesis": (("kinesis:PutRecord", "kms:GenerateDataKey"), ("kinesis:GetRecords", "kms:Decrypt")),
+    # The warehouse: an IAM identity gets temporary database credentials for the workgroup
+    # (Redshift decrypts the namespace itself, so no key action of the caller's).
+    "redshift-serverless": (("redshift-serverless:GetCredentials", None),),
     "kms": (("kms:Decrypt", None), ("kms:Encrypt", None), ("kms:GenerateDataKey", None)),
 }
 
@@ -209,6 +213,10 @@ def stores_of(graph: ResourceGraph) -> list[Store]:
         stores.append(Store(f"kinesis:{stream.id}", "kinesis", stream.name, arn,
                             {action: (arn,) for action, _ in ACTIONS["kinesis"]}, kms_key=stream.inputs.get("kmsKeyId"),
                             via_service=f"kinesis.{stream_region}.amazonaws.com"))
+    for workgroup in graph.of_type(WORKGROUP):
+        arn = arn_of(workgroup)
+        stores.append(Store(f"redshift-serverless:{workgroup.id}", "redshift-serverless", workgroup.name, arn,
+                            {"redshift-serverless:GetCredentials": (arn,)}))
     keys = {arn_of(k): k for k in _keys(graph)}
     used = {s.kms_key for s in stores if s.kms_key} | {c.inputs.get("masterUserSecretKmsKeyId") for c in
                                                        graph.of_type(CLUSTER)}

@@ -62,6 +62,33 @@ def _streams(retention_hours: int, enhanced_monitoring: bool) -> dict[str, Any]:
             "enhancedMonitoring": enhanced_monitoring}
 
 
+def _warehouse(base: int, most: int, rpu_hours: int, breach: str, enabled: bool = True) -> dict[str, Any]:
+    """Redshift Serverless: capacity and a monthly RPU-hour budget; orders (SQL and DynamoDB)
+    and stock reach it by zero-ETL."""
+    return {"enabled": enabled, "baseCapacity": base, "maxCapacity": most, "usageLimitRpuHours": rpu_hours,
+            "usageLimitPeriod": "monthly", "breachAction": breach, "adminUsername": "wh_owner",
+            "databaseName": "analytics"}
+
+
+#: Partner tiers: a marketplace syncing stock every minute fits in premium; a carrier polling
+#: order status fits in standard.
+_API_TIERS = [
+    {"name": "standard", "quota": {"limit": 100_000, "period": "DAY"}, "throttle": {"rateLimit": 20, "burstLimit": 40}},
+    {"name": "premium", "quota": {"limit": 2_000_000, "period": "DAY"},
+     "throttle": {"rateLimit": 200, "burstLimit": 400}},
+]
+
+
+def _api(log_level: str, retention_days: int) -> dict[str, Any]:
+    """The partner API v1: which service answers each operation, tiers, and the catalogue export
+    (a full scan) held to a couple of calls a second."""
+    return {"backends": {"getInventory": "catalog", "getCatalogue": "catalog", "getOrderStatus": "checkout"},
+            "tiers": _API_TIERS,
+            "methodThrottling": [{"path": "/catalogue", "method": "GET",
+                                  "throttle": {"rateLimit": 2, "burstLimit": 5}}],
+            "executionLogLevel": log_level, "logRetentionDays": retention_days}
+
+
 def _services(replicas: dict[str, tuple[int, int]], cpu: str, memory: str,
               pinned: bool = False) -> list[dict[str, Any]]:
     shape = {
@@ -114,6 +141,10 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "dr": {"strategy": "none", "faultInjection": True},
         "streams": _streams(24, enhanced_monitoring=False),
         "lake": {"bytesScannedCutoffMib": 1024},
+        # Off: Redshift Serverless needs three AZs and dev has two. Turn it on with azCount 3.
+        "warehouse": _warehouse(8, 32, 200, "deactivate", enabled=False),
+        # Off: the API's private TLS path needs retail:edge.domain, which dev stacks rarely have.
+        "api": {**_api("INFO", 30), "enabled": False},
     },
     Environment.staging: {
         "network": {
@@ -135,6 +166,8 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "edge": {"rateLimit": 2000, "priceClass": "PriceClass_100", "botControl": True},
         # Rehearses recovery from copied backups: hours, at the price of the copies.
         "streams": _streams(72, enhanced_monitoring=False),
+        "warehouse": _warehouse(8, 64, 500, "emit-metric"),
+        "api": _api("INFO", 90),
         "dr": {"strategy": "backup-restore", "region": "eu-central-1", "faultInjection": True,
                "targets": {"databases": {"rpo": "2h", "rto": "4h"}, "objects": {"rpo": "2h", "rto": "4h"},
                            "service": {"rto": "8h"}}},
@@ -172,6 +205,9 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         # Shard-level metrics: a hot shard on a peak day shows before records are throttled.
         "streams": _streams(168, enhanced_monitoring=True),
         "lake": {"bufferingSizeMib": 128},
+        # Month-end and peak-season reports may run long: alert, never stop them.
+        "warehouse": _warehouse(32, 256, 5000, "emit-metric"),
+        "api": _api("ERROR", 365),
         "dr": {"strategy": "warm-standby", "region": "eu-central-1", "cidr": "10.31.0.0/16",
                "targets": {"databases": {"rpo": "1s", "rto": "1m"}, "objects": {"rpo": "15m", "rto": "5m"},
                            "service": {"rto": "5m"}}},

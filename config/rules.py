@@ -25,6 +25,7 @@ from components.resilience.objectives import (
     supports_global_datastore,
 )
 from components.resilience.settings import DrConfig
+from config.analytics_apis import api_problems, warehouse_problems
 from config.capacity import capacity_problems
 from config.names import name_problems
 from config.raw import as_int
@@ -178,6 +179,8 @@ def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> l
     problems += capacity_problems(data)
     problems += uses_problems(data)
     problems += change_stream_problems(data)
+    problems += warehouse_problems(data)
+    problems += api_problems(data)
     problems += dr_problems(data)
     is_prod = data.get("environment") == Environment.prod.value
     classification = data.get("dataClassification")

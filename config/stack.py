@@ -7,6 +7,8 @@ import re
 from pydantic import Field, field_validator
 
 from components.analytics.settings import LakeConfig, StreamsConfig
+from components.analytics.warehouse_settings import WarehouseConfig
+from components.api.settings import ApiConfig
 from components.common.aws_catalog import check_region, regions, suggestion
 from components.common.aws_limits import MAX_TAG_VALUE_LENGTH, TAG_VALUE_PUNCTUATION
 from components.common.conventions import Conventions
@@ -48,6 +50,10 @@ class StackConfig(SettingsModel):
                                    "whose changes feed them.")
     lake: LakeConfig = Field(default_factory=LakeConfig, description="Firehose delivery into the data lake, Glue "
                              "and Athena.")
+    warehouse: WarehouseConfig | None = Field(default=None, description="Redshift Serverless, its zero-ETL "
+                                              "sources and its usage limit (the presets set it).")
+    api: ApiConfig | None = Field(default=None, description="The partner APIs built from apis/*.yaml (the "
+                                  "presets set it).")
 
     @field_validator("services")
     @classmethod

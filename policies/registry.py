@@ -11,6 +11,7 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from policies import (
+    apigateway,
     athena,
     cloudfront,
     data_safety,
@@ -27,6 +28,7 @@ from policies import (
     kubernetes,
     logs,
     rds,
+    redshift_serverless,
     resilience,
     s3,
     secrets_manager,
@@ -35,7 +37,8 @@ from policies import (
 )
 
 #: The whole pack, in the order ``pulumi preview`` reports it: foundation (keys, network,
-#: logs, tags), data (stores, then streams and the lake), control families, disaster recovery, identity, compute, edge.
+#: logs, tags), data (stores, then streams, the lake and the warehouse), control families, disaster recovery, identity,
+#: compute, edge, partner APIs.
 POLICIES: list[Policy] = [
     *kms.POLICIES,
     *ec2.POLICIES,
@@ -49,6 +52,7 @@ POLICIES: list[Policy] = [
     *kinesis.POLICIES,
     *firehose.POLICIES,
     *athena.POLICIES,
+    *redshift_serverless.POLICIES,
     *exceptions.POLICIES,
     *data_safety.POLICIES,
     *resilience.POLICIES,
@@ -58,4 +62,5 @@ POLICIES: list[Policy] = [
     *cloudfront.POLICIES,
     *elb.POLICIES,
     *waf.POLICIES,
+    *apigateway.POLICIES,
 ]

@@ -115,6 +115,7 @@ class Lake(pulumi.ComponentResource):
         bucket_arn = pulumi.Output.from_input(args.bucket_arn)
         bucket_name = pulumi.Output.from_input(args.bucket_name)
         database_name = glue_name(conv.physical_name("lake", max_length=255))
+        self.database_name = database_name
         self.database = aws.glue.CatalogDatabase(
             f"{name}-database",
             name=database_name,

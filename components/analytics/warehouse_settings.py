@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.common.settings import Int, SettingsModel
+from components.common.settings import Bool, Int, SettingsModel
 
 #: Redshift Serverless capacity moves in steps of 8 RPU.
 RPU_STEP = 8
@@ -23,8 +23,29 @@ DEFAULT_DATABASE_NAMES = frozenset({"dev", "postgres", "template0", "template1",
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
+class ZeroEtlConfig(SettingsModel):
+    """What reaches the warehouse without a pipeline (zero-ETL integrations)."""
+
+    sql: Bool = Field(default=True, description="Replicate the Aurora PostgreSQL database (orders ledger) "
+                      "into the warehouse. Sets the logical-replication cluster parameters zero-ETL needs "
+                      "(static: they apply at the cluster's next reboot).")
+    tables: list[str] = Field(default=["orders", "inventory"], description="DynamoDB tables of retail:nosql "
+                              "replicated into the warehouse.")
+
+    @field_validator("tables")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        repeated = sorted({t for t in value if value.count(t) > 1})
+        if repeated:
+            raise ValueError(f"tables {repeated} are listed twice; list each table once")
+        return value
+
+
 class WarehouseConfig(SettingsModel):
     """``retail:warehouse``."""
+
+    enabled: Bool = Field(default=True, description="Build the warehouse. Redshift Serverless needs the "
+                          "isolated subnets in at least three AZs (retail:network.azCount 3 or more).")
 
     base_capacity: Int = Field(ge=MIN_BASE_RPU, le=MAX_BASE_RPU,
                                description="Base Redshift Processing Units (8-1024, steps of 8).")
@@ -38,6 +59,7 @@ class WarehouseConfig(SettingsModel):
                     "(stops queries until the next period).")
     admin_username: str = Field(description="The admin user (not a default name such as admin or awsuser).")
     database_name: str = Field(description="The database the namespace creates (not dev).")
+    zero_etl: ZeroEtlConfig = Field(default_factory=ZeroEtlConfig, description="Zero-ETL sources.")
 
     @field_validator("base_capacity", "max_capacity")
     @classmethod

@@ -107,7 +107,7 @@ def _auth_scheme(authorization: str, user_pool_arn: str | None) -> dict[str, Any
 
 
 def gateway_document(document: Mapping[str, Any], *, title: str, authorization: str, user_pool_arn: str | None,
-                     vpc_link_id: str, backend_url: str) -> dict[str, Any]:
+                     vpc_link_id: str, backend_urls: Mapping[str, str]) -> dict[str, Any]:
     """The OpenAPI document with the API Gateway extensions added (see the module docstring)."""
     result = copy.deepcopy(dict(document))
     result["info"] = {**result.get("info", {}), "title": title}
@@ -130,7 +130,7 @@ def gateway_document(document: Mapping[str, Any], *, title: str, authorization: 
         operation["x-amazon-apigateway-integration"] = {
             "type": "http_proxy",
             "httpMethod": method,
-            "uri": f"{backend_url.rstrip('/')}{path}",
+            "uri": f"{backend_urls[operation['operationId']].rstrip('/')}{path}",
             "connectionType": "VPC_LINK",
             "connectionId": vpc_link_id,
             "passthroughBehavior": "when_no_match",
@@ -175,17 +175,19 @@ class PartnerApiArgs:
     """A REGIONAL WAFv2 web ACL (the edge firewall's regional ACL) associated with every stage."""
     nlb_arn: pulumi.Input[str]
     """The services' internal Network Load Balancer the VPC link targets."""
-    backend_url: str
-    """Scheme and private host the NLB answers on (``https://partners.internal.example``);
-    the operation's path is appended."""
+    backend_urls: Mapping[str, str]
+    """operationId -> scheme, private host and port of the NLB listener that answers it
+    (``https://partners-backend.shop.example.com:10001``); the operation's path is appended.
+    Every operation of every published version must have one."""
     manage_account_logging: bool = True
     """Create the region's API Gateway CloudWatch role setting (one per account and region):
     execution logs need it. False when another stack of the account owns it."""
 
     def __post_init__(self) -> None:
-        if not self.backend_url.startswith(("http://", "https://")):
-            raise ValueError(f"PartnerApiArgs.backend_url {self.backend_url!r} must start with https:// (or "
-                             "http://): the NLB's private host name, e.g. https://partners.internal.example")
+        for operation, url in self.backend_urls.items():
+            if not url.startswith("https://"):
+                raise ValueError(f"PartnerApiArgs.backend_urls[{operation!r}] {url!r} must start with https://: "
+                                 "the NLB's TLS listener, e.g. https://partners-backend.shop.example.com:10001")
 
 
 class PartnerApi(pulumi.ComponentResource):
@@ -227,14 +229,20 @@ class PartnerApi(pulumi.ComponentResource):
         self._deployments: dict[str, aws.apigateway.Deployment] = {}
         for version in settings.versions:
             source = load_document(version)
+            unanswered = sorted(str(op.get("operationId")) for _, _, op in operations(source)
+                                if op.get("operationId") not in args.backend_urls)
+            if unanswered:
+                raise ValueError(f"{document_path(version).name}: no backend answers {', '.join(unanswered)}; map "
+                                 "each operationId to a service in retail:api.backends")
             api_name = conv.physical_name("partners", version)
             body = self.vpc_link.id.apply(lambda link_id, source=source, api_name=api_name: json.dumps(
                 gateway_document(source, title=api_name, authorization=settings.authorization,
                                  user_pool_arn=settings.cognito_user_pool_arn, vpc_link_id=link_id,
-                                 backend_url=args.backend_url), sort_keys=True))
+                                 backend_urls=args.backend_urls), sort_keys=True))
             self.documents[version] = gateway_document(
                 source, title=api_name, authorization=settings.authorization,
-                user_pool_arn=settings.cognito_user_pool_arn, vpc_link_id="<vpc-link>", backend_url=args.backend_url)
+                user_pool_arn=settings.cognito_user_pool_arn, vpc_link_id="<vpc-link>",
+                backend_urls=args.backend_urls)
             api = aws.apigateway.RestApi(
                 f"{name}-{version}",
                 name=api_name,

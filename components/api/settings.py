@@ -19,6 +19,10 @@ _HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 #: above it is a typo, never a real plan.
 MAX_RATE_LIMIT = 10_000.0
 
+#: AWS WAF rate-based rules: requests per source IP per 5 minutes (the range AWS accepts).
+WAF_MIN_RATE_LIMIT, WAF_MAX_RATE_LIMIT = 10, 2_000_000_000
+WAF_WINDOW_SECONDS = 300
+
 
 class ThrottleConfig(SettingsModel):
     rate_limit: Float = Field(gt=0, le=MAX_RATE_LIMIT, description="Steady-state requests per second.")
@@ -125,6 +129,13 @@ class ApiDomainConfig(SettingsModel):
 class ApiConfig(SettingsModel):
     """``retail:api``: the partner APIs built from ``apis/*.yaml``."""
 
+    enabled: Bool = Field(default=True, description="Build the partner APIs.")
+    backends: dict[str, str] = Field(min_length=1, description="operationId -> the service (retail:services) "
+                                     "that answers it, through the internal NLB and the VPC link.")
+    waf_rate_limit: Int = Field(default=120_000, ge=WAF_MIN_RATE_LIMIT, le=WAF_MAX_RATE_LIMIT,
+                                description="Requests per partner IP per 5 minutes before the API's web ACL "
+                                "blocks it; at least the fastest tier's rate for 5 minutes.")
+
     versions: list[str] = Field(default=["v1"], min_length=1, description="Published major versions: each is "
                                 "`apis/partners-<version>.yaml` on its own stage.")
     authorization: Literal["iam", "cognito"] = Field(
@@ -171,6 +182,11 @@ class ApiConfig(SettingsModel):
         if self.authorization == "iam" and self.cognito_user_pool_arn:
             raise ValueError("cognitoUserPoolArn is set but authorization is 'iam'; remove it or set "
                              "authorization: cognito")
+        fastest = max(tier.throttle.rate_limit for tier in self.tiers)
+        if self.waf_rate_limit < fastest * WAF_WINDOW_SECONDS:
+            raise ValueError(f"wafRateLimit {self.waf_rate_limit} per 5 minutes is below what the fastest tier may "
+                             f"send ({fastest}/s x {WAF_WINDOW_SECONDS}s = {int(fastest * WAF_WINDOW_SECONDS)}); the "
+                             "web ACL would block a partner inside its plan: raise wafRateLimit")
         for method in self.method_throttling:
             for tier in self.tiers:
                 if method.throttle.rate_limit > tier.throttle.rate_limit:

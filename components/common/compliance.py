@@ -32,6 +32,9 @@ STATEFUL_TYPES: dict[str, str | None] = {
     "aws:kinesis/stream:Stream": None,
     "aws:glue/catalogDatabase:CatalogDatabase": None,
     "aws:glue/catalogTable:CatalogTable": None,
+    # The warehouse: its namespace holds the data; the workgroup its endpoint and usage limit.
+    "aws:redshiftserverless/namespace:Namespace": None,
+    "aws:redshiftserverless/workgroup:Workgroup": None,
 }
 
 

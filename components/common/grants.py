@@ -68,6 +68,18 @@ def service_trust_policy(service: str, account_id: str | None, actions: Sequence
     return {"Version": POLICY_VERSION, "Statement": [trust]}
 
 
+def people_trust_policy(partition: str, account_id: str) -> dict[str, Any]:
+    """A role people of this account assume (through IAM Identity Center or their own IAM
+    identity, which must also be allowed ``sts:AssumeRole`` on it), with MFA only (PCI DSS
+    8.4.2: all access to cardholder-data systems)."""
+    return {"Version": POLICY_VERSION, "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+    }]}
+
+
 def policy_document(*statements: dict[str, Any]) -> dict[str, Any]:
     sids = [s["Sid"] for s in statements]
     if len(sids) != len(set(sids)):

@@ -76,7 +76,12 @@ class RetailServiceArgs:
     alb_security_group_id: pulumi.Input[str] | None = None
     """The ALB's security group: the load balancer controller opens the pods' port to it."""
     alb_source_cidrs: Sequence[str] = ()
-    """The public subnets' CIDRs, where the ALB's ENIs live; required when exposed."""
+    """The public subnets' CIDRs, where the load balancers' ENIs live (the ALB's, and the
+    partner NLB's); required when exposed or a partner backend."""
+    partner_target_group_arn: pulumi.Input[str] | None = None
+    """The partner NLB's target group when the service answers partner API operations."""
+    partner_security_group_id: pulumi.Input[str] | None = None
+    """The partner NLB's security group: the load balancer controller opens the pods' port to it."""
     data_cidrs: Sequence[str] = ()
     """The data tier's subnets (Aurora, ElastiCache); egress there on ``data_ports`` only."""
     data_ports: Sequence[int] = ()
@@ -101,21 +106,24 @@ class RetailService(pulumi.ComponentResource):
     ingress_policy: k8s.networking.v1.NetworkPolicy
     egress_policy: k8s.networking.v1.NetworkPolicy
     target_group_binding: k8s.apiextensions.CustomResource | None
+    partner_target_group_binding: k8s.apiextensions.CustomResource | None
     security_group: aws.ec2.SecurityGroup | None
     """The pods' own group when the service declares a network store: what the store admits."""
     security_group_policy: k8s.apiextensions.CustomResource | None
     manifests: dict[str, dict[str, Any]]
     """The manifests registered, by kind (plain dicts; without the TargetGroupBinding)."""
     exposed: bool
+    partner_backend: bool
 
     def __init__(self, name: str, context: StackContext, args: RetailServiceArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:compute:RetailService", name, None, opts)
         spec, conv, namespace = args.spec, context.conventions, args.namespace
         self.exposed = args.target_group_arn is not None
-        if self.exposed and not args.alb_source_cidrs:
-            raise ValueError(f"service {spec.name!r} is exposed but no alb_source_cidrs were given: its "
-                             "NetworkPolicy would drop the ALB's traffic")
+        self.partner_backend = args.partner_target_group_arn is not None
+        if (self.exposed or self.partner_backend) and not args.alb_source_cidrs:
+            raise ValueError(f"service {spec.name!r} is behind a load balancer but no alb_source_cidrs were given: "
+                             "its NetworkPolicy would drop the load balancer's traffic")
         aws_child = pulumi.ResourceOptions(parent=self)
         physical = conv.physical_name(spec.name, "workload")
         tags = conv.tags(physical, extra={"service": spec.name, "team": spec.team})
@@ -133,7 +141,7 @@ class RetailService(pulumi.ComponentResource):
             target_cpu=spec.target_cpu, zone_count=len(args.zones), callers=spec.callers,
             caller_namespaces=args.caller_namespaces, env=spec.env, secrets=spec.secrets,
             requests_per_second_target=spec.requests_per_second_target,
-            alb_source_cidrs=args.alb_source_cidrs if self.exposed else (),
+            alb_source_cidrs=args.alb_source_cidrs if self.exposed or self.partner_backend else (),
             callees=[(c.name, c.team, c.port) for c in args.callees],
             data_cidrs=args.data_cidrs, data_ports=args.data_ports)
         docs = self.manifests
@@ -202,6 +210,20 @@ class RetailService(pulumi.ComponentResource):
                 f"{name}-target-group-binding", api_version=TARGET_GROUP_BINDING_API_VERSION,
                 kind=TARGET_GROUP_BINDING_KIND, metadata=docs["Service"]["metadata"],
                 spec=binding.apply(lambda doc: doc["spec"]),
+                opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.service]))
+
+        self.partner_target_group_binding = None
+        if self.partner_backend:
+            binding_name = f"{spec.name}-partners"
+            partner = pulumi.Output.all(args.partner_target_group_arn, args.partner_security_group_id).apply(
+                lambda values: target_group_binding_manifest(
+                    service=spec.name, namespace=namespace, image=spec.image, target_group_arn=values[0],
+                    alb_security_group_id=values[1], port=spec.port, name=binding_name))
+            self.partner_target_group_binding = k8s.apiextensions.CustomResource(
+                f"{name}-partner-target-group-binding", api_version=TARGET_GROUP_BINDING_API_VERSION,
+                kind=TARGET_GROUP_BINDING_KIND,
+                metadata={**docs["Service"]["metadata"], "name": binding_name},
+                spec=partner.apply(lambda doc: doc["spec"]),
                 opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.service]))
 
         self.register_outputs({

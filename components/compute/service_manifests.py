@@ -328,9 +328,11 @@ def egress_policy_manifest(*, service: str, namespace: str, image: str,
 
 
 def target_group_binding_manifest(*, service: str, namespace: str, image: str, target_group_arn: str,
-                                  alb_security_group_id: str | None, port: int) -> dict[str, Any]:
-    """Registers the Service's pod IPs in the ALB's target group (AWS Load Balancer Controller).
-    With a security group, the controller also opens the pods' port to it."""
+                                  alb_security_group_id: str | None, port: int,
+                                  name: str | None = None) -> dict[str, Any]:
+    """Registers the Service's pod IPs in a load balancer's target group (AWS Load Balancer
+    Controller): the ALB's, or (``name`` ``<service>-partners``) the partner NLB's. With a
+    security group, the controller also opens the pods' port to it."""
     spec: dict[str, Any] = {
         "serviceRef": {"name": service, "port": SERVICE_PORT},
         "targetGroupARN": target_group_arn,
@@ -342,7 +344,7 @@ def target_group_binding_manifest(*, service: str, namespace: str, image: str, t
             "ports": [{"protocol": "TCP", "port": port}],
         }]}
     return {"apiVersion": TARGET_GROUP_BINDING_API_VERSION, "kind": TARGET_GROUP_BINDING_KIND,
-            "metadata": object_meta(service, namespace, service_labels(service, image)), "spec": spec}
+            "metadata": object_meta(name or service, namespace, service_labels(service, image)), "spec": spec}
 
 
 _TGB_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[\w-]+/[0-9a-f]+$")

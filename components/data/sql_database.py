@@ -44,6 +44,17 @@ CLUSTER_PARAMETERS: tuple[tuple[str, str, str], ...] = (
     ("log_min_duration_statement", "1000", "immediate"),
 )
 
+#: What a zero-ETL integration into Redshift needs of an Aurora PostgreSQL source: logical
+#: replication with the enhanced (Aurora storage) decoding, no logical-replication backup, no
+#: logical slots carried into a global database's secondaries. All static: RDS applies them at
+#: the cluster's next reboot, which the integration waits for.
+ZERO_ETL_PARAMETERS: tuple[tuple[str, str, str], ...] = (
+    ("rds.logical_replication", "1", "pending-reboot"),
+    ("aurora.enhanced_logical_replication", "1", "pending-reboot"),
+    ("aurora.logical_replication_backup", "0", "pending-reboot"),
+    ("aurora.logical_replication_globaldb", "0", "pending-reboot"),
+)
+
 #: UTC, outside European and US shopping hours; the maintenance window follows the backup
 #: window without overlapping it (RDS refuses overlapping windows).
 BACKUP_WINDOW = "02:00-03:00"
@@ -125,6 +136,9 @@ class SqlDatabaseArgs:
     """Make this cluster the primary of an Aurora Global Database (``self.global_cluster``),
     which a :class:`~components.data.sql_secondary.SqlSecondary` in the DR region joins. An
     existing cluster is converted in place: the global cluster is created from it."""
+    zero_etl_source: bool = False
+    """The warehouse replicates this cluster by zero-ETL: the parameter group gets
+    :data:`ZERO_ETL_PARAMETERS`."""
 
 
 # -- pieces the primary and the DR secondary share -------------------------------------------
@@ -153,7 +167,8 @@ class ClusterPlacement(StorePlacement, Protocol):
 
 
 def cluster_foundation(component: pulumi.Resource, name: str, context: StackContext,
-                       args: ClusterPlacement) -> ClusterFoundation:
+                       args: ClusterPlacement, extra_parameters: Sequence[tuple[str, str, str]] = (),
+                       ) -> ClusterFoundation:
     """Subnet group, security group (with its clients), parameter group, monitoring role and
     log group of one cluster, in ``context.region``."""
     config = args.settings
@@ -178,7 +193,7 @@ def cluster_foundation(component: pulumi.Resource, name: str, context: StackCont
         family=family,
         description=f"{physical}: TLS only, connection and DDL logging",
         parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=p, value=v, apply_method=m)
-                    for p, v, m in CLUSTER_PARAMETERS],
+                    for p, v, m in (*CLUSTER_PARAMETERS, *extra_parameters)],
         region=region,
         tags=conv.tags(group_name),
         opts=child,
@@ -267,7 +282,10 @@ class AuroraCluster(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None):
         super().__init__(type_, name, None, opts)
         self._name, self._context, self._settings = name, context, args.settings
-        foundation = cluster_foundation(self, name, context, args)
+        # Only a primary is a zero-ETL source (a global secondary cannot be one).
+        zero_etl = isinstance(args, SqlDatabaseArgs) and args.zero_etl_source
+        foundation = cluster_foundation(self, name, context, args,
+                                        extra_parameters=ZERO_ETL_PARAMETERS if zero_etl else ())
         self.foundation = foundation
         self.subnet_group = foundation.subnet_group
         self.security_group = foundation.security_group

@@ -96,6 +96,24 @@ def _instance_launch_statement(partition: str, account_id: str, regions: Sequenc
     }
 
 
+def _zero_etl_statement(partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    # A zero-ETL integration encrypted with a customer key: Redshift decrypts the replicated
+    # data and makes grants on the key as itself (there is no caller to act through), for this
+    # account's integrations only (Aurora's are rds:…:integration, DynamoDB's redshift:…).
+    return {
+        "Sid": "AllowRedshiftZeroEtlIntegrationsOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": "redshift.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:CreateGrant"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {"aws:SourceArn": [f"arn:{partition}:{service}:{region}:{account_id}:integration:*"
+                                          for region in regions for service in ("rds", "redshift")]},
+        },
+    }
+
+
 StatementBuilder = Callable[[str, str, Sequence[str]], dict[str, Any]]
 
 
@@ -116,6 +134,12 @@ KEY_DOMAINS: tuple[KeyDomain, ...] = (
               (_cloudwatch_logs_statement,)),
     KeyDomain("secrets", "Secrets Manager secrets: database credentials, tokens."),
 )
+
+
+def with_zero_etl(domains: Sequence[KeyDomain]) -> tuple[KeyDomain, ...]:
+    """The domains with the data key opened to Redshift's zero-ETL integrations (the warehouse's)."""
+    return tuple(dataclasses.replace(d, service_statements=(*d.service_statements, _zero_etl_statement))
+                 if d.name == "data" else d for d in domains)
 
 
 def key_policy(domain: KeyDomain, *, partition: str, account_id: str, regions: Sequence[str],

@@ -9,6 +9,7 @@ which hands each slice the few values they share.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,8 +20,14 @@ import pulumi_aws as aws
 from components.analytics.lake import Lake, LakeArgs
 from components.analytics.settings import LakeConfig, StreamsConfig
 from components.analytics.streams import Streams, StreamsArgs
+from components.analytics.warehouse import LakeAccess, Warehouse, WarehouseArgs, ZeroEtlSource
+from components.analytics.warehouse_settings import WarehouseConfig
+from components.api.backends import PartnerBackends, PartnerBackendsArgs
+from components.api.partner_api import PartnerApi, PartnerApiArgs
+from components.api.settings import ApiConfig
 from components.common.cidr import plan_subnets
 from components.common.context import StackContext
+from components.common.grants import people_trust_policy
 from components.compute.addons import TARGET_GROUP_CLUSTER_TAG, ClusterAddons, ClusterAddonsArgs
 from components.compute.cluster import KubernetesCluster, KubernetesClusterArgs
 from components.compute.karpenter import Karpenter, KarpenterArgs
@@ -38,10 +45,13 @@ from components.edge.cdn import CLOUDFRONT_LOG_DELIVERY_STATEMENTS
 from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs, alb_log_delivery_statement
 from components.edge.settings import EdgeConfig
-from components.foundation.keys import KeyRing, KeyRingArgs
+from components.foundation.keys import KEY_DOMAINS, KeyRing, KeyRingArgs, with_zero_etl
 from components.foundation.network import Network, NetworkArgs
 from components.foundation.settings import NetworkConfig
 from components.resilience.objectives import COMPUTE_STRATEGIES, GLOBAL_DATASTORE_STRATEGIES, Strategy
+
+#: An analyst's session: a working day at most, then sign in again (with MFA).
+ANALYST_SESSION_SECONDS = 8 * 3600
 
 
 class TableGrants(Protocol):
@@ -118,6 +128,10 @@ class RegionalPlatformArgs:
     """The DR slice: replica keys, replica stores, and compute only if the strategy runs it."""
     streams: StreamsConfig = field(default_factory=StreamsConfig)
     lake: LakeConfig = field(default_factory=LakeConfig)
+    warehouse: WarehouseConfig | None = None
+    """The primary's Redshift Serverless warehouse (when enabled); the DR slice builds none."""
+    api: ApiConfig | None = None
+    """The primary's partner APIs (when enabled), reaching the services over a VPC link."""
     origin_record: bool = True
     """The ALB's simple ``origin.<host>`` record; off when failover routing owns that name."""
     regional_origin: bool = False
@@ -128,6 +142,14 @@ class RegionalPlatformArgs:
             raise ValueError("a slice is either the primary (replication) or the DR region's (standby), not both")
         if self.standby is not None and self.moved_from is not None:
             raise ValueError("only the primary slice moved from an earlier place; the DR slice is new")
+
+    @property
+    def warehouse_enabled(self) -> bool:
+        return self.standby is None and self.warehouse is not None and self.warehouse.enabled
+
+    @property
+    def api_enabled(self) -> bool:
+        return self.standby is None and self.api is not None and self.api.enabled and self.edge.domain is not None
 
     @property
     def runs_compute(self) -> bool:
@@ -149,7 +171,8 @@ class RegionalPlatform(pulumi.ComponentResource):
             # Replicated stores are decrypted in the DR region: the keys must be multi-Region.
             dr_region=args.key_replica_region or (args.replication.region if args.replication else None),
             replica_of=args.standby.primary_key_arns if args.standby is not None else None,
-            admitted_later=frozenset({"data"} if args.admit_cdn else ())),
+            admitted_later=frozenset({"data"} if args.admit_cdn else ()),
+            domains=with_zero_etl(KEY_DOMAINS) if self._zero_etl(args) else KEY_DOMAINS),
                             opts=self._child(KeyRing))
         logs_key, data_key, secrets_key = (self.keys.arn(d) for d in ("logs", "data", "secrets"))
         self.network = Network(named("network"), context, NetworkArgs(settings=args.network, logs_key_arn=logs_key),
@@ -267,13 +290,33 @@ class RegionalPlatform(pulumi.ComponentResource):
                 opts=self._child(),
             )
 
+        # -- the partner APIs' private path: an NLB only the API's VPC link reaches ----------
+        self.partner_backends: PartnerBackends | None = None
+        if args.standby is None and args.api is not None and args.api.enabled and args.edge.domain is None:
+            pulumi.log.warn(f"{name}: retail:api is enabled but retail:edge.domain is not set, so there is no partner "
+                            "API: its private path is TLS to partners-backend.<recordName>, whose certificate needs "
+                            "the domain. Set retail:edge.domain, or retail:api.enabled: false to silence this.",
+                            resource=self)
+        if args.api_enabled and args.runs_compute and args.api is not None and args.edge.domain is not None:
+            self.partner_backends = PartnerBackends(
+                named("partners"), context,
+                PartnerBackendsArgs(backends=args.api.backends, services=args.services, vpc_id=vpc_id,
+                                    subnet_ids=subnet_ids["public"],
+                                    pod_cidrs=[s.cidr for s in subnets if s.tier == "private"],
+                                    domain=args.edge.domain,
+                                    target_group_tags={TARGET_GROUP_CLUSTER_TAG: context.conventions.physical_name(
+                                        named("eks"))}),
+                opts=self._child())
+
         # -- services -------------------------------------------------------------------
         self.services: dict[str, RetailService] = {}
         if self.cluster is not None and self.load_balancer is not None and self.teams is not None \
                 and self.addons is not None:
             namespaces = caller_namespaces(args.services)
+            partners = self.partner_backends
             for spec in args.services:
                 exposed = spec.path is not None and self.load_balancer.https_enabled
+                backend = partners is not None and spec.name in partners.target_groups
                 self.services[spec.name] = RetailService(
                     named(spec.name), context,
                     RetailServiceArgs(
@@ -282,7 +325,11 @@ class RegionalPlatform(pulumi.ComponentResource):
                         callees=callees_of(spec.name, args.services),
                         target_group_arn=self.load_balancer.target_group_arns[spec.name] if exposed else None,
                         alb_security_group_id=self.load_balancer.security_group_id if exposed else None,
-                        alb_source_cidrs=cidrs["public"] if exposed else (),
+                        alb_source_cidrs=cidrs["public"] if exposed or backend else (),
+                        partner_target_group_arn=partners.target_groups[spec.name].arn
+                        if partners is not None and backend else None,
+                        partner_security_group_id=partners.security_group.id
+                        if partners is not None and backend else None,
                         # Only the ports of the stores the service declares; declaring any gives
                         # its pods a security group of their own, which those stores admit.
                         data_cidrs=cidrs["isolated"],
@@ -304,6 +351,9 @@ class RegionalPlatform(pulumi.ComponentResource):
         for spec in args.services:
             if spec.name in self.services:
                 self._grant_declared(spec)
+
+        self._build_analytics_and_apis(named, context, args, vpc_id, subnet_ids["isolated"], data_key, secrets_key,
+                                       logs_key)
 
         self.register_outputs({
             "vpcId": vpc_id,
@@ -330,13 +380,16 @@ class RegionalPlatform(pulumi.ComponentResource):
                           and replication.strategy in GLOBAL_DATASTORE_STRATEGIES),
                 opts=self._child(),
             )
+            warehouse = args.warehouse
             self.sql = SqlDatabase(
                 named("sql"), context,
                 SqlDatabaseArgs(settings=args.sql, vpc_id=vpc_id, subnet_ids=isolated, data_key_arn=data_key,
                                 secrets_key_arn=secrets_key,
                                 client_security_group_ids=clients(lambda s: s.uses.sql is not None),
                                 logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days,
-                                global_database=replication is not None),
+                                global_database=replication is not None,
+                                zero_etl_source=args.warehouse_enabled and warehouse is not None
+                                and warehouse.zero_etl.sql),
                 opts=self._child(),
             )
             return
@@ -361,6 +414,73 @@ class RegionalPlatform(pulumi.ComponentResource):
                              logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days),
             opts=self._child(),
         )
+
+    @staticmethod
+    def _zero_etl(args: RegionalPlatformArgs) -> bool:
+        """The warehouse takes data by zero-ETL: the data key admits Redshift's integrations."""
+        warehouse = args.warehouse
+        return args.warehouse_enabled and warehouse is not None and (
+            warehouse.zero_etl.sql or bool(warehouse.zero_etl.tables))
+
+    def _build_analytics_and_apis(self, named: Callable[[str], str], context: StackContext,
+                                  args: RegionalPlatformArgs, vpc_id: pulumi.Input[str],
+                                  isolated: Sequence[pulumi.Input[str]], data_key: pulumi.Input[str],
+                                  secrets_key: pulumi.Input[str], logs_key: pulumi.Input[str]) -> None:
+        """The warehouse (zero-ETL from Aurora and the tables, Spectrum over the lake's curated
+        zone) and the partner APIs: the primary's only."""
+        self.warehouse: Warehouse | None = None
+        self.analyst_role: aws.iam.Role | None = None
+        warehouse = args.warehouse
+        if args.warehouse_enabled and warehouse is not None and self.lake is not None and self.tables is not None:
+            sources = [ZeroEtlSource(name=table, kind="dynamodb", arn=self.tables.tables[table].arn)
+                       for table in warehouse.zero_etl.tables]
+            if warehouse.zero_etl.sql and isinstance(self.sql, SqlDatabase):
+                sources.insert(0, ZeroEtlSource(name="sql", kind="aurora-postgresql", arn=self.sql.cluster.arn))
+            endpoints = self.network.endpoint_security_group
+            self.warehouse = Warehouse(
+                named("warehouse"), context,
+                WarehouseArgs(settings=warehouse, data_key_arn=data_key, secrets_key_arn=secrets_key,
+                              logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days,
+                              vpc_id=vpc_id, subnet_ids=isolated,
+                              lake=LakeAccess(bucket_arn=self.storage.bucket_arn("dataLake"),
+                                              glue_database=self.lake.database_name),
+                              zero_etl_sources=sources,
+                              dr_region=args.key_replica_region or (args.replication.region
+                                                                    if args.replication else None),
+                              s3_prefix_list_id=self.network.gateway_endpoints["s3"].prefix_list_id,
+                              endpoint_security_group_id=endpoints.id if endpoints is not None else None),
+                opts=self._child())
+            # Analysts read the warehouse and the lake's curated zone, nothing raw.
+            analyst = context.conventions.physical_name("analyst", max_length=64)
+            self.analyst_role = aws.iam.Role(
+                named("analyst"), name=analyst,
+                description="Analysts: warehouse credentials and the curated lake, with MFA",
+                assume_role_policy=pulumi.Output.all(context.partition, context.account_id).apply(
+                    lambda v: json.dumps(people_trust_policy(v[0], v[1]))),
+                max_session_duration=ANALYST_SESSION_SECONDS,
+                tags=context.conventions.tags(analyst), opts=self._child())
+            self.warehouse.grant_analyst(self.analyst_role)
+
+        self.partner_api: PartnerApi | None = None
+        self.partner_firewall: WebFirewall | None = None
+        if self.partner_backends is not None and args.api is not None:
+            api = args.api
+            # Its own web ACL: partners are servers, so Bot Control and the anonymous-IP list
+            # (hosting providers included) would block them, and their rate is the API's.
+            self.partner_firewall = WebFirewall(
+                named("waf-partners"), context,
+                WebFirewallArgs(scope="REGIONAL",
+                                settings=args.edge.model_copy(update={"rate_limit": api.waf_rate_limit,
+                                                                      "bot_control": False, "anonymous_ip": False}),
+                                log_retention_days=args.network.flow_log_retention_days, logs_key_arn=logs_key),
+                opts=self._child())
+            urls = self.partner_backends.backend_urls()
+            self.partner_api = PartnerApi(
+                named("partners-api"), context,
+                PartnerApiArgs(settings=api, logs_key_arn=logs_key, web_acl_arn=self.partner_firewall.arn,
+                               nlb_arn=self.partner_backends.nlb.arn,
+                               backend_urls={operation: urls[service] for operation, service in api.backends.items()}),
+                opts=self._child())
 
     def _grant_declared(self, spec: ServiceConfig) -> None:
         """The service's workload role gets exactly what it declares, through the stores' own

@@ -68,9 +68,20 @@ def required(value: _T | None, what: str) -> _T:
     return value
 
 
-def replication_targets(dr: DrConfig) -> tuple[ReplicationArgs | None, Callable[[RegionalPlatform], None]]:
+def _failed(error: BaseException) -> pulumi.Output[str]:
+    def fail(_: object) -> str:
+        raise RuntimeError(f"the DR slice was not built: {error}") from error
+    return pulumi.Output.from_input("").apply(fail)
+
+
+def replication_targets(dr: DrConfig) -> tuple[ReplicationArgs | None,
+                                               Callable[[RegionalPlatform | BaseException], None]]:
     """The primary's replication targets as deferred outputs, and the function that resolves
-    them from the DR slice once it exists (it is built from the primary, after it)."""
+    them from the DR slice once it exists (it is built from the primary, after it).
+
+    If building fails in between, resolve them with the error: a deferred output left
+    unresolved keeps the SDK waiting for the resources that read it, so ``pulumi up`` would
+    hang instead of reporting the error."""
     if dr.strategy not in REPLICATING or dr.region is None:
         return None, lambda _: None
     key, resolve_key = pulumi.deferred_output()
@@ -81,7 +92,12 @@ def replication_targets(dr: DrConfig) -> tuple[ReplicationArgs | None, Callable[
         buckets={p: ReplicaBucket(name=names[p][0], arn=arns[p][0]) for p in REPLICATED_PURPOSES},
         time_control=dr.replication_time_control)
 
-    def resolve(standby: RegionalPlatform) -> None:
+    def resolve(standby: RegionalPlatform | BaseException) -> None:
+        if isinstance(standby, BaseException):
+            for resolver in (resolve_key, *(names[p][1] for p in REPLICATED_PURPOSES),
+                             *(arns[p][1] for p in REPLICATED_PURPOSES)):
+                resolver(_failed(standby))
+            return
         resolve_key(standby.keys.arn("data"))
         for purpose in REPLICATED_PURPOSES:
             names[purpose][1](standby.storage.bucket_name(purpose))
@@ -127,48 +143,55 @@ class RetailPlatform(pulumi.ComponentResource):
         # Failover records need the shop's Route 53 zone; without a domain only the assets fail over.
         mode = routing_mode(dr.strategy) if config.edge.domain is not None else None
         replication, resolve_replication = replication_targets(dr)
-        self.primary = RegionalPlatform(
-            "primary", context,
-            RegionalPlatformArgs(
-                network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
-                cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
-                streams=config.streams, lake=config.lake, origin_secret=origin_secret.result, admit_cdn=True,
-                replication=replication, origin_record=mode is None, regional_origin=mode is not None,
-                # Before the slice existed its components were this component's children.
-                moved_from=self,
-            ),
-            opts=child,
-        )
-        primary = self.primary
-        primary_edge = required(primary.load_balancer, "the primary's load balancer")
-        primary_sql, primary_cache = primary.sql, primary.cache
-        if not isinstance(primary_sql, SqlDatabase):
-            raise TypeError("the primary slice's database is the primary of the global cluster")
-
-        # -- the DR region ---------------------------------------------------------------------
         self.standby: RegionalPlatform | None = None
         dr_keys: KeyRing | None = None
-        if dr.strategy in REPLICATING and dr.region is not None and dr.cidr is not None:
-            # Built from the primary's keys, tables and global clusters; nothing in it waits on
-            # the primary's compute, so both regions' slices build side by side.
-            self.standby = RegionalPlatform(
-                "dr", context.for_dr(dr.region),
+        try:
+            self.primary = RegionalPlatform(
+                "primary", context,
                 RegionalPlatformArgs(
-                    network=config.network.model_copy(update={"cidr": dr.cidr}), storage=config.storage,
-                    sql=config.sql, nosql=config.nosql, cache=config.cache,
-                    kubernetes=standby_kubernetes(config.kubernetes, dr.strategy), services=config.services,
-                    edge=config.edge, origin_secret=origin_secret.result, admit_cdn=True, name_prefix="dr-",
-                    standby=StandbyArgs(
-                        strategy=dr.strategy, primary_key_arns=primary.keys.arns(),
-                        primary_tables=required(primary.tables, "the primary's tables"),
-                        global_cluster_id=required(primary_sql.global_cluster, "the global database").id,
-                        global_datastore_id=primary_cache.global_datastore.id
-                        if isinstance(primary_cache, Cache) and primary_cache.global_datastore is not None else None),
-                    origin_record=False, regional_origin=True,
+                    network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
+                    cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
+                    streams=config.streams, lake=config.lake, warehouse=config.warehouse, api=config.api,
+                    origin_secret=origin_secret.result, admit_cdn=True,
+                    replication=replication, origin_record=mode is None, regional_origin=mode is not None,
+                    # Before the slice existed its components were this component's children.
+                    moved_from=self,
                 ),
                 opts=child,
             )
-            resolve_replication(self.standby)
+            primary = self.primary
+            primary_edge = required(primary.load_balancer, "the primary's load balancer")
+            primary_sql, primary_cache = primary.sql, primary.cache
+            if not isinstance(primary_sql, SqlDatabase):
+                raise TypeError("the primary slice's database is the primary of the global cluster")
+
+            # -- the DR region -----------------------------------------------------------------
+            if dr.strategy in REPLICATING and dr.region is not None and dr.cidr is not None:
+                # Built from the primary's keys, tables and global clusters; nothing in it waits on
+                # the primary's compute, so both regions' slices build side by side.
+                self.standby = RegionalPlatform(
+                    "dr", context.for_dr(dr.region),
+                    RegionalPlatformArgs(
+                        network=config.network.model_copy(update={"cidr": dr.cidr}), storage=config.storage,
+                        sql=config.sql, nosql=config.nosql, cache=config.cache,
+                        kubernetes=standby_kubernetes(config.kubernetes, dr.strategy), services=config.services,
+                        edge=config.edge, origin_secret=origin_secret.result, admit_cdn=True, name_prefix="dr-",
+                        standby=StandbyArgs(
+                            strategy=dr.strategy, primary_key_arns=primary.keys.arns(),
+                            primary_tables=required(primary.tables, "the primary's tables"),
+                            global_cluster_id=required(primary_sql.global_cluster, "the global database").id,
+                            global_datastore_id=primary_cache.global_datastore.id
+                            if isinstance(primary_cache, Cache) and primary_cache.global_datastore is not None
+                            else None),
+                        origin_record=False, regional_origin=True,
+                    ),
+                    opts=child,
+                )
+                resolve_replication(self.standby)
+        except Exception as error:
+            resolve_replication(error)
+            raise
+        if self.standby is not None:
             dr_keys = self.standby.keys
         elif dr.strategy is Strategy.backup_restore and dr.region is not None:
             # Copies re-encrypt with the DR vault's key: keys of that region, not replicas.

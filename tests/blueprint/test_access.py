@@ -170,7 +170,8 @@ def test_the_ebs_driver_uses_the_data_key_only_through_ec2(prod_report):
 
 
 def test_every_store_kind_and_principal_is_listed(prod_report):
-    assert {s.kind for s in prod_report.stores} == {"s3", "dynamodb", "rds", "elasticache", "kms", "kinesis"}
+    assert {s.kind for s in prod_report.stores} == {"s3", "dynamodb", "rds", "elasticache", "kms", "kinesis",
+                                                          "redshift-serverless"}
     names = {p.name for p in prod_report.principals}
     assert set(SERVICE_ROLES) <= names
     assert {"cloudfront.amazonaws.com", "logs.eu-west-1.amazonaws.com"} <= names

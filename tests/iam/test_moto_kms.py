@@ -186,8 +186,44 @@ def test_no_statement_lets_everyone_or_another_account_in(prod, ref_eval, domain
 @pytest.mark.parametrize("side", SIDES)
 def test_only_the_logs_key_admits_a_service_and_only_the_data_key_the_launch_roles(prod, side):
     assert [s["Sid"] for s in policy_of(prod, "secrets", side)["Statement"]] == ["EnableIamPoliciesOfThisAccount"]
+    # The primary's data key also admits the warehouse's zero-ETL integrations (Redshift
+    # decrypts as itself); the DR region has no warehouse.
+    zero_etl = ["AllowRedshiftZeroEtlIntegrationsOfThisAccount"] if side == "primary" else []
     assert [s["Sid"] for s in policy_of(prod, "data", side)["Statement"]] == [
-        "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes"]
+        "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes", *zero_etl]
+
+
+INTEGRATION = "arn:aws:rds:eu-west-1:123456789012:integration:6c8f1a2b-0d4e-4c55-9a77-0e9b2f3c4d5e"
+
+
+@pytest.mark.parametrize(("principal", "context", "expected"), [
+    pytest.param(("Service", "redshift.amazonaws.com"),
+                 {"aws:SourceAccount": "123456789012", "aws:SourceArn": INTEGRATION}, PERMITTED,
+                 id="our-aurora-integration"),
+    pytest.param(("Service", "redshift.amazonaws.com"),
+                 {"aws:SourceAccount": "123456789012",
+                  "aws:SourceArn": "arn:aws:redshift:eu-west-1:123456789012:integration:1f2e3d4c"}, PERMITTED,
+                 id="our-dynamodb-integration"),
+    pytest.param(("Service", "redshift.amazonaws.com"),
+                 {"aws:SourceAccount": OTHER_ACCOUNT, "aws:SourceArn": INTEGRATION.replace("123456789012",
+                                                                                          OTHER_ACCOUNT)}, NEUTRAL,
+                 id="another-accounts-integration"),
+    pytest.param(("Service", "redshift.amazonaws.com"),
+                 {"aws:SourceAccount": "123456789012",
+                  "aws:SourceArn": "arn:aws:redshift:eu-west-1:123456789012:cluster:theirs"}, NEUTRAL,
+                 id="not-an-integration"),
+    pytest.param(("Service", "redshift.amazonaws.com"), {}, NEUTRAL, id="no-source"),
+    pytest.param(("Service", "glue.amazonaws.com"),
+                 {"aws:SourceAccount": "123456789012", "aws:SourceArn": INTEGRATION}, NEUTRAL, id="another-service"),
+])
+def test_redshift_decrypts_with_the_data_key_only_for_this_accounts_integrations(prod, ref_eval, principal, context,
+                                                                                 expected):
+    assert {action: ref_eval(policy_of(prod, "data"), action, principal=principal, context=context)
+            for action in ("kms:Decrypt", "kms:CreateGrant")} == dict.fromkeys(("kms:Decrypt", "kms:CreateGrant"),
+                                                                             expected)
+    # Nothing else: it never encrypts new data or manages the key.
+    assert ref_eval(policy_of(prod, "data"), "kms:ScheduleKeyDeletion", principal=principal,
+                    context=context) is NEUTRAL
 
 
 AUTOSCALING_ROLE = ("arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/"

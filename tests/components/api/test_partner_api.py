@@ -50,7 +50,12 @@ VPC_LINK = "aws:apigateway/vpcLink:VpcLink"
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
+BACKENDS = {"getInventory": "catalog", "getOrderStatus": "checkout", "getCatalogue": "catalog"}
+BACKEND_URLS = {operation: f"https://partners-backend.shop.example.com:{10001 if service == 'catalog' else 10002}"
+                for operation, service in BACKENDS.items()}
+
 PRESET: dict[str, Any] = {
+    "backends": BACKENDS,
     "tiers": [
         {"name": "standard", "quota": {"limit": 100000, "period": "DAY"},
          "throttle": {"rateLimit": 20, "burstLimit": 40}},
@@ -73,7 +78,7 @@ def build(stack: str = "prod", api: ApiConfig | None = None) -> ResourceGraph:
         PartnerApi("partners", stack_context(conventions=config.conventions(stack), region=REGION,
                                              protect=config.is_prod),
                    PartnerApiArgs(settings=api or settings(), logs_key_arn=LOGS_KEY, web_acl_arn=WEB_ACL,
-                                  nlb_arn=NLB, backend_url="https://partners.internal.retail"))
+                                  nlb_arn=NLB, backend_urls=BACKEND_URLS))
 
     return run_program(program, project="retail", stack=stack, config={"aws:region": REGION})
 
@@ -131,7 +136,7 @@ def test_integrations_go_over_the_vpc_link_to_the_internal_nlb_only():
     for path, method, operation in operations(body(graph)):
         integration = operation["x-amazon-apigateway-integration"]
         assert integration["connectionType"] == "VPC_LINK" and integration["connectionId"] == link.id
-        assert integration["uri"] == f"https://partners.internal.retail{path}"
+        assert integration["uri"] == f"{BACKEND_URLS[operation['operationId']]}{path}"
         assert integration["httpMethod"] == method
     order = body(graph)["paths"]["/orders/{orderId}"]["get"]["x-amazon-apigateway-integration"]
     assert order["requestParameters"] == {"integration.request.path.orderId": "method.request.path.orderId"}
@@ -258,7 +263,7 @@ def test_grant_invoke_attaches_an_inline_policy_for_the_operation():
     def program() -> None:
         component = PartnerApi("partners", stack_context(conventions=config.conventions("prod"), region=REGION),
                                PartnerApiArgs(settings=settings(), logs_key_arn=LOGS_KEY, web_acl_arn=WEB_ACL,
-                                              nlb_arn=NLB, backend_url="https://partners.internal.retail",
+                                              nlb_arn=NLB, backend_urls=BACKEND_URLS,
                                               manage_account_logging=False))
         role = aws.iam.Role("acme", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": []}))
         component.grant_invoke(role, "getInventory")

@@ -18,7 +18,7 @@ from blueprint.graph import Resource, ResourceGraph
 from blueprint.mocks import ACCOUNT_ID, PARTITION
 from blueprint.synth import run_program
 from components.edge.cdn import assets_key_policy_statement
-from components.foundation.keys import KEY_DOMAINS, KeyRing, KeyRingArgs, key_policy
+from components.foundation.keys import KEY_DOMAINS, KeyRing, KeyRingArgs, key_policy, with_zero_etl
 from config.loader import parse_stack_config
 from tests.support import PROJECT, stack_context
 
@@ -111,13 +111,19 @@ def test_the_key_policy_takes_the_arn_from_the_distribution_and_the_key_id_from_
 
 
 def test_the_data_key_keeps_every_statement_it_had(stack_graph):
+    config = parse_stack_config(PROJECT.stack_config(stack_graph.stack))
+    warehouse = config.warehouse is not None and config.warehouse.enabled
     for key in cdn_keys(stack_graph):
         own = json.loads(key.inputs["policy"])
         effective = effective_policy(stack_graph, key)
         assert effective["Statement"][:-1] == own["Statement"]
+        # The primary's key also admits the warehouse's zero-ETL integrations, where there is one.
+        zero_etl = warehouse and key.type != REPLICA_KEY
         assert [s["Sid"] for s in effective["Statement"]] == [
             "EnableIamPoliciesOfThisAccount", "AllowInstanceLaunchRolesToEncryptVolumes",
+            *(["AllowRedshiftZeroEtlIntegrationsOfThisAccount"] if zero_etl else []),
             "AllowCloudFrontDecryptAssets"]
+        domain = with_zero_etl((DATA,))[0] if zero_etl else DATA
         # The key's own document is still the one key_policy() builds (the key is not changed).
         # A multi-Region key's policy also serves its replica's region; a replica's (a policy of
         # its own, as KMS keeps it) serves its own region.
@@ -125,8 +131,8 @@ def test_the_data_key_keeps_every_statement_it_had(stack_graph):
             regions = [key.region]
         else:
             regions = [stack_graph.region] + ([stack_graph.outputs["drRegion"]] if key.inputs["multiRegion"] else [])
-        assert own == key_policy(DATA, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions), key.name
-        assert effective == key_policy(DATA, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions,
+        assert own == key_policy(domain, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions), key.name
+        assert effective == key_policy(domain, partition=PARTITION, account_id=ACCOUNT_ID, regions=regions,
                                        extra_statements=[assets_key_policy_statement(distribution_arn(stack_graph))])
 
 

@@ -95,10 +95,12 @@ def test_the_prod_dr_slice_lives_in_the_dr_region_and_mirrors_the_primary(graph_
     assert not primary_aliases & {alias for r in dr for alias in r.aliases}
     # The same stores, networks and compute on the DR side: secondaries instead of the cache and
     # the database, and no tables (the primary's tables replicate there as global tables).
-    # Analytics (streams, the lake) run in the primary only: rebuilt from the replicated lake.
+    # Analytics (streams, the lake, the warehouse) run in the primary only: rebuilt from the
+    # replicated stores; so do the partner APIs (their contract is served from one region).
     kinds = {r.type for r in primary if not r.custom} - {"retail:data:Cache", "retail:data:SqlDatabase",
                                                          "retail:data:NoSqlTables", "retail:analytics:Streams",
-                                                         "retail:analytics:Lake"}
+                                                         "retail:analytics:Lake", "retail:analytics:Warehouse",
+                                                         "retail:api:PartnerApi", "retail:api:PartnerBackends"}
     assert kinds <= {r.type for r in dr if not r.custom}
     assert {"retail:data:CacheSecondary", "retail:data:SqlSecondary"} <= {r.type for r in dr}
 
