@@ -74,9 +74,13 @@ ARC_PLAN = "aws:arcregionswitch/plan:Plan"
 #: The input that holds each store's physical name (the graph's ``id`` is the fallback).
 _NAME_INPUT = {AURORA: "clusterIdentifier", TABLE: "name", BUCKETS[0]: "bucket", BUCKETS[1]: "bucket",
                CACHE: "replicationGroupId", GLOBAL_CLUSTER: "globalClusterIdentifier",
-               BACKUP_VAULT: "name", BACKUP_PLAN: "name"}
+               BACKUP_VAULT: "name", BACKUP_PLAN: "name",
+               "aws:redshiftserverless/namespace:Namespace": "namespaceName"}
 _KIND = {AURORA: StoreKind.aurora, TABLE: StoreKind.dynamodb, BUCKETS[0]: StoreKind.s3,
          BUCKETS[1]: StoreKind.s3, CACHE: StoreKind.cache}
+#: Stores that hold only derived data: never a DR mechanism of their own, but each must say by
+#: its ``dr-exempt`` tag how it comes back (the warehouse: rebuilt from the replicated stores).
+_DERIVED = frozenset({"aws:redshiftserverless/namespace:Namespace"})
 #: AWS Backup's resource type per store kind, as ``start-restore-job`` metadata names it.
 _BACKUP_RESOURCE_TYPE = {StoreKind.aurora: "Aurora", StoreKind.dynamodb: "DynamoDB", StoreKind.s3: "S3"}
 
@@ -145,7 +149,8 @@ def exempt_stores(resources: Iterable[Resource], primary_region: str) -> list[tu
     """(physical name, reason) of the primary's stores that say, by their ``dr-exempt`` tag,
     why they have no DR copy: listed in the report, never silently dropped."""
     return sorted((physical_name(r), str(_tags(r)[DR_EXEMPT_TAG])) for r in resources
-                  if r.type in _KIND and r.region == primary_region and DR_EXEMPT_TAG in _tags(r))
+                  if (r.type in _KIND or r.type in _DERIVED) and r.region == primary_region
+                  and DR_EXEMPT_TAG in _tags(r))
 
 
 @dataclass(frozen=True)

@@ -445,8 +445,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                               lake=LakeAccess(bucket_arn=self.storage.bucket_arn("dataLake"),
                                               glue_database=self.lake.database_name),
                               zero_etl_sources=sources,
-                              dr_region=args.key_replica_region or (args.replication.region
-                                                                    if args.replication else None),
+                              # Any DR strategy, backup-restore too: the stack's DR tags name it.
+                              dr_region=dict(context.conventions.dr_tags).get("dr-region"),
                               s3_prefix_list_id=self.network.gateway_endpoints["s3"].prefix_list_id,
                               endpoint_security_group_id=endpoints.id if endpoints is not None else None),
                 opts=self._child())

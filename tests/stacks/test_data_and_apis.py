@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from blueprint.access import access_report
+from blueprint.dr import dr_report
 from blueprint.graph import Resource, ResourceGraph
 from components.api.backends import FIRST_BACKEND_PORT
 from components.api.partner_api import operations
@@ -199,3 +200,11 @@ def test_stacks_without_a_domain_build_no_partner_api(graph_of):
     dev = graph_of("dev")
     assert not dev.of_type(REST_API) and not [lb for lb in dev.of_type(LB)
                                               if lb.inputs.get("loadBalancerType") == "network"]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_dr_report_says_how_the_warehouse_comes_back(graph_of, stack):
+    config = parse_stack_config(PROJECT.stack_config(stack))
+    report = dr_report(graph_of(stack), config.dr.strategy, config.dr.region)
+    (reason,) = [reason for name, reason in report.exempt if name == f"retail-{stack}-warehouse"]
+    assert "rebuilt in the DR region" in reason and "zero-ETL" in reason
