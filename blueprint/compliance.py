@@ -33,7 +33,14 @@ from pulumi_policy import EnforcementLevel, Policy
 from blueprint.checks import check
 from blueprint.graph import Resource, ResourceGraph
 from policies._helpers import TypedResourcePolicy
-from policies.controls import CONTROLS, PCI_REQUIREMENTS, PCI_SOURCE, PLANNED, control_ids, pci_requirements_of
+from policies.controls import (
+    CONTROLS,
+    PCI_REQUIREMENTS,
+    PCI_SOURCE,
+    control_ids,
+    expected_control,
+    pci_requirements_of,
+)
 from policies.exceptions import ACCEPTED_EXCEPTIONS, CONTROL_EXCEPTIONS_TAG, declared_exceptions
 from policies.offline import PolicyReport
 from policies.registry import POLICIES
@@ -129,7 +136,7 @@ class RequirementResult:
     #: The worst status of its registered controls; None when it has none.
     status: str | None
     controls: tuple[ControlResult, ...]
-    #: Planned policy names that are not registered yet, with their control id.
+    #: Policies listed for it that the pack does not register (yet), with their control id.
     not_in_pack: tuple[tuple[str, str], ...]
 
     def to_json(self) -> dict[str, Any]:
@@ -283,7 +290,7 @@ def _exceptions_used(ids: Sequence[str], resources: Sequence[Resource]) -> tuple
 def _requirement(req: str, controls: dict[str, ControlResult]) -> RequirementResult:
     requirement = PCI_REQUIREMENTS[req]
     registered = tuple(controls[name] for name in requirement.policies if name in controls)
-    missing = tuple((name, PLANNED.get(name, "?")) for name in requirement.policies if name not in controls)
+    missing = tuple((name, expected_control(name)) for name in requirement.policies if name not in controls)
     if not registered:
         coverage = NO_CHECK
     elif missing:
