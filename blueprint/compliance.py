@@ -22,6 +22,7 @@ beside this module.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -312,8 +313,13 @@ def _declared_exceptions(graph: ResourceGraph, controls: Sequence[ControlResult]
         DeclaredException(control=control, reason=ACCEPTED_EXCEPTIONS[control],
                           policies=tuple(c.policy for c in controls if control in c.ids),
                           resources=tuple(holders[control]))
-        for control in sorted(holders)
+        for control in sorted(holders, key=_natural)
     )
+
+
+def _natural(control: str) -> tuple[tuple[int, int | str], ...]:
+    # CloudFront.7 before CloudFront.15, as a person reads control ids.
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", control))
 
 
 # --- Rendering ------------------------------------------------------------------------------

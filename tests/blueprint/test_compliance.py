@@ -158,6 +158,8 @@ def test_an_accepted_exception_shows_its_reason_and_resource(graph_of: GraphOf):
         result = control(report, policy)
         assert result.status == EXCEPTION
         assert [(e.control, e.reason) for e in result.exceptions] == [(control_id, ACCEPTED_EXCEPTIONS[control_id])]
+    # Ordered as a person reads control ids: CloudFront.7 before CloudFront.15.
+    assert [e.control for e in report.exceptions] == ["CloudFront.7", "CloudFront.8", "CloudFront.15", "S3.17"]
     declared = {e.control: e for e in report.exceptions}
     assert declared["S3.17"].policies == ("s3-bucket-kms-encryption",)
     assert ACCEPTED_EXCEPTIONS["S3.17"] in render_markdown(report)
