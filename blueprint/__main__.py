@@ -1,12 +1,13 @@
 """``python -m blueprint``: ``plan <stack>``, ``diff OLD.json <stack|NEW.json>``, ``access <stack>``,
-``dr <stack>``, ``stacks``.
+``dr <stack>``, ``compliance <stack>``, ``stacks``.
 
 The exit codes CI relies on are listed in ``--help`` (``EPILOG`` below): ``plan`` 0 clean,
 1 a mandatory policy failed, 2 the stack config is invalid or the stack does not exist (the
 message says which key and how to fix it); ``diff`` 0 no cloud change, 1 cloud changes,
 2 bad input; ``access`` 0, or 2 when the stack is invalid or does not exist; ``dr`` 0 every
 primary store has the DR mechanism its strategy needs and every declared target is met, 1
-otherwise, 2 on an invalid or missing stack.
+otherwise, 2 on an invalid or missing stack; ``compliance`` 0 no control fails, 1 a control
+fails, 2 on an invalid or missing stack.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pulumi
 from blueprint import __version__
 from blueprint.access import access_report, render_access
 from blueprint.checks import check
+from blueprint.compliance import compliance_report, render_console, render_markdown
 from blueprint.diff import diff_graphs
 from blueprint.dr import dr_report, render_report, render_runbook
 from blueprint.graph import ResourceGraph
@@ -60,6 +62,12 @@ exit codes:
   1  a store is not covered or weaker than the strategy needs, or a declared RPO/RTO is not met
   2  the stack config is invalid or the stack does not exist"""
 
+COMPLIANCE_EXIT_CODES = """\
+exit codes:
+  0  no control fails (passes, accepted exceptions, not applicable, advisory warnings)
+  1  a control fails: a mandatory policy found a violation
+  2  the stack config is invalid or the stack does not exist"""
+
 EPILOG = f"""\
 {PLAN_EXIT_CODES.replace("exit codes:", "exit codes of plan:")}
 
@@ -69,6 +77,8 @@ EPILOG = f"""\
 
 {DR_EXIT_CODES.replace("exit codes:", "exit codes of dr:")}
 
+{COMPLIANCE_EXIT_CODES.replace("exit codes:", "exit codes of compliance:")}
+
 stacks exits 0.
 
 examples:
@@ -76,7 +86,8 @@ examples:
   python -m blueprint plan prod --json before.json
   python -m blueprint diff before.json prod
   python -m blueprint access prod --json access.json
-  python -m blueprint dr prod --json dr.json --runbook failover.md"""
+  python -m blueprint dr prod --json dr.json --runbook failover.md
+  python -m blueprint compliance prod --json compliance.json --markdown compliance.md"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,6 +154,21 @@ def _parser() -> argparse.ArgumentParser:
                          "the same for the same input)")
     dr.add_argument("--runbook", metavar="FILE", type=Path,
                     help="also write a Markdown failover runbook with the graph's real names")
+    compliance = commands.add_parser(
+        "compliance", help="every control the pack checks, its status and PCI DSS v4.0 requirements, for auditors",
+        formatter_class=raw, epilog=COMPLIANCE_EXIT_CODES,
+        description="Synthesize a stack offline, run the policy pack, and report every control it checks:\n"
+                    "its control id (AWS Security Hub FSBP, PCI DSS or the blueprint's own), the PCI DSS v4.0\n"
+                    "requirements it supports (policies/controls.py), its status on the stack (pass, fail with\n"
+                    "the resources at fault, accepted exception with its reason, not applicable) and the\n"
+                    "resources it checked; then each requirement's coverage and the accepted exceptions.")
+    compliance.add_argument("stack", help="stack name, as in stacks/Pulumi.<stack>.yaml (see the stacks command)")
+    compliance.add_argument("--json", metavar="FILE", type=Path,
+                            help="also write the report as JSON (schema: blueprint/compliance.schema.json; sorted "
+                                 "keys, byte for byte the same for the same input)")
+    compliance.add_argument("--markdown", metavar="FILE", type=Path,
+                            help="also write the report as Markdown (summary, controls, PCI DSS requirements, "
+                                 "accepted exceptions, violations)")
     return parser
 
 
@@ -164,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "dr":
         return _dr(args.stack, args.json, args.runbook, project, console, errors)
+
+    if args.command == "compliance":
+        return _compliance(args.stack, args.json, args.markdown, project, console, errors)
 
     try:
         with progress(errors, f"synthesizing stack {args.stack} under Pulumi's mocks"):
@@ -206,6 +235,22 @@ def _access(stack: str, json_path: Path | None, every: bool, project: Project, c
     for line in render_access(report, every=every):
         console.print(line, markup=False, highlight=False)
     return EXIT_OK
+
+
+def _compliance(stack: str, json_path: Path | None, markdown_path: Path | None, project: Project, console,
+                errors) -> int:
+    graph = _synthesize(stack, project, errors)
+    if graph is None:
+        return EXIT_BAD_INPUT
+    with progress(errors, "checking the policy pack"):
+        report = compliance_report(graph)
+    if json_path is not None:
+        json_path.write_text(report.dumps())
+    if markdown_path is not None:
+        markdown_path.write_text(render_markdown(report))
+    for line in render_console(report):
+        console.print(line, markup=False, highlight=False)
+    return EXIT_POLICY_FAILED if report.failed else EXIT_OK
 
 
 def _dr(stack: str, json_path: Path | None, runbook_path: Path | None, project: Project, console, errors) -> int:

@@ -41,17 +41,28 @@ AWS_MANAGED_KEY_ALIAS = "alias/aws/"
 # --- Declaring policies ---------------------------------------------------------------------
 
 
+class TypedResourcePolicy(ResourceValidationPolicy):
+    """A resource policy that remembers which types it checks, so a report (``blueprint
+    compliance``) can tell "no resource of its types" (not applicable) from "passed" without
+    a second list of types that could drift from the filter."""
+
+    def __init__(self, resource_types: frozenset[str] | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: The types the filter lets through; None for every type.
+        self.resource_types = resource_types
+
+
 def resource_policy(
     name: str,
     description: str,
     resource_types: Collection[str] | None,
     validate: ResourceCheck,
     config_schema: PolicyConfigSchema | None = None,
-) -> ResourceValidationPolicy:
+) -> TypedResourcePolicy:
     """A mandatory resource policy that only looks at ``resource_types`` (None: every type).
 
     The Python SDK has no per-type helper, so the type filter lives here once instead of at
-    the top of every check.
+    the top of every check; the policy keeps the types as ``resource_types``.
     """
     types = None if resource_types is None else frozenset(resource_types)
 
@@ -61,7 +72,8 @@ def resource_policy(
 
     validate_type.__name__ = validate.__name__
     validate_type.__doc__ = validate.__doc__
-    return ResourceValidationPolicy(
+    return TypedResourcePolicy(
+        types,
         name=name,
         description=description,
         validate=validate_type,

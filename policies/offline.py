@@ -10,7 +10,8 @@ Deliberate mirrors of the engine (pulumi_policy's ``_PolicyAnalyzerServicer``):
 - props are wrapped in ``unknown_checking_proxy``, so a policy that tests for ``dict``
   instead of ``Mapping`` fails here as it would for real, and a preview-unknown value
   becomes an advisory "can't run during preview" violation;
-- ``args.not_applicable()`` is no violation;
+- ``args.not_applicable()`` is no violation (the report keeps its reason, as the engine
+  shows "not applicable" per resource, in ``PolicyReport.not_applicable``);
 - a resource policy's violation always names the resource being validated;
 - per-policy config may set ``enforcementLevel`` (``advisory``, ``mandatory``,
   ``remediate`` reported as mandatory, ``disabled`` skips the policy); the rest of the
@@ -135,9 +136,22 @@ class PolicyViolation:
     urn: str | None
 
 
+@dataclass(frozen=True)
+class PolicyNotApplicable:
+    """A policy that called ``args.not_applicable(reason)``: for a resource policy about
+    ``urn``, for a stack policy (``urn`` None) about the whole stack."""
+
+    policy: str
+    reason: str
+    urn: str | None
+
+
 @dataclass
 class PolicyReport:
     violations: list[PolicyViolation] = field(default_factory=list)
+    #: Where a policy said it does not apply, and why (no violation: the engine's "not
+    #: applicable"); the compliance report tells these apart from a pass.
+    not_applicable: list[PolicyNotApplicable] = field(default_factory=list)
     #: Names of the policies that ran (disabled ones are left out), in pack order.
     evaluated: list[str] = field(default_factory=list)
 
@@ -206,11 +220,14 @@ def evaluate(
                 # The engine ignores the urn a resource policy passes: the violation is
                 # always about the resource being validated.
                 report.violations.extend(
-                    _run(policy, args, level, lambda _urn, urn=snapshot.urn: urn)
+                    _run(policy, args, level, lambda _urn, urn=snapshot.urn: urn,
+                         report.not_applicable)
                 )
         elif isinstance(policy, StackValidationPolicy):
             args = StackValidationArgs(_stack_resources(snapshots, by_urn), policy_config, stack_tags)
-            report.violations.extend(_run(policy, args, level, lambda urn: urn))
+            report.violations.extend(
+                _run(policy, args, level, lambda urn: urn, report.not_applicable)
+            )
         else:
             report.violations.append(
                 _crash(policy, f"unsupported policy class {type(policy).__name__}", None)
@@ -231,6 +248,7 @@ def _run(
     args: ResourceValidationArgs | StackValidationArgs,
     level: EnforcementLevel,
     urn_of: Callable[[str | None], str | None],
+    not_applicable: list[PolicyNotApplicable] | None = None,
 ) -> list[PolicyViolation]:
     found: list[PolicyViolation] = []
     subject = getattr(args, "urn", None)
@@ -244,8 +262,12 @@ def _run(
         result = policy.validate(args, report_violation)  # type: ignore[arg-type]
         if isawaitable(result):
             _run_to_completion(result)
-    except NotApplicableError:
-        pass
+    except NotApplicableError as error:
+        if not_applicable is not None:
+            # pulumi_policy keeps the text in .reason (str() of the error is empty), as its
+            # servicer reads it; "does not apply" when the policy gave none.
+            reason = getattr(error, "reason", None) or str(error) or "the policy does not apply"
+            not_applicable.append(PolicyNotApplicable(policy.name, str(reason), subject))
     except UnknownValueError as error:
         # As the engine does: a value unknown until apply cannot block a preview.
         found.append(
