@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from blueprint import ResourceGraph
+from blueprint.checks import check, snapshots
 from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
 from components.ci.github_oidc import (
@@ -22,6 +23,8 @@ from components.ci.github_oidc import (
 )
 from components.ci.settings import CiConfig
 from components.common.conventions import Conventions
+from policies import github_oidc
+from policies.offline import evaluate
 from tests.support import stack_context
 
 REGION = "eu-west-1"
@@ -160,3 +163,10 @@ def test_the_builders_refuse_wildcards_and_empty_lists():
         subjects(REPO)
     with pytest.raises(ValueError, match="non-empty"):
         github_trust_policy(EXISTING, [])
+
+
+@pytest.mark.parametrize(("stack", "values"), [("prod", {}), ("dev", {"environments": [], "deployFromBranches": True})])
+def test_the_pack_and_the_github_trust_policy_pass(stack, values):
+    graph = build(stack, **values)
+    assert check(graph).violations == []
+    assert evaluate(snapshots(graph), github_oidc.POLICIES).violations == []
