@@ -14,6 +14,13 @@ import pytest
 import yaml
 
 from blueprint.synth import REPO_ROOT
+from components.ci.github_oidc import (
+    DEPLOY_SESSION_SECONDS,
+    PREVIEW_SESSION_SECONDS,
+    deploy_subjects,
+    preview_subjects,
+)
+from components.ci.settings import CiConfig
 from tests.support import STACKS
 
 GITHUB = REPO_ROOT / ".github"
@@ -212,6 +219,43 @@ def test_deploy_promotes_dev_then_staging_then_prod_behind_approvals():
         else:
             assert job["needs"] == PROMOTION[index - 1]
             assert job["environment"] == stack  # its required reviewers approve the update
+
+
+def oidc_subject(repository: str, workflow: dict[str, Any], job: dict[str, Any]) -> str:
+    """The ``sub`` claim GitHub gives a job of this workflow (default claim template)."""
+    if "environment" in job:
+        return f"repo:{repository}:environment:{job['environment']}"
+    if "pull_request" in workflow["on"]:
+        return f"repo:{repository}:pull_request"
+    (branch,) = workflow["on"]["push"]["branches"]
+    return f"repo:{repository}:ref:refs/heads/{branch}"
+
+
+def test_the_ci_roles_trust_exactly_the_jobs_that_assume_them():
+    # retail:ci as the wiring proposal sets it: defaults, and dev deploying from main.
+    repository = "acme/shop"
+    default = CiConfig.model_validate({"enabled": True, "repository": repository})
+    dev = CiConfig.model_validate({"enabled": True, "repository": repository, "environments": [],
+                                   "deployFromBranches": True})
+    preview = load(WORKFLOWS["preview"])
+    assert oidc_subject(repository, preview, preview["jobs"]["preview"]) in preview_subjects(default)
+    deploy = load(WORKFLOWS["deploy"])
+    for stack, job in deploy["jobs"].items():
+        assert oidc_subject(repository, deploy, job) in deploy_subjects(dev if stack == "dev" else default), stack
+    # And the default (staging, prod) lets no job outside an environment deploy.
+    assert oidc_subject(repository, deploy, deploy["jobs"]["dev"]) not in deploy_subjects(default)
+
+
+def test_credentials_never_outlive_what_the_roles_allow():
+    (action,) = ACTIONS
+    default = int(load(action)["inputs"]["role-duration-seconds"]["default"])
+    assert default <= PREVIEW_SESSION_SECONDS
+    (preview_setup,) = [s for s in load(WORKFLOWS["preview"])["jobs"]["preview"]["steps"]
+                        if s.get("uses") == "./.github/actions/pulumi-stack"]
+    assert "role-duration-seconds" not in preview_setup["with"]
+    for stack, job in load(WORKFLOWS["deploy"])["jobs"].items():
+        (setup,) = [s for s in job["steps"] if s.get("uses") == "./.github/actions/pulumi-stack"]
+        assert 3600 < int(setup["with"]["role-duration-seconds"]) <= DEPLOY_SESSION_SECONDS, stack
 
 
 def test_the_setup_action_runs_the_offline_plan_and_pins_the_cli_to_the_sdk():

@@ -48,8 +48,9 @@ GITHUB_ISSUER_URL = f"https://{GITHUB_ISSUER}"
 #: The audience aws-actions/configure-aws-credentials requests for the token.
 STS_AUDIENCE = "sts.amazonaws.com"
 PREVIEW_SESSION_SECONDS = 3600
-#: A first `pulumi up` of prod (EKS, Aurora, a global datastore) can outlast an hour.
-DEPLOY_SESSION_SECONDS = 4 * 3600
+#: A first `pulumi up` of prod (EKS, Aurora, a global datastore) can outlast an hour; the deploy
+#: workflow asks for this much (.github/workflows/deploy.yml, role-duration-seconds).
+DEPLOY_SESSION_SECONDS = 2 * 3600
 
 #: Data-plane reads that AWS's ReadOnlyAccess includes and no preview needs: the preview role is
 #: denied them explicitly, so a pull request's code cannot read customer data with it.
@@ -87,6 +88,24 @@ def subjects(repository: str, *, branches: Sequence[str] = (), environments: Seq
     if any(c in s for s in found for c in "*?"):
         raise ValueError(f"subjects must be exact, without wildcards: {found}")
     return found
+
+
+def _repository(settings: CiConfig) -> str:
+    if settings.repository is None:
+        raise ValueError("retail:ci.repository is not set: the roles would trust no repository")
+    return settings.repository
+
+
+def preview_subjects(settings: CiConfig) -> list[str]:
+    """Who may preview: pull requests (when allowed) and pushes to the listed branches."""
+    return subjects(_repository(settings), branches=settings.branches, pull_requests=settings.pull_requests)
+
+
+def deploy_subjects(settings: CiConfig) -> list[str]:
+    """Who may deploy: jobs in the listed environments; push jobs on the listed branches only with
+    ``deployFromBranches`` (dev), or the main branch's jobs would bypass the environments' reviewers."""
+    return subjects(_repository(settings), branches=settings.branches if settings.deploy_from_branches else (),
+                    environments=settings.environments)
 
 
 def github_trust_policy(provider_arn: str, allowed_subjects: Sequence[str]) -> dict[str, Any]:
@@ -153,11 +172,6 @@ class GithubOidc(pulumi.ComponentResource):
             self.provider_arn = pulumi.Output.from_input(settings.provider_arn)
 
         repository = settings.repository
-        preview_subjects = subjects(repository, branches=settings.branches, pull_requests=settings.pull_requests)
-        # A push job outside any environment may deploy only where the stack says so (dev): else the
-        # main branch's jobs would bypass the environments' required reviewers.
-        deploy_subjects = subjects(repository, branches=settings.branches if settings.deploy_from_branches else (),
-                                   environments=settings.environments)
 
         def role(kind: str, allowed: list[str], seconds: int, description: str) -> aws.iam.Role:
             role_name = conv.physical_name("ci", kind, max_length=64)
@@ -172,7 +186,7 @@ class GithubOidc(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.preview_role = role("preview", preview_subjects, PREVIEW_SESSION_SECONDS,
+        self.preview_role = role("preview", preview_subjects(settings), PREVIEW_SESSION_SECONDS,
                                  f"pulumi preview from GitHub Actions of {repository} (read-only, no data reads)")
         aws.iam.RolePolicyAttachment(
             f"{name}-preview-read-only",
@@ -184,7 +198,7 @@ class GithubOidc(pulumi.ComponentResource):
         attach(f"{name}-preview-no-data-reads", self.preview_role, preview_data_deny_policy(),
                parent=self.preview_role)
 
-        self.deploy_role = role("deploy", deploy_subjects, DEPLOY_SESSION_SECONDS,
+        self.deploy_role = role("deploy", deploy_subjects(settings), DEPLOY_SESSION_SECONDS,
                                 f"pulumi up from GitHub Actions of {repository} (approved environments)")
         aws.iam.RolePolicyAttachment(
             f"{name}-deploy-administrator",
