@@ -12,6 +12,8 @@ DEV_STAMP := $(VENV)/.installed-dev
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all:
 # Extra arguments for `uv pip compile`, e.g. LOCK_ARGS=--upgrade or LOCK_ARGS='--upgrade-package pulumi-aws'.
 LOCK_ARGS ?=
+# Extra arguments for `make plan`, e.g. PLAN_ARGS='--markdown "$$GITHUB_STEP_SUMMARY"' in CI.
+PLAN_ARGS ?=
 LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command 'make lock' $(LOCK_ARGS)
 
@@ -40,7 +42,7 @@ venv: $(DEV_STAMP)
 
 ## plan: synthesize STACK (default prod) offline and print its plan (tree, counts, policy results)
 plan: $(PLAN_STAMP)
-	$(BIN)/python -m blueprint plan $(STACK)
+	$(BIN)/python -m blueprint plan $(STACK) $(PLAN_ARGS)
 
 ## test: lint, type-check, then the whole test suite on every core
 test: $(DEV_STAMP)

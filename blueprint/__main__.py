@@ -25,6 +25,7 @@ from blueprint.compliance import compliance_report, render_console, render_markd
 from blueprint.diff import diff_graphs
 from blueprint.dr import dr_report, render_report, render_runbook
 from blueprint.graph import ResourceGraph
+from blueprint.markdown import plan_markdown
 from blueprint.render import make_console, progress, render_plan
 from blueprint.synth import Project, StackNotFoundError, synthesize
 from components.resilience.objectives import Tier
@@ -84,6 +85,7 @@ stacks exits 0.
 examples:
   python -m blueprint plan prod
   python -m blueprint plan prod --json before.json
+  python -m blueprint plan prod --markdown "$GITHUB_STEP_SUMMARY"
   python -m blueprint diff before.json prod
   python -m blueprint access prod --json access.json
   python -m blueprint dr prod --json dr.json --runbook failover.md
@@ -110,6 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", metavar="FILE", type=Path,
                       help="also write the resource graph as JSON (schema: blueprint/graph.schema.json); "
                            "byte for byte the same for the same input")
+    plan.add_argument("--markdown", metavar="FILE", type=Path,
+                      help="also append the plan summary and every policy's result to FILE in Markdown "
+                           "(CI: --markdown \"$GITHUB_STEP_SUMMARY\"); appended, since a job's summary "
+                           "file may already hold another step's text")
     policies = plan.add_mutually_exclusive_group()
     policies.add_argument("--no-policies", action="store_true", help="skip the policy pack (exit code 1 is then "
                                                                       "never returned)")
@@ -208,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         report = None if args.no_policies else check(graph)
     if args.json is not None:
         args.json.write_text(graph.dumps() + "\n")
+    if args.markdown is not None:
+        with args.markdown.open("a", encoding="utf-8") as summary:
+            summary.write(plan_markdown(graph, report))
     render_plan(graph, report, console, every_policy=args.every_policy, json_path=args.json)
     if report is not None and report.mandatory_failed:
         return EXIT_POLICY_FAILED

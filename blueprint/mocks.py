@@ -455,6 +455,9 @@ _EXTRAS: dict[str, Callable[[Mapping[str, Any], str, str, str], dict[str, Any]]]
     },
     "aws:ec2/eip:Eip": _eip,
     "aws:iam/role:Role": lambda inputs, region, resource_id, digest: {"uniqueId": f"AROA{digest[:17].upper()}"},
+    # IAM names an OIDC provider by its issuer's host (and path): one per issuer per account.
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda inputs, region, resource_id, digest: {
+        "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{str(inputs['url']).removeprefix('https://')}"},
     "aws:s3/bucket:Bucket": _bucket,
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
