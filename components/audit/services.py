@@ -357,6 +357,7 @@ class AuditServices(pulumi.ComponentResource):
             # Must be a key of the bucket's region (the primary's logs key for a DR detector).
             kms_key_arn=ref.key_arn,
             region=context.region,
+            tags=conv.tags(conv.physical_name("guardduty-findings")),
             # GuardDuty tests the bucket policy and key policy when the destination is created.
             opts=pulumi.ResourceOptions(parent=self.detector,
                                         depends_on=[bucket_policy] if bucket_policy is not None else None))
