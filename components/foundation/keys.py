@@ -77,13 +77,26 @@ def _cloudtrail_statement(partition: str, account_id: str, regions: Sequence[str
         "Sid": "AllowCloudTrailOfThisAccountToEncrypt",
         "Effect": "Allow",
         "Principal": {"Service": "cloudtrail.amazonaws.com"},
-        "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+        "Action": "kms:GenerateDataKey*",
         "Resource": "*",
         "Condition": {
             "StringEquals": {"aws:SourceAccount": account_id},
             "ArnLike": {
                 "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"},
         },
+    }
+
+
+def _cloudtrail_describe_statement(partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    # CloudTrail checks the key when a trail is created or updated; DescribeKey carries no
+    # encryption context, so it cannot share the statement above.
+    return {
+        "Sid": "AllowCloudTrailOfThisAccountToDescribeKey",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:DescribeKey",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
     }
 
 
@@ -151,7 +164,8 @@ KEY_DOMAINS: tuple[KeyDomain, ...] = (
     KeyDomain("data", "Customer and business data at rest: buckets, databases, tables, cache, volumes.",
               (_instance_launch_statement,)),
     KeyDomain("logs", "Audit and operational logs: flow logs, CloudWatch Logs, trails.",
-              (_cloudwatch_logs_statement, _cloudtrail_statement, _guardduty_statement)),
+              (_cloudwatch_logs_statement, _cloudtrail_statement, _cloudtrail_describe_statement,
+               _guardduty_statement)),
     KeyDomain("secrets", "Secrets Manager secrets: database credentials, tokens."),
 )
 
