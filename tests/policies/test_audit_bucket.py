@@ -13,7 +13,7 @@ def bucket(snap, tags, lock=True, env="prod", purpose="audit"):
                                   "tags": tags(environment=env, purpose=purpose)})
 
 
-def lock(snap, target, mode="COMPLIANCE", days=365, years=None):
+def lock(snap, target, mode="COMPLIANCE", days: int | None = 365, years: int | None = None):
     retention = {"mode": mode, **({"days": days} if days is not None else {}), **({"years": years} if years else {})}
     return snap(audit_bucket.OBJECT_LOCK, f"{target.name}-lock",
                 {"bucket": "retail-audit", "objectLockEnabled": "Enabled", "rule": {"defaultRetention": retention}},

@@ -17,7 +17,7 @@ def features(snap, target, skip=(), status="ENABLED", agent="ENABLED"):
     for name in guardduty.REQUIRED_FEATURES:
         if name in skip:
             continue
-        props = {"detectorId": "d-1", "name": name, "status": status}
+        props: dict[str, object] = {"detectorId": "d-1", "name": name, "status": status}
         if name == "EKS_RUNTIME_MONITORING":
             props["additionalConfigurations"] = [{"name": "EKS_ADDON_MANAGEMENT", "status": agent}]
         made.append(snap(guardduty.FEATURE, f"{target.name}-{name}", props,
