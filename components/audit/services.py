@@ -302,8 +302,9 @@ class AuditServices(pulumi.ComponentResource):
             advanced_event_selectors=self._event_selectors(),
             region=context.region,
             tags=conv.tags(self._trail_name),
-            # CloudTrail checks the bucket policy and the role when the trail is created.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy, role_policy]),
+            # CloudTrail checks the bucket policy and the role when the trail is created. Protected
+            # where the stack protects its data: deleting the trail stops the audit log (PCI DSS 10.2).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy, role_policy], protect=context.protect),
         )
 
     def _event_selectors(self) -> list[aws.cloudtrail.TrailAdvancedEventSelectorArgs]:

@@ -66,6 +66,7 @@ def test_the_trail_is_multi_region_validated_and_encrypted_with_the_logs_key():
     assert inputs["enableLogFileValidation"] is True
     assert inputs["kmsKeyId"] == LOGS_KEY
     assert inputs["s3BucketName"] == AUDIT_BUCKET
+    assert trail.protect is True and built("dev").of_type(TRAIL)[0].protect is False
     [group] = built().of_type("aws:cloudwatch/logGroup:LogGroup")
     assert inputs["cloudWatchLogsGroupArn"] == f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{group.inputs['name']}:*"
     assert group.inputs["kmsKeyId"] == LOGS_KEY and group.inputs["retentionInDays"] == 365
