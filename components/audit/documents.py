@@ -11,9 +11,10 @@ same service principal (the confused-deputy problem).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from components.common.conventions import Conventions
 from components.common.grants import kms_via_service, policy_document, service_trust_policy, statement
 from components.data.bucket_policies import ACCESS_LOG_PREFIX, S3_LOG_DELIVERY_PRINCIPAL, bucket_policy
 
@@ -103,6 +104,23 @@ def audit_access_log_statement(audit_bucket_arn: str, logs_bucket_arn: str, acco
             "Resource": [f"{logs_bucket_arn}/{ACCESS_LOG_PREFIX}{AUDIT_PURPOSE}/*"],
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
                           "ArnLike": {"aws:SourceArn": [audit_bucket_arn]}}}
+
+
+def audit_bucket_name(conventions: Conventions, account_id: str) -> str:
+    """The audit bucket's name: ``retail-<stack>-audit-<account>`` (bucket names are global)."""
+    return f"{conventions.physical_name(AUDIT_PURPOSE)}-{account_id}"
+
+
+def audit_access_log_delivery(conventions: Conventions) -> Callable[[str, str, str], dict[str, Any]]:
+    """A builder for ``ObjectStoreArgs.extra_statements["logs"]`` (a StatementBuilder of
+    components/data/bucket_policies.py): the audit bucket's name is known from the conventions,
+    so the logs bucket can admit it without waiting for the audit bucket (no cycle)."""
+
+    def build(logs_bucket_arn: str, partition: str, account_id: str) -> dict[str, Any]:
+        audit_arn = f"arn:{partition}:s3:::{audit_bucket_name(conventions, account_id)}"
+        return audit_access_log_statement(audit_arn, logs_bucket_arn, account_id)
+
+    return build
 
 
 def cloudtrail_logs_trust_policy(account_id: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from components.audit.controls import CONFIG_RULES, rule_slug
 from components.audit.documents import (
     AUDIT_PURPOSE,
     CONFIG_MANAGED_POLICY,
+    audit_bucket_name,
     audit_bucket_policy,
     cloudtrail_logs_policy,
     cloudtrail_logs_trust_policy,
@@ -184,7 +185,7 @@ class AuditServices(pulumi.ComponentResource):
         region, physical = context.region, conv.physical_name(AUDIT_PURPOSE)
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
-            bucket=pulumi.Output.concat(physical, "-", context.account_id),
+            bucket=pulumi.Output.from_input(context.account_id).apply(lambda account: audit_bucket_name(conv, account)),
             # force_destroy cannot remove locked objects anyway; in dev the retention is short.
             force_destroy=not context.protect,
             # Object Lock can only be chosen when the bucket is created.

@@ -12,6 +12,7 @@ from blueprint.checks import snapshots
 from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
 from components.audit.controls import CONFIG_RULES
+from components.audit.documents import audit_access_log_delivery
 from components.audit.services import GUARDDUTY_FEATURES, AuditBucketRef, AuditServices, AuditServicesArgs
 from components.audit.settings import AuditConfig
 from components.common.conventions import Conventions
@@ -200,3 +201,11 @@ def test_args_refuse_customer_data_events_without_buckets():
     # A DR region's instance has no trail of its own, so it needs none.
     AuditServicesArgs(AuditConfig(), DR_LOGS_KEY, LOGS_BUCKET, [],
                       audit_bucket=AuditBucketRef(AUDIT_BUCKET, f"arn:aws:s3:::{AUDIT_BUCKET}", LOGS_KEY, REGION))
+
+
+def test_the_logs_bucket_statement_names_the_audit_bucket_the_component_builds():
+    [bucket] = built().of_type("aws:s3/bucket:Bucket")
+    build = audit_access_log_delivery(Conventions("prod", "platform", "cc-1234", "confidential", "prod"))
+    statement = build(f"arn:aws:s3:::{LOGS_BUCKET}", "aws", ACCOUNT_ID)
+    assert statement["Condition"]["ArnLike"]["aws:SourceArn"] == [f"arn:aws:s3:::{bucket.inputs['bucket']}"]
+    assert statement["Resource"] == [f"arn:aws:s3:::{LOGS_BUCKET}/s3-access/audit/*"]
