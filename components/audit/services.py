@@ -77,6 +77,9 @@ class AuditBucketRef:
     key_arn: pulumi.Input[str]
     """The primary's logs key: deliveries are encrypted in the bucket's region, with its key."""
     region: str
+    policy: pulumi.Resource | None = None
+    """The bucket's policy: GuardDuty tests it when a publishing destination is created, so a
+    DR detector's destination waits for it."""
 
 
 @dataclass(frozen=True)
@@ -141,9 +144,10 @@ class AuditServices(pulumi.ComponentResource):
         self.features, self.standards, self.rules = {}, {}, {}
 
         bucket_policy: aws.s3.BucketPolicy | None = None
+        self._audit_bucket_policy: aws.s3.BucketPolicy | None = None
         if args.primary:
             self.bucket = self._audit_bucket()
-            bucket_policy = self._bucket_policy(self.bucket, detectors=manage)
+            bucket_policy = self._audit_bucket_policy = self._bucket_policy(self.bucket, detectors=manage)
             self.trail = self._trail(self.bucket, bucket_policy)
             ref = self.bucket_ref()
         else:
@@ -152,7 +156,7 @@ class AuditServices(pulumi.ComponentResource):
 
         status = None
         if manage:
-            self._guardduty(ref, bucket_policy)
+            self._guardduty(ref, bucket_policy or ref.policy)
             self._security_hub()
             self.analyzer = aws.accessanalyzer.Analyzer(
                 f"{name}-access-analyzer",
@@ -178,7 +182,8 @@ class AuditServices(pulumi.ComponentResource):
         """The audit bucket, for the DR region's instance (primary only)."""
         if self.bucket is None:
             raise ValueError("only the primary region's AuditServices has the audit bucket")
-        return AuditBucketRef(self.bucket.bucket, self.bucket.arn, self._args.logs_key_arn, self._context.region)
+        return AuditBucketRef(self.bucket.bucket, self.bucket.arn, self._args.logs_key_arn, self._context.region,
+                              self._audit_bucket_policy)
 
     def _audit_bucket(self) -> aws.s3.Bucket:
         context, conv, settings, name = self._context, self._context.conventions, self._args.settings, self._name
@@ -329,7 +334,7 @@ class AuditServices(pulumi.ComponentResource):
 
     # -- GuardDuty ---------------------------------------------------------------------------
 
-    def _guardduty(self, ref: AuditBucketRef, bucket_policy: aws.s3.BucketPolicy | None) -> None:
+    def _guardduty(self, ref: AuditBucketRef, bucket_policy: pulumi.Resource | None) -> None:
         context, conv, name = self._context, self._context.conventions, self._name
         self.detector = aws.guardduty.Detector(
             f"{name}-detector",

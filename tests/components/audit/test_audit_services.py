@@ -179,6 +179,10 @@ def test_the_dr_region_has_its_own_detector_hub_and_recorder_without_global_type
     exports = {e.inputs["region"]: e.inputs for e in graph.of_type(
         "aws:guardduty/publishingDestination:PublishingDestination")}
     assert exports[DR_REGION]["kmsKeyArn"] == LOGS_KEY  # the bucket's region's key, not the DR one
+    [policy_urn] = [p.urn for p in graph.of_type("aws:s3/bucketPolicy:BucketPolicy")]
+    [dr_export] = [e for e in graph.of_type("aws:guardduty/publishingDestination:PublishingDestination")
+                   if e.inputs["region"] == DR_REGION]
+    assert policy_urn in dr_export.dependencies
     assert {d.inputs["region"] for d in graph.of_type(DETECTOR)} == {REGION, DR_REGION}
     [policy] = graph.of_type("aws:s3/bucketPolicy:BucketPolicy")
     [gd] = [s for s in json.loads(policy.inputs["policy"])["Statement"] if s["Sid"] == "AllowGuardDutyPutFindings"]
