@@ -66,6 +66,57 @@ def _cloudwatch_logs_statement(partition: str, account_id: str, regions: Sequenc
     }
 
 
+def _cloudtrail_statement(partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    # CloudTrail encrypts log files as itself (the trail's KmsKeyId), so it needs a key-policy
+    # grant. The encryption context names the trail; requiring it to be one of this account's
+    # trails, made by this account (aws:SourceAccount), keeps another account's trail from
+    # encrypting with our key (AWS CloudTrail User Guide, "Configure AWS KMS key policies for
+    # CloudTrail"). A multi-Region trail's regions all encrypt in the bucket's region: the
+    # context is matched for any region.
+    return {
+        "Sid": "AllowCloudTrailOfThisAccountToEncrypt",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:GenerateDataKey*",
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {
+                "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"},
+        },
+    }
+
+
+def _cloudtrail_describe_statement(partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    # CloudTrail checks the key when a trail is created or updated; DescribeKey carries no
+    # encryption context, so it cannot share the statement above.
+    return {
+        "Sid": "AllowCloudTrailOfThisAccountToDescribeKey",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:DescribeKey",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
+def _guardduty_statement(partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    # GuardDuty encrypts the findings it exports to the audit bucket as itself; only this
+    # account's detectors in the stack's regions (Amazon GuardDuty User Guide, "Exporting findings").
+    return {
+        "Sid": "AllowGuardDutyOfThisAccountToExportFindings",
+        "Effect": "Allow",
+        "Principal": {"Service": "guardduty.amazonaws.com"},
+        "Action": "kms:GenerateDataKey",
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {"aws:SourceArn": [f"arn:{partition}:guardduty:{region}:{account_id}:detector/*"
+                                          for region in regions]},
+        },
+    }
+
+
 #: The service-linked roles that launch instances for EKS managed node groups and Karpenter
 #: (EC2 Fleet). Their volumes are encrypted with the data key, and a service-linked role can
 #: be given no IAM policy: only the key policy can let them use it.
@@ -131,7 +182,8 @@ KEY_DOMAINS: tuple[KeyDomain, ...] = (
     KeyDomain("data", "Customer and business data at rest: buckets, databases, tables, cache, volumes.",
               (_instance_launch_statement,)),
     KeyDomain("logs", "Audit and operational logs: flow logs, CloudWatch Logs, trails.",
-              (_cloudwatch_logs_statement,)),
+              (_cloudwatch_logs_statement, _cloudtrail_statement, _cloudtrail_describe_statement,
+               _guardduty_statement)),
     KeyDomain("secrets", "Secrets Manager secrets: database credentials, tokens."),
 )
 

@@ -107,7 +107,7 @@ def test_key_policies_name_only_the_account_root_and_the_domains_services(stack_
 def test_only_the_logs_key_lets_cloudwatch_logs_use_it_and_only_for_this_accounts_groups():
     regions = ["eu-west-1", "eu-central-1"]
     logs = key_policy(DOMAINS["logs"], partition="aws", account_id="111122223333", regions=regions)
-    (service,) = [s for s in logs["Statement"] if "Service" in s["Principal"]]
+    (service,) = [s for s in logs["Statement"] if s["Sid"] == "AllowCloudWatchLogsOfThisAccount"]
     assert service["Principal"]["Service"] == ["logs.eu-west-1.amazonaws.com", "logs.eu-central-1.amazonaws.com"]
     assert service["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == [
         "arn:aws:logs:eu-west-1:111122223333:log-group:*",
@@ -208,7 +208,7 @@ def test_a_replica_key_policy_admits_the_dr_regions_services_only():
     graph = _replica_rings()
     replicas = {k.inputs["tags"]["key-domain"]: k for k in graph.of_type(REPLICA)}
     logs = json.loads(replicas["logs"].inputs["policy"])
-    (service,) = [s for s in logs["Statement"] if "Service" in s["Principal"]]
+    (service,) = [s for s in logs["Statement"] if s["Sid"] == "AllowCloudWatchLogsOfThisAccount"]
     assert service["Principal"]["Service"] == [f"logs.{DR_REGION}.amazonaws.com"]
     assert service["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == [
         f"arn:aws:logs:{DR_REGION}:123456789012:log-group:*"]
