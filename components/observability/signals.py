@@ -81,8 +81,9 @@ class WebAclSource:
 @dataclass(frozen=True)
 class AuroraSource:
     cluster_identifier: pulumi.Input[str]
-    max_acu: float
-    """The cluster's ``serverlessv2_scaling_configuration.max_capacity``."""
+    max_acu: float | None
+    """The cluster's ``serverlessv2_scaling_configuration.max_capacity``; None for provisioned
+    instances (no ACUs: no capacity alarm)."""
     global_secondary: bool = False
     """This cluster is a secondary of an Aurora global database: alarm on its replication lag."""
 
@@ -167,11 +168,12 @@ def signals(sources: SignalSources, config: AlarmsConfig, region: str) -> list[S
         add("aurora-cpu", "Aurora CPU", {"cpu": Metric("AWS/RDS", "CPUUtilization", cluster, "Maximum")},
             config.aurora_cpu_percent, "breaching",
             "a running cluster always reports CPU: silence means it is down or unreachable", unit="%")
-        add("aurora-acu-at-max", "Aurora Serverless v2 capacity pinned at max ACU", {
-            "acu": Metric("AWS/RDS", "ServerlessDatabaseCapacity", cluster, "Maximum")},
-            aurora.max_acu, "missing", "a gap says nothing about capacity: keep the last state",
-            comparison="GreaterThanOrEqualToThreshold", n_=config.aurora_acu_at_max_periods,
-            m_=config.aurora_acu_at_max_periods, unit="ACU")
+        if aurora.max_acu is not None:
+            add("aurora-acu-at-max", "Aurora Serverless v2 capacity pinned at max ACU", {
+                "acu": Metric("AWS/RDS", "ServerlessDatabaseCapacity", cluster, "Maximum")},
+                aurora.max_acu, "missing", "a gap says nothing about capacity: keep the last state",
+                comparison="GreaterThanOrEqualToThreshold", n_=config.aurora_acu_at_max_periods,
+                m_=config.aurora_acu_at_max_periods, unit="ACU")
         add("aurora-replica-lag", "Aurora reader replica lag", {
             "lag": Metric("AWS/RDS", "AuroraReplicaLagMaximum", cluster, "Maximum")},
             config.aurora_replica_lag_ms, "notBreaching", "a cluster without readers has no replica lag to report",

@@ -4,7 +4,9 @@ built alone under the project's mocks (opt-in: off, the cluster is as before).""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 import pytest
 
@@ -40,7 +42,7 @@ def built(stack: str, insights: bool) -> ResourceGraph:
     return run_program(program, project="retail", stack=stack, config={"aws:region": REGION})
 
 
-def addon(graph: ResourceGraph) -> dict:
+def addon(graph: ResourceGraph) -> Mapping[str, Any]:
     [found] = [a.inputs for a in graph.of_type(ADDON) if a.inputs["addonName"] == CONTAINER_INSIGHTS_ADDON]
     return found
 

@@ -216,7 +216,7 @@ def test_the_protocol_follows_from_the_endpoint(notify, protocol):
     ("http://hooks.example.com/x", "https"), ("oncall", "neither an e-mail"), ("https://", "https"),
     ("ftp://x.example.com", "https")])
 def test_a_bad_endpoint_is_refused_naming_the_key(notify, message):
-    with pytest.raises(ValidationError, match="retail:alarms.notify") as error:
+    with pytest.raises(ValidationError, match=r"retail:alarms\.notify") as error:
         AlarmsConfig(notify=notify)
     assert message in str(error.value)
 
@@ -235,3 +235,11 @@ def test_periods_are_whole_minutes(period):
 def test_unknown_keys_are_refused():
     with pytest.raises(ValidationError):
         AlarmsConfig.model_validate({"notify": "a@example.com", "albErrorRate": 5})
+
+
+def test_a_provisioned_cluster_has_no_capacity_alarm():
+    from components.observability.signals import signals
+
+    keys = {s.key for s in signals(SignalSources(aurora=AuroraSource("retail-dev-sql", max_acu=None)), SETTINGS,
+                                   REGION)}
+    assert keys == {"aurora-cpu", "aurora-replica-lag"}
