@@ -13,6 +13,7 @@ alarms get a second topic there, encrypted with an alarms key of us-east-1 (``ed
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +61,20 @@ class AlarmsArgs:
     """The ``alarms`` domain key of the stack's region (:data:`components.foundation.keys.ALARMS_DOMAIN`)."""
     sources: SignalSources = field(default_factory=SignalSources)
     edge_key_arn: pulumi.Input[str] | None = None
-    """The ``alarms`` key of us-east-1, for CloudFront's alarms when the region is another."""
+    """The ``alarms`` key of us-east-1, for CloudFront's alarms when the region is another (and
+    the DR region is not us-east-1 either)."""
+    standby: StandbySignals | None = None
+    """The DR region's signals (a replicating strategy): alarmed there, on the same dashboard."""
+
+
+@dataclass(frozen=True)
+class StandbySignals:
+    region: str
+    key_arn: pulumi.Input[str]
+    """The ``alarms`` key of the DR region (the DR ring's)."""
+    sources: SignalSources
+    """The DR slice's stores: its Aurora secondary (``global_secondary=True``: the replication
+    lag is published by the secondary, in its region), its cache, its cluster, ..."""
 
 
 class AlarmTopic(pulumi.ComponentResource):
@@ -113,15 +127,25 @@ class Alarms(pulumi.ComponentResource):
         super().__init__("retail:observability:Alarms", name, None, opts)
         conv = context.conventions
         self.signals = signals(args.sources, args.settings, context.region)
-        regions = sorted({s.region for s in self.signals} | {context.region})
         keys: dict[str, pulumi.Input[str]] = {context.region: args.key_arn}
-        if any(r != context.region for r in regions):
-            if args.edge_key_arn is None:
-                raise ValueError(
-                    f"AlarmsArgs: CloudFront's alarms live in {GLOBAL_METRICS_REGION} and need a topic there, "
-                    f"encrypted with a key of {GLOBAL_METRICS_REGION}; pass edge_key_arn (the alarms key of the "
-                    "us-east-1 ring), or leave the CloudFront signals out")
-            keys[GLOBAL_METRICS_REGION] = args.edge_key_arn
+        if args.edge_key_arn is not None:
+            keys.setdefault(GLOBAL_METRICS_REGION, args.edge_key_arn)
+        if args.standby is not None:
+            if args.standby.region == context.region:
+                raise ValueError(f"AlarmsArgs.standby.region is the stack's own region {context.region!r}; give "
+                                 "the DR region (retail:dr.region)")
+            keys[args.standby.region] = args.standby.key_arn
+            # "dr-" keeps the two regions' alarms apart (names are per account and region, but a
+            # person reading "retail-prod-dr-aurora-cpu" knows which cluster it is at once).
+            self.signals += [dataclasses.replace(s, key=f"dr-{s.key}", title=f"{s.title}, DR region")
+                             for s in signals(args.standby.sources, args.settings, args.standby.region)]
+        regions = sorted({s.region for s in self.signals} | {context.region})
+        unkeyed = [r for r in regions if r not in keys]
+        if unkeyed:
+            raise ValueError(
+                f"AlarmsArgs: alarms in {', '.join(unkeyed)} need a topic there, encrypted with an alarms key of "
+                f"that region; CloudFront's alarms live in {GLOBAL_METRICS_REGION}: pass edge_key_arn (the alarms "
+                "key of the us-east-1 ring), or leave the CloudFront signals out")
         self.topics = {
             region: AlarmTopic(
                 name if region == context.region else f"{name}-{region}", context.in_region(region), args.settings,

@@ -14,7 +14,7 @@ from blueprint.graph import Resource
 from blueprint.mocks import ACCOUNT_ID
 from blueprint.synth import run_program
 from components.common.conventions import Conventions
-from components.observability.alarms import Alarms, AlarmsArgs
+from components.observability.alarms import Alarms, AlarmsArgs, StandbySignals
 from components.observability.settings import AlarmsConfig
 from components.observability.signals import (
     AuroraSource,
@@ -27,6 +27,8 @@ from tests.support import stack_context
 
 REGION = "eu-west-1"
 EDGE = "us-east-1"
+DR = "eu-central-1"
+DR_KEY = f"arn:aws:kms:{DR}:{ACCOUNT_ID}:key/aaaaaaaa-2222-3333-4444-555555555555"
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
 EDGE_KEY = f"arn:aws:kms:{EDGE}:{ACCOUNT_ID}:key/66666666-7777-8888-9999-000000000000"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -45,12 +47,15 @@ FULL = SignalSources(
     load_balancer=LoadBalancerSource("app/retail-prod/abc", {"storefront": "targetgroup/storefront/def"}),
     cloudfront_distribution_id="E2EXAMPLE",
     web_acls=(WebAclSource("retail-prod-cdn", EDGE, cloudfront=True), WebAclSource("retail-prod-alb", REGION)),
-    aurora=AuroraSource("retail-prod-sql", max_acu=16, global_secondary=True),
+    aurora=AuroraSource("retail-prod-sql", max_acu=16),
     dynamodb_tables={"orders": "retail-prod-orders"}, dynamodb_replica_regions=("eu-central-1",),
     cache_replication_group_id="retail-prod-cache", eks_cluster_name="retail-prod",
     kinesis_streams={"orders": "retail-prod-orders"}, backup_vaults={"primary": "retail-prod-vault"},
     replicated_buckets={"assets": ReplicatedBucket("retail-prod-assets", "retail-prod-dr-assets", "dr")},
 )
+#: The DR slice: the Aurora secondary of the global database.
+STANDBY = StandbySignals(DR, DR_KEY, SignalSources(aurora=AuroraSource("retail-prod-dr-sql", 16,
+                                                                      global_secondary=True)))
 #: A dev stack: one region, no CloudFront alarms, no streams, no DR.
 LEAN = SignalSources(
     load_balancer=LoadBalancerSource("app/retail-dev/abc"), aurora=AuroraSource("retail-dev-sql", max_acu=4),
@@ -67,7 +72,10 @@ EXPECTED = {
     "aurora-cpu": (70, "CPUUtilization"),
     "aurora-acu-at-max": (16, "ServerlessDatabaseCapacity"),
     "aurora-replica-lag": (800, "AuroraReplicaLagMaximum"),
-    "aurora-global-lag": (3000, "AuroraGlobalDBReplicationLag"),
+    "dr-aurora-cpu": (70, "CPUUtilization"),
+    "dr-aurora-acu-at-max": (16, "ServerlessDatabaseCapacity"),
+    "dr-aurora-replica-lag": (800, "AuroraReplicaLagMaximum"),
+    "dr-aurora-global-lag": (3000, "AuroraGlobalDBReplicationLag"),
     "dynamodb-throttled-orders": (5, "ThrottledRequests"),
     "dynamodb-replication-orders-eu-central-1": (2000, "ReplicationLatency"),
     "cache-evictions": (50, "Evictions"),
@@ -86,7 +94,7 @@ def built(which: str) -> ResourceGraph:
     def program() -> None:
         context = stack_context(Conventions("prod", "platform", "cc-1234", "confidential", "prod"), region=REGION)
         if which == "full":
-            Alarms("alarms", context, AlarmsArgs(SETTINGS, KEY, FULL, edge_key_arn=EDGE_KEY))
+            Alarms("alarms", context, AlarmsArgs(SETTINGS, KEY, FULL, edge_key_arn=EDGE_KEY, standby=STANDBY))
         else:
             Alarms("alarms", context, AlarmsArgs(SETTINGS, KEY, LEAN))
 
@@ -135,9 +143,10 @@ def test_acu_alarm_fires_only_when_pinned_at_max_for_every_period():
 def test_every_alarm_notifies_our_encrypted_topic_of_its_own_region():
     graph = built("full")
     by_region = topics(graph)
-    assert set(by_region) == {REGION, EDGE}
+    assert set(by_region) == {REGION, EDGE, DR}
     assert by_region[REGION].inputs["kmsMasterKeyId"] == KEY
     assert by_region[EDGE].inputs["kmsMasterKeyId"] == EDGE_KEY
+    assert by_region[DR].inputs["kmsMasterKeyId"] == DR_KEY
     # The topic's ARN as the mocks make it, read from the policy made for that topic.
     arns = {p.inputs["region"]: p.inputs["arn"] for p in graph.of_type("aws:sns/topicPolicy:TopicPolicy")}
     for region, topic in by_region.items():
@@ -151,9 +160,14 @@ def test_every_alarm_notifies_our_encrypted_topic_of_its_own_region():
         assert alarm.inputs["treatMissingData"] in ("breaching", "notBreaching", "missing")
 
 
-def test_cloudfront_alarms_live_in_us_east_1_and_the_rest_in_the_stacks_region():
+def test_cloudfront_alarms_live_in_us_east_1_the_standbys_in_the_dr_region_the_rest_at_home():
     regions = {key: a.inputs["region"] for key, a in alarms(built("full")).items()}
     assert {k for k, r in regions.items() if r == EDGE} == {"cloudfront-5xx-rate", "waf-blocked-spike-cdn"}
+    assert {k for k, r in regions.items() if r == DR} == {k for k in EXPECTED if k.startswith("dr-")}
+    # The global database's lag is the secondary's metric: alarmed in the DR region only.
+    assert [k for k in regions if k.endswith("aurora-global-lag")] == ["dr-aurora-global-lag"]
+    dims = returned_metric(alarms(built("full"))["dr-aurora-global-lag"])
+    assert dims is not None and dims["dimensions"] == {"DBClusterIdentifier": "retail-prod-dr-sql"}
 
 
 def test_the_topic_policy_admits_only_cloudwatch_alarms_of_this_account_over_tls():
@@ -168,7 +182,7 @@ def test_the_topic_policy_admits_only_cloudwatch_alarms_of_this_account_over_tls
 
 def test_the_subscription_is_the_configured_endpoint_with_its_protocol():
     subscriptions = built("full").of_type("aws:sns/topicSubscription:TopicSubscription")
-    assert len(subscriptions) == 2
+    assert len(subscriptions) == 3
     for subscription in subscriptions:
         assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == ("email", "oncall@example.com")
 
@@ -243,3 +257,14 @@ def test_a_provisioned_cluster_has_no_capacity_alarm():
     keys = {s.key for s in signals(SignalSources(aurora=AuroraSource("retail-dev-sql", max_acu=None)), SETTINGS,
                                    REGION)}
     assert keys == {"aurora-cpu", "aurora-replica-lag"}
+
+
+def test_a_dr_region_of_us_east_1_carries_cloudfronts_alarms_with_its_own_key():
+    def program() -> None:
+        context = stack_context(Conventions("prod", "platform", "cc-1234", "confidential", "prod"), region=REGION)
+        Alarms("alarms", context, AlarmsArgs(SETTINGS, KEY, SignalSources(cloudfront_distribution_id="E2"),
+                                             standby=StandbySignals(EDGE, EDGE_KEY, SignalSources())))
+
+    graph = run_program(program, project="retail", stack="prod", config={"aws:region": REGION})
+    assert {r: t.inputs["kmsMasterKeyId"] for r, t in topics(graph).items()} == {REGION: KEY, EDGE: EDGE_KEY}
+    assert alarms(graph)["cloudfront-5xx-rate"].inputs["region"] == EDGE
