@@ -89,6 +89,17 @@ RESOLVE_CONFLICTS = "OVERWRITE"
 EBS_CSI_NAMESPACE = "kube-system"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 
+#: Container Insights (enhanced observability): the CloudWatch agent and Fluent Bit DaemonSets.
+#: Its metrics (ContainerInsights namespace) are what the node-pressure alarms read.
+CONTAINER_INSIGHTS_ADDON = "amazon-cloudwatch-observability"
+CONTAINER_INSIGHTS_NAMESPACE = "amazon-cloudwatch"
+CONTAINER_INSIGHTS_SERVICE_ACCOUNT = "cloudwatch-agent"
+CONTAINER_INSIGHTS_POLICY = "CloudWatchAgentServerPolicy"
+#: The log groups the agent and Fluent Bit write to, under ``/aws/containerinsights/<cluster>/``.
+#: Made here first: left to the agent, they would be created on first write with no retention
+#: and CloudWatch Logs' own key (PCI DSS 10.5.1 wants ours, and a retention we chose).
+CONTAINER_INSIGHTS_LOG_GROUPS = ("performance", "application", "dataplane", "host")
+
 _ROLE_NAME = re.compile(r"role/(?:.*/)?([\w+=,.@-]+)$")
 
 
@@ -148,8 +159,12 @@ class KubernetesClusterArgs:
     data_key_arn: pulumi.Input[str]
     """Encrypts node volumes and the volumes the EBS CSI driver creates."""
     logs_key_arn: pulumi.Input[str]
-    """Encrypts the control-plane log group."""
+    """Encrypts the control-plane log group (and Container Insights' log groups)."""
     log_retention_days: int
+    container_insights: bool = False
+    """Install Container Insights (the ``amazon-cloudwatch-observability`` add-on, through Pod
+    Identity), with its log groups made first, encrypted with the logs key and kept
+    ``log_retention_days``."""
 
 
 class KubernetesCluster(pulumi.ComponentResource):
@@ -389,6 +404,10 @@ class KubernetesCluster(pulumi.ComponentResource):
             self.addons[addon] = self._addon(name, addon, region, conv, cluster_name,
                                              depends_on=[self.node_group, *extra])
 
+        self.container_insights: aws.eks.Addon | None = None
+        if args.container_insights:
+            self.container_insights = self._container_insights(name, context, args, cluster_name)
+
         # -- Kubernetes provider -----------------------------------------------------------
         self.name = self.cluster.name
         self.endpoint = self.cluster.endpoint
@@ -410,6 +429,53 @@ class KubernetesCluster(pulumi.ComponentResource):
             "oidcIssuer": self.oidc_issuer,
             "nodeRoleArn": self.node_role.arn,
         })
+
+    def _container_insights(self, name: str, context: StackContext, args: KubernetesClusterArgs,
+                            cluster_name: str) -> aws.eks.Addon:
+        """The CloudWatch Observability add-on, its Pod Identity role, and its log groups."""
+        conv, region = context.conventions, context.region
+        partition = pulumi.Output.from_input(context.partition)
+        groups = [
+            log_group(f"{name}-container-insights-{kind}", context,
+                      name=f"/aws/containerinsights/{cluster_name}/{kind}", retention_days=args.log_retention_days,
+                      key_arn=args.logs_key_arn, tags=conv.tags(cluster_name), parent=self, region=region)
+            for kind in CONTAINER_INSIGHTS_LOG_GROUPS
+        ]
+        role_name = conv.physical_name(name, "container-insights")
+        self.container_insights_role = aws.iam.Role(
+            f"{name}-container-insights",
+            description=f"CloudWatch agent and Fluent Bit of {cluster_name} (Pod Identity)",
+            # Only the agent's service account, in this cluster, may assume it.
+            assume_role_policy=pulumi.Output.from_input(context.account_id).apply(
+                lambda account: json.dumps(pod_identity_trust_policy(
+                    account, cluster_name=cluster_name, namespace=CONTAINER_INSIGHTS_NAMESPACE,
+                    service_account=CONTAINER_INSIGHTS_SERVICE_ACCOUNT))),
+            tags=conv.tags(role_name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # AWS's managed policy, as the add-on's documentation asks: PutMetricData (which takes no
+        # resource), logs to /aws/containerinsights/*, EC2/EBS describes for the node metadata.
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-container-insights",
+            role=self.container_insights_role.name,
+            policy_arn=partition.apply(lambda p: managed_policy_arn(p, CONTAINER_INSIGHTS_POLICY)),
+            opts=pulumi.ResourceOptions(parent=self.container_insights_role),
+        )
+        return aws.eks.Addon(
+            f"{name}-{CONTAINER_INSIGHTS_ADDON}",
+            cluster_name=self.cluster.name,
+            addon_name=CONTAINER_INSIGHTS_ADDON,
+            # The add-on makes the association itself (as the EBS CSI driver's is made above, but
+            # owned by the add-on, so it goes when the add-on goes).
+            pod_identity_associations=[aws.eks.AddonPodIdentityAssociationArgs(
+                role_arn=self.container_insights_role.arn, service_account=CONTAINER_INSIGHTS_SERVICE_ACCOUNT)],
+            resolve_conflicts_on_create=RESOLVE_CONFLICTS,
+            resolve_conflicts_on_update=RESOLVE_CONFLICTS,
+            region=region,
+            tags=conv.tags(f"{cluster_name}-{CONTAINER_INSIGHTS_ADDON}"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                self.node_group, self.addons["eks-pod-identity-agent"], attachment, *groups]),
+        )
 
     def _addon(self, name: str, addon: str, region: str, conv: Conventions, cluster_name: str, *,
                configuration_values: str | None = None,

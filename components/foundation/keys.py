@@ -165,6 +165,27 @@ def _zero_etl_statement(partition: str, account_id: str, regions: Sequence[str])
     }
 
 
+#: What CloudWatch needs of the key of an SSE-KMS topic its alarms publish to (AWS: "configure a
+#: CloudWatch alarm with an encrypted SNS topic"). alias/aws/sns cannot be used: its policy does
+#: not admit CloudWatch and cannot be edited.
+CLOUDWATCH_ALARM_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def _cloudwatch_alarms_statement(partition: str, account_id: str, regions: Sequence[str]) -> dict[str, Any]:
+    # CloudWatch publishes alarm notifications as itself, so only the key policy can admit it.
+    # No condition, as AWS documents it: kms:CallerAccount is CloudWatch's account, not ours (it
+    # breaks delivery), and AWS documents no aws:SourceArn/SourceAccount on these KMS calls. That
+    # is why the statement lives on a key of its own (the alarms domain), which encrypts nothing
+    # but alarm notifications: the topic policy is the gate that only our alarms may publish.
+    return {
+        "Sid": "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": list(CLOUDWATCH_ALARM_KEY_ACTIONS),
+        "Resource": "*",
+    }
+
+
 StatementBuilder = Callable[[str, str, Sequence[str]], dict[str, Any]]
 
 
@@ -192,6 +213,13 @@ def with_zero_etl(domains: Sequence[KeyDomain]) -> tuple[KeyDomain, ...]:
     """The domains with the data key opened to Redshift's zero-ETL integrations (the warehouse's)."""
     return tuple(dataclasses.replace(d, service_statements=(*d.service_statements, _zero_etl_statement))
                  if d.name == "data" else d for d in domains)
+
+
+#: The key of the alarm topics (components/observability): not one of :data:`KEY_DOMAINS` by
+#: default, so a ring gains it only where the platform builds alarms
+#: (``KeyRingArgs(domains=(*KEY_DOMAINS, ALARMS_DOMAIN))``; the us-east-1 edge ring for CloudFront's).
+ALARMS_DOMAIN = KeyDomain("alarms", "Alarm notifications: the SNS topics CloudWatch alarms publish to.",
+                          (_cloudwatch_alarms_statement,))
 
 
 def key_policy(domain: KeyDomain, *, partition: str, account_id: str, regions: Sequence[str],

@@ -1,0 +1,1 @@
+"""Observability: the stack's alarms, its dashboard and where both notify (``retail:alarms``)."""
