@@ -145,6 +145,8 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "warehouse": _warehouse(8, 32, 200, "deactivate", enabled=False),
         # Off: the API's private TLS path needs retail:edge.domain, which dev stacks rarely have.
         "api": {**_api("INFO", 30), "enabled": False},
+        # A day of Object Lock: dev is torn down, and a compliance-mode lock cannot be lifted.
+        "audit": {"objectLockRetentionDays": 1, "findingPublishingFrequency": "SIX_HOURS"},
     },
     Environment.staging: {
         "network": {
@@ -168,6 +170,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "streams": _streams(72, enhanced_monitoring=False),
         "warehouse": _warehouse(8, 64, 500, "emit-metric"),
         "api": _api("INFO", 90),
+        "audit": {"objectLockRetentionDays": 30, "findingPublishingFrequency": "ONE_HOUR"},
         "dr": {"strategy": "backup-restore", "region": "eu-central-1", "faultInjection": True,
                "targets": {"databases": {"rpo": "2h", "rto": "4h"}, "objects": {"rpo": "2h", "rto": "4h"},
                            "service": {"rto": "8h"}}},
@@ -208,6 +211,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         # Month-end and peak-season reports may run long: alert, never stop them.
         "warehouse": _warehouse(32, 256, 5000, "emit-metric"),
         "api": _api("ERROR", 365),
+        "audit": {"objectLockRetentionDays": 365, "findingPublishingFrequency": "FIFTEEN_MINUTES"},
         "dr": {"strategy": "warm-standby", "region": "eu-central-1", "cidr": "10.31.0.0/16",
                "targets": {"databases": {"rpo": "1s", "rto": "1m"}, "objects": {"rpo": "15m", "rto": "5m"},
                            "service": {"rto": "5m"}}},

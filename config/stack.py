@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from components.analytics.settings import LakeConfig, StreamsConfig
 from components.analytics.warehouse_settings import WarehouseConfig
 from components.api.settings import ApiConfig
+from components.audit.settings import AuditConfig
 from components.common.aws_catalog import check_region, regions, suggestion
 from components.common.aws_limits import MAX_TAG_VALUE_LENGTH, TAG_VALUE_PUNCTUATION
 from components.common.conventions import Conventions
@@ -54,6 +55,8 @@ class StackConfig(SettingsModel):
                                               "sources and its usage limit (the presets set it).")
     api: ApiConfig | None = Field(default=None, description="The partner APIs built from apis/*.yaml (the "
                                   "presets set it).")
+    audit: AuditConfig = Field(default_factory=AuditConfig, description="CloudTrail, AWS Config, GuardDuty, "
+                               "Security Hub and IAM Access Analyzer, and the audit bucket they deliver to.")
 
     @field_validator("services")
     @classmethod

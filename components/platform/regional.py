@@ -25,6 +25,9 @@ from components.analytics.warehouse_settings import WarehouseConfig
 from components.api.backends import PartnerBackends, PartnerBackendsArgs
 from components.api.partner_api import PartnerApi, PartnerApiArgs
 from components.api.settings import ApiConfig
+from components.audit.documents import audit_access_log_delivery
+from components.audit.services import AuditBucketRef, AuditServices, AuditServicesArgs
+from components.audit.settings import AuditConfig
 from components.common.cidr import plan_subnets
 from components.common.context import StackContext
 from components.common.grants import people_trust_policy
@@ -93,6 +96,8 @@ class StandbyArgs:
     """The primary's Aurora Global Database: the DR slice's cluster is its secondary."""
     global_datastore_id: pulumi.Input[str] | None = None
     """The primary cache's Global Datastore, for the strategies that keep a secondary of it."""
+    audit_bucket: AuditBucketRef | None = None
+    """The primary's audit bucket: this region's Config and GuardDuty deliver there."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,9 @@ class RegionalPlatformArgs:
     """The ALB's simple ``origin.<host>`` record; off when failover routing owns that name."""
     regional_origin: bool = False
     """The ALB's own ``origin-<region>.<host>`` name (the CDN's origin group reaches it by it)."""
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    audit_regions: Sequence[str] = ()
+    """Every region of the stack that runs audit services (the primary, and the DR slice's region)."""
 
     def __post_init__(self) -> None:
         if self.replication is not None and self.standby is not None:
@@ -223,7 +231,9 @@ class RegionalPlatform(pulumi.ComponentResource):
                 settings=args.storage, data_key_arn=data_key,
                 extra_statements={
                     # The ALB and CloudFront deliver their access logs here.
-                    "logs": (alb_log_delivery_statement(region), *CLOUDFRONT_LOG_DELIVERY_STATEMENTS),
+                    "logs": (alb_log_delivery_statement(region), *CLOUDFRONT_LOG_DELIVERY_STATEMENTS,
+                             # The primary's audit bucket logs its requests here.
+                             *((audit_access_log_delivery(context.conventions),) if args.standby is None else ())),
                 },
                 # The CDN reads the assets through Origin Access Control, and its distribution
                 # is built from the assets bucket: the policy naming it comes with admit().
@@ -235,6 +245,20 @@ class RegionalPlatform(pulumi.ComponentResource):
             ),
             opts=self._child(ObjectStore),
         )
+        # -- audit: the primary builds the audit bucket and the trail; each slice its region's
+        # detector, hub, recorder and analyzer (components/audit/services.py) --------------------
+        standby_audit = args.standby.audit_bucket if args.standby is not None else None
+        if args.standby is not None and standby_audit is None:
+            raise ValueError("StandbyArgs.audit_bucket is required: the DR region delivers to the primary's "
+                             "audit bucket")
+        self.audit = AuditServices(
+            named("audit"), context,
+            AuditServicesArgs(
+                settings=args.audit, logs_key_arn=logs_key, logs_bucket_name=self.storage.bucket_name("logs"),
+                customer_data_bucket_arns=[self.storage.bucket_arn(p) for p in ("dataLake", "backups")]
+                if args.standby is None else [],
+                detector_regions=args.audit_regions, audit_bucket=standby_audit),
+            opts=self._child())
         # The DR slice's tables are the primary's replicas in this region: it creates none.
         self.tables: NoSqlTables | None = None
         self.table_grants: TableGrants

@@ -152,7 +152,10 @@ class RetailPlatform(pulumi.ComponentResource):
                     network=config.network, storage=config.storage, sql=config.sql, nosql=config.nosql,
                     cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
                     streams=config.streams, lake=config.lake, warehouse=config.warehouse, api=config.api,
-                    origin_secret=origin_secret.result, admit_cdn=True,
+                    origin_secret=origin_secret.result, admit_cdn=True, audit=config.audit,
+                    # The account-level detectors of each region the stack runs in deliver to the
+                    # primary's audit bucket, under the logs key: both name them.
+                    audit_regions=[config.region, *([dr.region] if replication is not None and dr.region else [])],
                     replication=replication, origin_record=mode is None, regional_origin=mode is not None,
                     # Before the slice existed its components were this component's children.
                     moved_from=self,
@@ -182,7 +185,9 @@ class RetailPlatform(pulumi.ComponentResource):
                             global_cluster_id=required(primary_sql.global_cluster, "the global database").id,
                             global_datastore_id=primary_cache.global_datastore.id
                             if isinstance(primary_cache, Cache) and primary_cache.global_datastore is not None
-                            else None),
+                            else None,
+                            audit_bucket=primary.audit.bucket_ref()),
+                        audit=config.audit, audit_regions=[config.region, dr.region],
                         origin_record=False, regional_origin=True,
                     ),
                     opts=child,
