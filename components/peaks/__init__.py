@@ -1,0 +1,1 @@
+"""Black Friday mode: the peak calendar, the capacity planner and pre-warming."""
