@@ -313,6 +313,7 @@ _ARN_FORMATS: dict[str, str] = {
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": "arn:{partition}:rds:{region}:{account}:cluster-pg:{name}",
     "aws:rds/subnetGroup:SubnetGroup": "arn:{partition}:rds:{region}:{account}:subgrp:{name}",
     "aws:dynamodb/table:Table": "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
+    "aws:sns/topic:Topic": "arn:{partition}:sns:{region}:{account}:{name}",
     "aws:elasticache/replicationGroup:ReplicationGroup":
         "arn:{partition}:elasticache:{region}:{account}:replicationgroup:{name}",
     "aws:elasticache/user:User": "arn:{partition}:elasticache:{region}:{account}:user:{name}",

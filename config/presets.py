@@ -147,6 +147,8 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "api": {**_api("INFO", 30), "enabled": False},
         # A day of Object Lock: dev is torn down, and a compliance-mode lock cannot be lifted.
         "audit": {"objectLockRetentionDays": 1, "findingPublishingFrequency": "SIX_HOURS"},
+        # Dev deploys on every push to main (no environment, no reviewer).
+        "ci": {"environments": [], "deployFromBranches": True},
     },
     Environment.staging: {
         "network": {
@@ -171,6 +173,7 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "warehouse": _warehouse(8, 64, 500, "emit-metric"),
         "api": _api("INFO", 90),
         "audit": {"objectLockRetentionDays": 30, "findingPublishingFrequency": "ONE_HOUR"},
+        "ci": {"environments": ["staging"]},
         "dr": {"strategy": "backup-restore", "region": "eu-central-1", "faultInjection": True,
                "targets": {"databases": {"rpo": "2h", "rto": "4h"}, "objects": {"rpo": "2h", "rto": "4h"},
                            "service": {"rto": "8h"}}},
@@ -212,6 +215,8 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "warehouse": _warehouse(32, 256, 5000, "emit-metric"),
         "api": _api("ERROR", 365),
         "audit": {"objectLockRetentionDays": 365, "findingPublishingFrequency": "FIFTEEN_MINUTES"},
+        # Prod deploys only from the approved `prod` environment.
+        "ci": {"environments": ["prod"]},
         "dr": {"strategy": "warm-standby", "region": "eu-central-1", "cidr": "10.31.0.0/16",
                "targets": {"databases": {"rpo": "1s", "rto": "1m"}, "objects": {"rpo": "15m", "rto": "5m"},
                            "service": {"rto": "5m"}}},

@@ -183,6 +183,13 @@ def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> l
     problems += api_problems(data)
     problems += dr_problems(data)
     is_prod = data.get("environment") == Environment.prod.value
+    ci = data.get("ci")
+    if is_prod and isinstance(ci, Mapping) and ci.get("deployFromBranches") is True:
+        problems.append(("ci.deployFromBranches", "prod deploys only from an approved GitHub environment: set "
+                         "deployFromBranches: false and list the environment in ci.environments"))
+    if is_prod and data.get("alarms") is None:
+        problems.append(("alarms.notify", "prod must page someone when the shop fails: set retail:alarms.notify to "
+                         "the on-call address or an https:// chat webhook"))
     classification = data.get("dataClassification")
     if is_prod and isinstance(classification, str) and classification not in PROD_CLASSIFICATIONS \
             and classification in {c.value for c in DataClassification}:
@@ -259,8 +266,19 @@ def account_wide_loosenings(config: StackConfig) -> list[str]:
 def environment_warnings(config: StackConfig, stack: str) -> list[str]:
     """A stack named for one non-prod environment running another's preset: allowed (a
     staging-sized dev stack is a choice), but said out loud."""
+    warnings = ci_warnings(config, stack)
     named = named_environment(stack)
     if named is None or named is config.environment or named is Environment.prod:
-        return []
+        return warnings
     return [f"retail:environment is {config.environment.value!r} but stack {stack!r} is named for "
-            f"{named.value!r}: the {config.environment.value} preset applies"]
+            f"{named.value!r}: the {config.environment.value} preset applies", *warnings]
+
+
+def ci_warnings(config: StackConfig, stack: str) -> list[str]:
+    """deploy.yml runs each stack's job in the GitHub environment named after the stack (dev's
+    outside any): a stack whose CI role trusts neither could not be deployed from CI."""
+    ci = config.ci
+    if not ci.enabled or stack in ci.environments or ci.deploy_from_branches:
+        return []
+    return [f"retail:ci is enabled but neither lists environment {stack!r} nor sets deployFromBranches: "
+            "deploy.yml's job for this stack could not assume the deploy role"]

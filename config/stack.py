@@ -10,6 +10,7 @@ from components.analytics.settings import LakeConfig, StreamsConfig
 from components.analytics.warehouse_settings import WarehouseConfig
 from components.api.settings import ApiConfig
 from components.audit.settings import AuditConfig
+from components.ci.settings import CiConfig
 from components.common.aws_catalog import check_region, regions, suggestion
 from components.common.aws_limits import MAX_TAG_VALUE_LENGTH, TAG_VALUE_PUNCTUATION
 from components.common.conventions import Conventions
@@ -18,6 +19,7 @@ from components.compute.settings import KubernetesConfig, ServiceConfig
 from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig, StorageConfig
 from components.edge.settings import EdgeConfig
 from components.foundation.settings import NetworkConfig
+from components.observability.settings import AlarmsConfig
 from components.resilience.settings import DrConfig
 
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
@@ -55,6 +57,10 @@ class StackConfig(SettingsModel):
                                               "sources and its usage limit (the presets set it).")
     api: ApiConfig | None = Field(default=None, description="The partner APIs built from apis/*.yaml (the "
                                   "presets set it).")
+    alarms: AlarmsConfig | None = Field(default=None, description="Alarms on the shop's signals, their "
+                                        "encrypted SNS topic and the stack's dashboard; prod must set notify.")
+    ci: CiConfig = Field(default_factory=CiConfig, description="GitHub Actions OIDC: the repository whose "
+                         "workflows preview and deploy this stack (off by default).")
     audit: AuditConfig = Field(default_factory=AuditConfig, description="CloudTrail, AWS Config, GuardDuty, "
                                "Security Hub and IAM Access Analyzer, and the audit bucket they deliver to.")
 

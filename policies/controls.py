@@ -22,7 +22,7 @@ v4.0 requirements it supports and its status on the stack. What it reads from he
 Requirement topics: PCI DSS v4.0, PCI Security Standards Council (short topic names of the
 requirements, not their full text). Control ids are AWS Security Hub controls (AWS
 Foundational Security Best Practices, FSBP) unless they say otherwise (PCI DSS, CIS EKS,
-PSS: Kubernetes Pod Security Standards; DATA/DR/TAG: the blueprint's own).
+PSS: Kubernetes Pod Security Standards; CI/DATA/DR/TAG: the blueprint's own).
 
 The type tokens come from the modules whose policies use them (and, for DR, from
 ``blueprint.dr``, as ``policies/resilience.py`` does), never retyped. Like the pack, this
@@ -43,9 +43,11 @@ from pulumi_policy import Policy
 from blueprint.dr import AURORA, BACKUP_VAULT, BUCKETS, CACHE, REPLICATION, TABLE
 from policies.apigateway import STAGE
 from policies.cloudfront import DISTRIBUTION
+from policies.config import RECORDER
 from policies.ec2 import VPC
 from policies.eks import CLUSTER as EKS_CLUSTER
 from policies.elb import LOAD_BALANCER_TYPES
+from policies.guardduty import DETECTOR
 from policies.kubernetes import NAMESPACE
 from policies.rds import CLUSTER as RDS_CLUSTER
 from policies.s3 import BUCKET_TYPES
@@ -205,20 +207,28 @@ CONTROLS: Mapping[str, Control] = MappingProxyType({
     "redshift-serverless-encrypted": _RESOURCE,
     "redshift-serverless-non-default-admin": _RESOURCE,
     "redshift-serverless-audit-logging": _RESOURCE,
+    # Audit and detection (policies/cloudtrail.py, config.py, guardduty.py, audit_bucket.py).
+    "cloudtrail-multi-region": _RESOURCE,
+    "cloudtrail-kms-encryption": _RESOURCE,
+    "cloudtrail-log-file-validation": _RESOURCE,
+    "cloudtrail-cloudwatch-logs": _RESOURCE,
+    "config-recorder-all-supported": _RESOURCE,
+    "config-recorder-delivers-and-runs": Control(covers=(RECORDER,)),
+    "guardduty-detector-enabled": _RESOURCE,
+    "guardduty-protection-features": Control(covers=(DETECTOR,)),
+    "audit-bucket-object-lock": Control(covers=BUCKET_TYPES),
+    # Alarms (policies/sns.py, cloudwatch.py).
+    "sns-topic-encrypted": _RESOURCE,
+    "cloudwatch-alarm-has-action": _RESOURCE,
+    "cloudwatch-alarm-actions-enabled": _RESOURCE,
+    # CI's identity (policies/github_oidc.py).
+    "iam-github-oidc-trust-scoped": _RESOURCE,
 })
 
 #: Policies other changes are adding now (name -> control id). The report names them "not in
 #: the pack" until they are registered; once registered they count like any other, and
 #: tests/policies/test_controls.py asks for the name to leave this list.
-PLANNED: Mapping[str, str] = MappingProxyType({
-    "cloudtrail-multi-region": "CloudTrail.1",
-    "cloudtrail-encrypted": "CloudTrail.2",
-    "cloudtrail-log-validation": "CloudTrail.4",
-    "cloudtrail-cloudwatch-logs": "CloudTrail.5",
-    "config-recorder-all-resources": "Config.1",
-    "guardduty-enabled": "GuardDuty.1",
-    "sns-topic-encrypted": "SNS.1",
-})
+PLANNED: Mapping[str, str] = MappingProxyType({})
 
 #: PCI DSS v4.0 requirements the infrastructure meets (topics: PCI DSS v4.0, PCI Security
 #: Standards Council), each with the policies whose resources meet it. Requirements about
@@ -294,7 +304,7 @@ PCI_REQUIREMENTS: Mapping[str, PciRequirement] = MappingProxyType({
     "8.6": PciRequirement(
         "Use of application and system accounts and their authentication factors is strictly managed "
         "(no hard-coded passwords, passwords changed periodically)",
-        ("secrets-managed-master-password", "secretsmanager-cmk-and-rotation"),
+        ("secrets-managed-master-password", "secretsmanager-cmk-and-rotation", "iam-github-oidc-trust-scoped"),
     ),
     "10.2.1": PciRequirement(
         "Audit logs are enabled and active for all system components and cardholder data",
@@ -304,11 +314,13 @@ PCI_REQUIREMENTS: Mapping[str, PciRequirement] = MappingProxyType({
     ),
     "10.3": PciRequirement(
         "Audit logs are protected from destruction and unauthorized modifications",
-        ("cloudtrail-encrypted", "cloudtrail-log-validation", "stateful-resources-protected-prod"),
+        ("cloudtrail-kms-encryption", "cloudtrail-log-file-validation", "audit-bucket-object-lock",
+         "stateful-resources-protected-prod"),
     ),
     "10.4.1": PciRequirement(
         "Audit logs are reviewed (automated mechanisms)",
-        ("cloudtrail-cloudwatch-logs", "guardduty-enabled"),
+        ("cloudtrail-cloudwatch-logs", "guardduty-detector-enabled", "cloudwatch-alarm-has-action",
+         "cloudwatch-alarm-actions-enabled"),
     ),
     "10.5.1": PciRequirement(
         "Audit log history is retained for at least 12 months, the most recent three months immediately "
@@ -318,12 +330,12 @@ PCI_REQUIREMENTS: Mapping[str, PciRequirement] = MappingProxyType({
     "11.5.1": PciRequirement(
         "Intrusion-detection and/or intrusion-prevention techniques detect and/or prevent intrusions "
         "into the network",
-        ("guardduty-enabled",),
+        ("guardduty-detector-enabled", "guardduty-protection-features"),
     ),
     "11.5.2": PciRequirement(
         "A change-detection mechanism alerts on unauthorized modification of critical files and "
         "configuration",
-        ("config-recorder-all-resources",),
+        ("config-recorder-all-supported", "config-recorder-delivers-and-runs", "cloudtrail-log-file-validation"),
     ),
     "12.5.1": PciRequirement(
         "An inventory of system components in scope for PCI DSS is maintained",

@@ -78,7 +78,7 @@ def _github_trust_scoped(args: ResourceValidationArgs, report_violation: ReportV
 POLICIES = [
     resource_policy(
         "iam-github-oidc-trust-scoped",
-        "IAM roles that trust GitHub Actions' OIDC provider require the STS audience and a subject "
+        "CI.1: IAM roles that trust GitHub Actions' OIDC provider require the STS audience and a subject "
         "naming one repository (AWS IAM User Guide, GitHub OIDC guidance)",
         (ROLE,),
         _github_trust_scoped,

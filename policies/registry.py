@@ -16,6 +16,7 @@ from policies import (
     audit_bucket,
     cloudfront,
     cloudtrail,
+    cloudwatch,
     config,
     data_safety,
     dynamodb,
@@ -25,6 +26,7 @@ from policies import (
     elb,
     exceptions,
     firehose,
+    github_oidc,
     guardduty,
     iam,
     kinesis,
@@ -36,13 +38,14 @@ from policies import (
     resilience,
     s3,
     secrets_manager,
+    sns,
     tags,
     waf,
 )
 
 #: The whole pack, in the order ``pulumi preview`` reports it: foundation (keys, network,
-#: logs, tags), data (stores, then streams, the lake and the warehouse), control families, disaster recovery, identity,
-#: compute, edge, partner APIs.
+#: logs, tags), data (stores, then streams, the lake and the warehouse), audit, detection and
+#: alarms, control families, disaster recovery, identity (CI's too), compute, edge, partner APIs.
 POLICIES: list[Policy] = [
     *kms.POLICIES,
     *ec2.POLICIES,
@@ -61,10 +64,13 @@ POLICIES: list[Policy] = [
     *config.POLICIES,
     *guardduty.POLICIES,
     *audit_bucket.POLICIES,
+    *sns.POLICIES,
+    *cloudwatch.POLICIES,
     *exceptions.POLICIES,
     *data_safety.POLICIES,
     *resilience.POLICIES,
     *iam.POLICIES,
+    *github_oidc.POLICIES,
     *eks.POLICIES,
     *kubernetes.POLICIES,
     *cloudfront.POLICIES,

@@ -94,10 +94,20 @@ WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION = ControlException(
            "headers are redacted",
 )
 
+#: Some alarms are signals for machines, not pages for people: the FIS stop condition (FIS reads
+#: it and halts the experiment) and each region's unhealthy alarm behind a Route 53 health check
+#: (Route 53 reads it and fails over). People are paged by the stack's alarms (retail:alarms) on
+#: the same symptoms (5xx rate, unhealthy targets); a second page would say the same twice.
+MACHINE_READ_ALARM_EXCEPTION = ControlException(
+    control="CloudWatch.15",
+    reason="the alarm is read by a machine (an FIS stop condition or a Route 53 health check), which acts on "
+           "it; people are paged by the stack's own alarms on the same symptoms",
+)
+
 #: Control id -> why the blueprint may deviate from it. Adding an entry is a reviewed change;
 #: the policy of that control must also know what the exception still requires.
 ACCEPTED_EXCEPTIONS: Mapping[str, str] = MappingProxyType({
     exception.control: exception.reason
     for exception in (ACCESS_LOG_TARGET_EXCEPTION, *DEFAULT_CERTIFICATE_EXCEPTIONS,
-                      WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION)
+                      WAF_LOG_DEFAULT_ENCRYPTION_EXCEPTION, MACHINE_READ_ALARM_EXCEPTION)
 })

@@ -37,6 +37,7 @@ from enum import StrEnum
 import pulumi
 import pulumi_aws as aws
 
+from components.common.compliance import CONTROL_EXCEPTIONS_TAG, MACHINE_READ_ALARM_EXCEPTION
 from components.common.context import StackContext
 from components.edge.load_balancer import (
     HEALTH_CHECK_INTERVAL_SECONDS,
@@ -211,7 +212,7 @@ class FailoverRouting(pulumi.ComponentResource):
                 id="fewest", expression=f"MIN([{ids}])", label="fewest healthy targets of any service",
                 return_data=True)],
             region=origin.region,
-            tags=conv.tags(physical),
+            tags=conv.tags(physical, {CONTROL_EXCEPTIONS_TAG: MACHINE_READ_ALARM_EXCEPTION.control}),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.alarms[origin.region] = alarm

@@ -48,7 +48,7 @@ from components.edge.cdn import CLOUDFRONT_LOG_DELIVERY_STATEMENTS
 from components.edge.firewall import WebFirewall, WebFirewallArgs
 from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs, alb_log_delivery_statement
 from components.edge.settings import EdgeConfig
-from components.foundation.keys import KEY_DOMAINS, KeyRing, KeyRingArgs, with_zero_etl
+from components.foundation.keys import ALARMS_DOMAIN, KEY_DOMAINS, KeyDomain, KeyRing, KeyRingArgs, with_zero_etl
 from components.foundation.network import Network, NetworkArgs
 from components.foundation.settings import NetworkConfig
 from components.resilience.objectives import COMPUTE_STRATEGIES, GLOBAL_DATASTORE_STRATEGIES, Strategy
@@ -137,6 +137,9 @@ class RegionalPlatformArgs:
     """The primary's Redshift Serverless warehouse (when enabled); the DR slice builds none."""
     api: ApiConfig | None = None
     """The primary's partner APIs (when enabled), reaching the services over a VPC link."""
+    observed: bool = False
+    """The stack has alarms (``retail:alarms``): the ring gets the alarms key (their topic's)
+    and the cluster Container Insights."""
     origin_record: bool = True
     """The ALB's simple ``origin.<host>`` record; off when failover routing owns that name."""
     regional_origin: bool = False
@@ -180,7 +183,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             dr_region=args.key_replica_region or (args.replication.region if args.replication else None),
             replica_of=args.standby.primary_key_arns if args.standby is not None else None,
             admitted_later=frozenset({"data"} if args.admit_cdn else ()),
-            domains=with_zero_etl(KEY_DOMAINS) if self._zero_etl(args) else KEY_DOMAINS),
+            domains=self._key_domains(args)),
                             opts=self._child(KeyRing))
         logs_key, data_key, secrets_key = (self.keys.arn(d) for d in ("logs", "data", "secrets"))
         self.network = Network(named("network"), context, NetworkArgs(settings=args.network, logs_key_arn=logs_key),
@@ -198,7 +201,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                 KubernetesClusterArgs(settings=args.kubernetes, vpc_id=vpc_id,
                                       private_subnet_ids=subnet_ids["private"], secrets_key_arn=secrets_key,
                                       data_key_arn=data_key, logs_key_arn=logs_key,
-                                      log_retention_days=args.network.flow_log_retention_days),
+                                      log_retention_days=args.network.flow_log_retention_days,
+                                      container_insights=args.observed),
                 opts=self._child(),
             )
             system_ready = [self.cluster.node_group, self.cluster.addons["coredns"]]
@@ -438,6 +442,11 @@ class RegionalPlatform(pulumi.ComponentResource):
                              logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days),
             opts=self._child(),
         )
+
+    @classmethod
+    def _key_domains(cls, args: RegionalPlatformArgs) -> tuple[KeyDomain, ...]:
+        domains = (*KEY_DOMAINS, *((ALARMS_DOMAIN,) if args.observed else ()))
+        return with_zero_etl(domains) if cls._zero_etl(args) else domains
 
     @staticmethod
     def _zero_etl(args: RegionalPlatformArgs) -> bool:

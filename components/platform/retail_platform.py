@@ -14,13 +14,22 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.ci.github_oidc import GithubOidc, GithubOidcArgs
+from components.common.compliance import CONTROL_EXCEPTIONS_TAG, MACHINE_READ_ALARM_EXCEPTION
 from components.common.context import StackContext
 from components.common.logs import log_group
 from components.compute.cluster import KubernetesCluster
 from components.compute.settings import KubernetesConfig
 from components.data.cache import Cache
-from components.data.object_storage import REPLICATED_PURPOSES, ObjectStore, ReplicaBucket, account_public_access_block
+from components.data.object_storage import (
+    REPLICATED_PURPOSES,
+    ObjectStore,
+    ReplicaBucket,
+    account_public_access_block,
+    purpose_slug,
+)
 from components.data.sql_database import SqlDatabase
+from components.data.sql_secondary import SqlSecondary
 from components.edge.cdn import (
     AssetsBucket,
     Cdn,
@@ -31,7 +40,15 @@ from components.edge.cdn import (
 from components.edge.failover import FailoverRouting, FailoverRoutingArgs, RegionalOrigin, routing_mode
 from components.edge.firewall import CLOUDFRONT_REGION, WebFirewall, WebFirewallArgs
 from components.edge.load_balancer import LoadBalancer
-from components.foundation.keys import KEY_DOMAINS, KeyRing, KeyRingArgs
+from components.foundation.keys import ALARMS_DOMAIN, KEY_DOMAINS, KeyRing, KeyRingArgs
+from components.observability.alarms import Alarms, AlarmsArgs, StandbySignals
+from components.observability.signals import (
+    AuroraSource,
+    LoadBalancerSource,
+    ReplicatedBucket,
+    SignalSources,
+    WebAclSource,
+)
 from components.platform.regional import RegionalPlatform, RegionalPlatformArgs, ReplicationArgs, StandbyArgs
 from components.resilience.backup import Backup, BackupArgs, BackupDr
 from components.resilience.fault_injection import (
@@ -139,6 +156,10 @@ class RetailPlatform(pulumi.ComponentResource):
         origin_secret = random.RandomPassword("origin-secret", length=ORIGIN_SECRET_LENGTH, special=False,
                                               opts=child)
 
+        # CI's identity in this account: GitHub Actions of one repository preview (read-only) and
+        # deploy (the listed environments), with no stored keys.
+        self.ci = GithubOidc("ci", context, GithubOidcArgs(config.ci), opts=child) if config.ci.enabled else None
+
         dr = config.dr
         # Failover records need the shop's Route 53 zone; without a domain only the assets fail over.
         mode = routing_mode(dr.strategy) if config.edge.domain is not None else None
@@ -153,6 +174,7 @@ class RetailPlatform(pulumi.ComponentResource):
                     cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
                     streams=config.streams, lake=config.lake, warehouse=config.warehouse, api=config.api,
                     origin_secret=origin_secret.result, admit_cdn=True, audit=config.audit,
+                    observed=config.alarms is not None,
                     # The account-level detectors of each region the stack runs in deliver to the
                     # primary's audit bucket, under the logs key: both name them.
                     audit_regions=[config.region, *([dr.region] if replication is not None and dr.region else [])],
@@ -188,6 +210,7 @@ class RetailPlatform(pulumi.ComponentResource):
                             else None,
                             audit_bucket=primary.audit.bucket_ref()),
                         audit=config.audit, audit_regions=[config.region, dr.region],
+                        observed=config.alarms is not None,
                         origin_record=False, regional_origin=True,
                     ),
                     opts=child,
@@ -229,9 +252,11 @@ class RetailPlatform(pulumi.ComponentResource):
         if dr_keys is not None and dr.region == CLOUDFRONT_REGION:
             edge_logs_key = dr_keys.arn("logs")  # the DR ring's alias names would collide with a second ring
         elif context.region != CLOUDFRONT_REGION:
+            # With alarms, also the key of the us-east-1 topic CloudFront's alarms publish to.
+            edge_domains = (*(d for d in KEY_DOMAINS if d.name == "logs"),
+                            *((ALARMS_DOMAIN,) if config.alarms is not None else ()))
             self.edge_keys = KeyRing("edge-keys", context.in_region(CLOUDFRONT_REGION),
-                                     KeyRingArgs(domains=tuple(d for d in KEY_DOMAINS if d.name == "logs")),
-                                     opts=child)
+                                     KeyRingArgs(domains=edge_domains), opts=child)
             edge_logs_key = self.edge_keys.arn("logs")
         self.cdn_firewall = WebFirewall(
             "waf-cdn", context,
@@ -303,6 +328,7 @@ class RetailPlatform(pulumi.ComponentResource):
 
         self.fault_injection = self._fault_injection(context, config, primary, primary_edge) \
             if dr.fault_injection else None
+        self.alarms = self._alarms(context, config, primary, primary_edge) if config.alarms is not None else None
 
         self.outputs = {
             "environment": config.environment.value,
@@ -331,8 +357,56 @@ class RetailPlatform(pulumi.ComponentResource):
             **self._dr_outputs(),
             "cdnDomainName": self.cdn.domain_name,
             "shopUrl": self.cdn.shop_url,
+            **({"ciPreviewRoleArn": self.ci.preview_role.arn, "ciDeployRoleArn": self.ci.deploy_role.arn,
+                "ciOidcProviderArn": self.ci.provider_arn} if self.ci is not None else {}),
+            **({"alarmTopicArn": self.alarms.topics[config.region].topic.arn,
+                "dashboardName": self.alarms.dashboard.dashboard_name} if self.alarms is not None else {}),
         }
         self.register_outputs(self.outputs)
+
+    def _alarms(self, context: StackContext, config: StackConfig, primary: RegionalPlatform,
+                edge: LoadBalancer) -> Alarms:
+        """An alarm and a dashboard widget for each signal the stack has, in the region its metric
+        lives in (CloudFront's in us-east-1, the DR slice's in the DR region)."""
+        assert config.alarms is not None
+        dr, sql = config.dr, config.sql
+        standby = self.standby
+
+        def aurora(database: SqlDatabase | SqlSecondary, secondary: bool = False) -> AuroraSource:
+            return AuroraSource(database.cluster.cluster_identifier, sql.max_acu if sql.serverless else None,
+                                global_secondary=secondary)
+
+        tables = required(primary.tables, "the primary's tables").tables
+        sources = SignalSources(
+            load_balancer=LoadBalancerSource(edge.arn_suffix, edge.target_group_arn_suffixes),
+            cloudfront_distribution_id=self.cdn.distribution.id,
+            web_acls=[WebAclSource(self.cdn_firewall.web_acl.name, CLOUDFRONT_REGION, cloudfront=True),
+                      *([WebAclSource(primary.firewall.web_acl.name, config.region)] if primary.firewall else []),
+                      *([WebAclSource(primary.partner_firewall.web_acl.name, config.region)]
+                        if primary.partner_firewall else [])],
+            aurora=aurora(primary.sql),
+            dynamodb_tables={name: table.name for name, table in tables.items()},
+            dynamodb_replica_regions=[dr.region] if standby is not None and dr.region else [],
+            cache_replication_group_id=primary.cache.replication_group.id if isinstance(primary.cache, Cache) else None,
+            eks_cluster_name=primary.cluster.name if primary.cluster is not None else None,
+            kinesis_streams={name: stream.name for name, stream in primary.streams.streams.items()}
+            if primary.streams is not None else {},
+            backup_vaults={"primary": self.backup.vault.name} if self.backup is not None else {},
+            replicated_buckets={purpose: ReplicatedBucket(primary.storage.bucket(purpose).bucket,
+                                                          standby.storage.bucket(purpose).bucket,
+                                                          f"{purpose_slug(purpose)}-to-{dr.region}")
+                                for purpose in REPLICATED_PURPOSES} if standby is not None and dr.region else {})
+        standby_signals = None
+        if standby is not None and dr.region is not None:
+            backup = self.backup
+            standby_signals = StandbySignals(dr.region, standby.keys.arn("alarms"), SignalSources(
+                aurora=aurora(standby.sql, secondary=True),
+                backup_vaults={"dr": backup.dr_vault.name} if backup is not None and backup.dr_vault is not None
+                else {}))
+        return Alarms("alarms", context, AlarmsArgs(
+            settings=config.alarms, key_arn=primary.keys.arn("alarms"), sources=sources,
+            edge_key_arn=self.edge_keys.arn("alarms") if self.edge_keys is not None else None,
+            standby=standby_signals), opts=pulumi.ResourceOptions(parent=self))
 
     def _fault_injection(self, context: StackContext, config: StackConfig, primary: RegionalPlatform,
                          edge: LoadBalancer) -> FaultInjection:
@@ -346,7 +420,9 @@ class RetailPlatform(pulumi.ComponentResource):
             namespace="AWS/ApplicationELB", metric_name="HTTPCode_ELB_5XX_Count", statistic="Sum",
             dimensions={"LoadBalancer": edge.arn_suffix}, period=60, evaluation_periods=1,
             threshold=FIS_STOP_5XX_PER_MINUTE, comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching", region=context.region, tags=conv.tags(conv.physical_name("fis", "stop")),
+            treat_missing_data="notBreaching", region=context.region,
+            tags=conv.tags(conv.physical_name("fis", "stop"),
+                           {CONTROL_EXCEPTIONS_TAG: MACHINE_READ_ALARM_EXCEPTION.control}),
             opts=child)
         logs = log_group("fis", context, name=f"/retail/{conv.stack}/fis",
                          retention_days=config.network.flow_log_retention_days, key_arn=primary.keys.arn("logs"),

@@ -22,7 +22,6 @@ from blueprint.compliance import (
     FAIL,
     NO_CHECK,
     NOT_APPLICABLE,
-    PARTIAL,
     PASS,
     SCHEMA_PATH,
     compliance_report,
@@ -30,7 +29,6 @@ from blueprint.compliance import (
     render_markdown,
 )
 from blueprint.graph import Resource, ResourceGraph
-from policies._helpers import resource_policy
 from policies.exceptions import ACCEPTED_EXCEPTIONS, CONTROL_EXCEPTIONS_TAG
 from policies.offline import PolicyReport, evaluate
 from policies.registry import POLICIES
@@ -159,7 +157,9 @@ def test_an_accepted_exception_shows_its_reason_and_resource(graph_of: GraphOf):
         assert result.status == EXCEPTION
         assert [(e.control, e.reason) for e in result.exceptions] == [(control_id, ACCEPTED_EXCEPTIONS[control_id])]
     # Ordered as a person reads control ids: CloudFront.7 before CloudFront.15.
-    assert [e.control for e in report.exceptions] == ["CloudFront.7", "CloudFront.8", "CloudFront.15", "S3.17"]
+    # (dev rehearses with FIS: its stop alarm is read by FIS, not people: CloudWatch.15.)
+    assert [e.control for e in report.exceptions] == ["CloudFront.7", "CloudFront.8", "CloudFront.15",
+                                                      "CloudWatch.15", "S3.17"]
     declared = {e.control: e for e in report.exceptions}
     assert declared["S3.17"].policies == ("s3-bucket-kms-encryption",)
     assert ACCEPTED_EXCEPTIONS["S3.17"] in render_markdown(report)
@@ -228,32 +228,27 @@ def test_a_requirement_whose_policies_are_not_in_the_pack_says_no_automated_chec
     assert "`kms-key-rotation` (KMS.4)" in markdown
 
 
-def test_planned_policies_show_as_not_in_the_pack(graph_of: GraphOf):
-    report = report_of(graph_of("dev"))
-    registered = {p.name for p in POLICIES}
-    audit = requirement(report, "10.2.1")
-    assert "vpc-flow-logs" in [c.policy for c in audit.controls]
-    if "cloudtrail-multi-region" not in registered:
-        assert audit.coverage == PARTIAL
-        assert ("cloudtrail-multi-region", "CloudTrail.1") in audit.not_in_pack
-    if "guardduty-enabled" not in registered:
-        ids = requirement(report, "11.5.1")
-        assert (ids.coverage, ids.status, ids.not_in_pack) == (NO_CHECK, None, (("guardduty-enabled", "GuardDuty.1"),))
-        assert "`guardduty-enabled` (GuardDuty.1)" in render_markdown(report)
-
-
-def test_registering_a_planned_policy_is_all_the_report_needs(graph_of: GraphOf):
-    if "guardduty-enabled" in {p.name for p in POLICIES}:
-        pytest.skip("guardduty-enabled is registered: the stacks' reports show it")
+def test_a_requirement_is_never_claimed_by_a_policy_outside_the_pack(graph_of: GraphOf):
+    # The same stack judged by a pack without the GuardDuty checks: intrusion detection (11.5.1)
+    # then has no automated check, and audit logging (10.2.1) loses nothing it did not have.
     graph = graph_of("dev")
-    guardduty = resource_policy("guardduty-enabled", "GuardDuty.1: GuardDuty is enabled",
-                                ["aws:guardduty/detector:Detector"], lambda args, report: None)
-    pack = [*POLICIES, guardduty]
+    pack = [p for p in POLICIES if not p.name.startswith("guardduty-")]
     report = compliance_report(graph, evaluate(snapshots(graph), pack), pack)
     ids = requirement(report, "11.5.1")
-    assert ids.coverage != NO_CHECK and ids.not_in_pack == ()
-    assert [c.policy for c in ids.controls] == ["guardduty-enabled"]
-    assert control(report, "guardduty-enabled").status == NOT_APPLICABLE  # dev has no detector yet
+    assert (ids.coverage, ids.status) == (NO_CHECK, None)
+    assert ids.not_in_pack == (("guardduty-detector-enabled", "GuardDuty.1"),
+                               ("guardduty-protection-features", "GuardDuty.5/.7/.8/.9/.10"))
+    assert "`guardduty-detector-enabled` (GuardDuty.1)" in render_markdown(report)
+    audit = requirement(report, "10.2.1")
+    assert audit.coverage != NO_CHECK and "cloudtrail-multi-region" in [c.policy for c in audit.controls]
+
+
+def test_with_the_whole_pack_intrusion_detection_is_covered_and_passes(graph_of: GraphOf):
+    report = report_of(graph_of("dev"))
+    ids = requirement(report, "11.5.1")
+    assert (ids.coverage, ids.not_in_pack) == (COVERED, ())
+    assert sorted(c.policy for c in ids.controls) == ["guardduty-detector-enabled", "guardduty-protection-features"]
+    assert control(report, "guardduty-detector-enabled").status == PASS
 
 
 # --- The command ----------------------------------------------------------------------------

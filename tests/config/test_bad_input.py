@@ -32,6 +32,8 @@ BASE = {"aws:region": "eu-west-1", "retail:owner": "platform-team@example.com", 
 
 def raw(preset: str = "dev", /, **sections: Any) -> dict[str, str]:
     config = {**BASE, "retail:environment": preset}
+    if preset == "prod":  # prod must page someone (retail:alarms)
+        config["retail:alarms"] = json.dumps({"notify": "oncall@example.com"})
     for key, value in sections.items():
         config[key if ":" in key else f"retail:{key}"] = value if isinstance(value, str) else json.dumps(value)
     return config

@@ -44,6 +44,8 @@ def raw(
         "retail:environment": environment,
         "retail:owner": "platform-team@example.com",
         "retail:costCenter": "cc-4100",
+        # Prod must page someone (retail:alarms); other environments may go without.
+        **({"retail:alarms": '{"notify": "oncall@example.com"}'} if environment == "prod" else {}),
     }
     for key, value in (overrides or {}).items():
         config[key] = value if isinstance(value, str) else config_text(value)

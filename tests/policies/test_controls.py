@@ -98,11 +98,10 @@ def test_requirements_the_pack_can_check_have_a_registered_policy(prefix):
                for name in requirement.policies)
 
 
-def test_intrusion_detection_is_honestly_unchecked_until_guardduty_is_registered():
-    # Requirement 11.5.1 is only met by GuardDuty, which another change is adding: the table
-    # must not pretend a registered policy covers it.
-    assert not [n for n in PCI_REQUIREMENTS["11.5.1"].policies if n in REGISTERED]
-    assert "guardduty-enabled" in PCI_REQUIREMENTS["11.5.1"].policies
+def test_intrusion_detection_is_covered_by_the_registered_guardduty_checks():
+    # Requirement 11.5.1 is met by GuardDuty: the table names its registered checks, nothing else.
+    assert set(PCI_REQUIREMENTS["11.5.1"].policies) == {"guardduty-detector-enabled", "guardduty-protection-features"}
+    assert set(PCI_REQUIREMENTS["11.5.1"].policies) <= set(REGISTERED)
 
 
 def test_pci_requirements_of_inverts_the_table():
@@ -144,6 +143,7 @@ def test_the_pack_s_modules_are_all_found():
 
 
 def test_the_expected_control_of_a_policy_not_in_the_pack():
-    assert expected_control("guardduty-enabled") == "GuardDuty.1"
+    assert expected_control("guardduty-detector-enabled") == "GuardDuty.1"
+    assert expected_control("not-a-policy") == "unknown"
     assert expected_control("redshift-serverless-encrypted") == "RedshiftServerless.4"
     assert expected_control("launch-template-imdsv2") == "EC2.8 / EC2.170"

@@ -42,10 +42,11 @@ SOURCES = ("preset", "stack file")
 def stack_config(environment: str, source: str) -> StackConfig:
     if source == "stack file":
         return parse_stack_config(PROJECT.stack_config(environment))
-    # The bare preset: only the keys no preset carries.
+    # The bare preset: only the keys no preset carries (and prod's on-call address).
+    alarms = {"retail:alarms": '{"notify": "oncall@example.com"}'} if environment == "prod" else {}
     return parse_stack_config({"retail:environment": environment, "retail:owner": "shop@example.com",
                                "retail:costCenter": "cc-1", "retail:dataClassification": "confidential",
-                               "aws:region": "eu-west-1"})
+                               "aws:region": "eu-west-1", **alarms})
 
 
 def kubernetes_version(config: StackConfig) -> str:

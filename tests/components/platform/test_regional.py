@@ -63,6 +63,9 @@ DR_CHILDREN = {
 REHEARSALS = {("retail:resilience:FaultInjection", "fis"), ("aws:cloudwatch/logGroup:LogGroup", "fis"),
               ("aws:cloudwatch/metricAlarm:MetricAlarm", "fis-stop")}
 REHEARSED = {"dev": REHEARSALS, "staging": REHEARSALS, "prod": set()}
+#: The stack's alarms (retail:alarms: staging and prod): global, one topic per region they watch.
+ALARMS = {("retail:observability:Alarms", "alarms")}
+OBSERVED = {"dev": set(), "staging": ALARMS, "prod": ALARMS}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -72,9 +75,11 @@ def test_the_global_edge_stays_outside_the_slice(graph_of, stack):
     edge = {(SLICE, "primary"), ("retail:edge:Cdn", "cdn"), ("retail:edge:WebFirewall", "waf-cdn"),
             ("random:index/randomPassword:RandomPassword", "origin-secret"),
             (ACCOUNT_BLOCK, "storage-account-public-access-block"), ("retail:foundation:KeyRing", "edge-keys")}
-    assert {(c.type, c.name) for c in graph.children(root.urn)} == edge | DR_CHILDREN[stack] | REHEARSED[stack]
+    assert {(c.type, c.name) for c in graph.children(root.urn)} == \
+        edge | DR_CHILDREN[stack] | REHEARSED[stack] | OBSERVED[stack]
     # What DR adds is exactly what the primary region's view leaves out.
-    assert {(c.type, c.name) for c in graph.without_dr().children(root.urn)} == edge | REHEARSED[stack]
+    assert {(c.type, c.name) for c in graph.without_dr().children(root.urn)} == \
+        edge | REHEARSED[stack] | OBSERVED[stack]
 
 
 def test_the_prod_dr_slice_lives_in_the_dr_region_and_mirrors_the_primary(graph_of):
