@@ -38,7 +38,7 @@ The formulas (each constant below says why it has its value):
   connections (25/s per LCU, with :data:`REQUESTS_PER_CONNECTION` requests per keep-alive
   connection), processed bytes (1 GB/h per LCU at :data:`RESPONSE_KIB`), rule evaluations
   (1,000/s per LCU, one per exposed path). Bytes dominate for a storefront.
-* **Release**: :data:`COOL_DOWN` after the end.
+* **Release**: ``COOL_DOWN`` (1h, components/peaks/settings.py) after the end.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from components.common.aws_catalog import instance_types
 from components.compute.settings import KubernetesConfig, ServiceConfig
 from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig
 from components.peaks.plan import EventPlan, PeakEvent, ServicePeak
-from components.peaks.settings import PeakEventConfig
+from components.peaks.settings import COOL_DOWN, PeakEventConfig
 from components.peaks.surge import (
     WARM_UP,
     Layer,
@@ -101,9 +101,6 @@ LCU_GB_PER_HOUR = 1
 LCU_RULE_EVALUATIONS = 1_000
 REQUESTS_PER_CONNECTION = 10
 RESPONSE_KIB = 10
-#: Held after the end: traffic tails off (late orders, reminder e-mails), and the HPA's 300s
-#: scale-down stabilization would only release it slowly anyway.
-COOL_DOWN = timedelta(hours=1)
 
 
 class PlannerConfig(Protocol):

@@ -25,6 +25,11 @@ from components.resilience.objectives import parse_duration
 INSTANT_FORMATS = ("%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M:%SZ")
 
 
+#: Held after the end: traffic tails off (late orders, reminder e-mails), and the HPA's 300s
+#: scale-down stabilization would only release it slowly anyway.
+COOL_DOWN = timedelta(hours=1)
+
+
 def parse_instant(text: str) -> datetime:
     """``'2026-11-27T00:00Z'`` -> an aware UTC datetime; ValueError naming the expected form."""
     for form in INSTANT_FORMATS:
@@ -111,7 +116,8 @@ class PeakEventConfig(SettingsModel):
 def calendar_problems(events: list[PeakEventConfig]) -> list[tuple[int, str, str]]:
     """(index, key, message) for names used twice and overlaps that contradict.
 
-    Two events *contradict* when their warm windows (warm-up to end) overlap and they ask for
+    Two events *contradict* when their windows (warm-up to release: the end plus
+    :data:`COOL_DOWN`) overlap and they ask for
     different per-IP WAF limits: WAF holds one limit at a time, so one of the two would be
     silently wrong during the overlap. Overlapping events that agree (or set no WAF limit) are
     allowed: each layer then holds the larger of the two plans while both are active.
@@ -127,10 +133,11 @@ def calendar_problems(events: list[PeakEventConfig]) -> list[tuple[int, str, str
     typed = [config.event() for config in events]
     for later, event in enumerate(typed):
         for other in typed[:later]:
-            overlap = event.start - event.lead < other.end and other.start - other.lead < event.end
+            overlap = (event.start - event.lead < other.end + COOL_DOWN
+                       and other.start - other.lead < event.end + COOL_DOWN)
             if overlap and event.waf_rate_limit != other.waf_rate_limit:
                 mine, theirs = event.waf_rate_limit or "the default", other.waf_rate_limit or "the default"
-                problems.append((later, "wafRateLimit", f"{event.name!r} overlaps {other.name!r} (warm-up to end) "
+                problems.append((later, "wafRateLimit", f"{event.name!r} overlaps {other.name!r} (warm-up to release) "
                                  f"but asks for a WAF rate limit of {mine} where {other.name!r} asks for {theirs}: "
                                  "WAF holds one limit at a time; give both the same wafRateLimit or move one event"))
     return problems

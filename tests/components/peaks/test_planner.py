@@ -183,6 +183,16 @@ def test_overlapping_events_with_different_waf_limits_are_refused():
     assert "'flash' overlaps 'sale'" in message and "5000 where 'sale' asks for the default" in message
 
 
+def test_an_event_warmed_during_another_ones_cool_down_contradicts_it():
+    # 'sale' ends at 20:00 and is held until 21:00; 'late' is warmed at 20:35 with another WAF limit.
+    late = {"name": "late", "start": "2026-12-10T20:40Z", "end": "2026-12-10T21:30Z", "leadTime": "5m",
+            "services": {"storefront": 160}, "wafRateLimit": 5000}
+    [(path, message)] = problems([EVENT, late])
+    assert path == "retail:peakEvents[1].wafRateLimit" and "overlaps 'sale' (warm-up to release)" in message
+    # An hour later, after the release, it is a separate event.
+    stack([EVENT, {**late, "start": "2026-12-10T21:10Z", "end": "2026-12-10T22:00Z"}])
+
+
 def test_overlapping_events_that_agree_are_allowed_and_sorted():
     later = {**EVENT, "name": "flash", "start": "2026-12-10T12:00Z", "end": "2026-12-10T14:00Z"}
     config = stack([later, EVENT])
