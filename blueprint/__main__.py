@@ -1,5 +1,5 @@
 """``python -m blueprint``: ``plan <stack>``, ``diff OLD.json <stack|NEW.json>``, ``access <stack>``,
-``dr <stack>``, ``compliance <stack>``, ``stacks``.
+``dr <stack>``, ``compliance <stack>``, ``peaks <stack>``, ``stacks``.
 
 The exit codes CI relies on are listed in ``--help`` (``EPILOG`` below): ``plan`` 0 clean,
 1 a mandatory policy failed, 2 the stack config is invalid or the stack does not exist (the
@@ -7,7 +7,8 @@ message says which key and how to fix it); ``diff`` 0 no cloud change, 1 cloud c
 2 bad input; ``access`` 0, or 2 when the stack is invalid or does not exist; ``dr`` 0 every
 primary store has the DR mechanism its strategy needs and every declared target is met, 1
 otherwise, 2 on an invalid or missing stack; ``compliance`` 0 no control fails, 1 a control
-fails, 2 on an invalid or missing stack.
+fails, 2 on an invalid or missing stack; ``peaks`` 0, or 2 on an invalid (a peak the bounds cannot
+carry included) or missing stack.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from blueprint.diff import diff_graphs
 from blueprint.dr import dr_report, render_report, render_runbook
 from blueprint.graph import ResourceGraph
 from blueprint.markdown import plan_markdown
+from blueprint.peaks import dumps as dump_peaks
+from blueprint.peaks import peaks_report, render_peaks
 from blueprint.render import make_console, progress, render_plan
 from blueprint.synth import Project, StackNotFoundError, synthesize
+from components.peaks.planner import plan_events
 from components.resilience.objectives import Tier
 from config.loader import ConfigError, parse_stack_config
 from config.source import StackFileError
@@ -69,6 +73,11 @@ exit codes:
   1  a control fails: a mandatory policy found a violation
   2  the stack config is invalid or the stack does not exist"""
 
+PEAKS_EXIT_CODES = """\
+exit codes:
+  0  the calendar was printed
+  2  the stack config is invalid (a peak its bounds cannot carry included) or the stack does not exist"""
+
 EPILOG = f"""\
 {PLAN_EXIT_CODES.replace("exit codes:", "exit codes of plan:")}
 
@@ -80,6 +89,8 @@ EPILOG = f"""\
 
 {COMPLIANCE_EXIT_CODES.replace("exit codes:", "exit codes of compliance:")}
 
+{PEAKS_EXIT_CODES.replace("exit codes:", "exit codes of peaks:")}
+
 stacks exits 0.
 
 examples:
@@ -89,7 +100,8 @@ examples:
   python -m blueprint diff before.json prod
   python -m blueprint access prod --json access.json
   python -m blueprint dr prod --json dr.json --runbook failover.md
-  python -m blueprint compliance prod --json compliance.json --markdown compliance.md"""
+  python -m blueprint compliance prod --json compliance.json --markdown compliance.md
+  python -m blueprint peaks prod --json peaks.json"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -175,6 +187,16 @@ def _parser() -> argparse.ArgumentParser:
     compliance.add_argument("--markdown", metavar="FILE", type=Path,
                             help="also write the report as Markdown (summary, controls, PCI DSS requirements, "
                                  "accepted exceptions, violations)")
+    peaks = commands.add_parser(
+        "peaks", help="the peak calendar: per event, what is raised when, and when it comes down",
+        formatter_class=raw, epilog=PEAKS_EXIT_CODES,
+        description="Read a stack's config (no synthesis) and list each event of retail:peakEvents: every\n"
+                    "layer raised (from -> to), when it is raised (warm at) and in place, when it comes\n"
+                    "back down (released at), and what the same surge would do unannounced: each layer's\n"
+                    "doubling time and how long it is short (the surge model, components/peaks/surge.py).")
+    peaks.add_argument("stack", help="stack name, as in stacks/Pulumi.<stack>.yaml (see the stacks command)")
+    peaks.add_argument("--json", metavar="FILE", type=Path,
+                       help="also write the report as JSON (sorted keys; the timings with their sources)")
     return parser
 
 
@@ -196,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "dr":
         return _dr(args.stack, args.json, args.runbook, project, console, errors)
+
+    if args.command == "peaks":
+        return _peaks(args.stack, args.json, project, console, errors)
 
     if args.command == "compliance":
         return _compliance(args.stack, args.json, args.markdown, project, console, errors)
@@ -286,6 +311,23 @@ def _dr(stack: str, json_path: Path | None, runbook_path: Path | None, project: 
     for line in render_report(report):
         console.print(line, markup=False, highlight=False)
     return EXIT_OK if report.ok else EXIT_POLICY_FAILED
+
+
+def _peaks(stack: str, json_path: Path | None, project: Project, console, errors) -> int:
+    try:
+        config = parse_stack_config(project.stack_config(stack), stack)
+    except (StackNotFoundError, StackFileError) as exc:
+        errors.print(f"error: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    except ConfigError as exc:
+        errors.print(f"error: stack {stack}: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    report = peaks_report(config, plan_events(config))
+    if json_path is not None:
+        json_path.write_text(dump_peaks(report))
+    for line in render_peaks(report):
+        console.print(line, markup=False, highlight=False)
+    return EXIT_OK
 
 
 def _diff(old_path: Path, new: str, project: Project, console, errors) -> int:

@@ -217,6 +217,15 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         "audit": {"objectLockRetentionDays": 365, "findingPublishingFrequency": "FIFTEEN_MINUTES"},
         # Prod deploys only from the approved `prod` environment.
         "ci": {"environments": ["prod"]},
+        # Known peaks: every layer is warm 4h (3h) before, within the bounds above (checked by the
+        # planner, components/peaks/planner.py); 4h covers the ALB's LCU reservation, which AWS
+        # fulfils in minutes but may take a few hours.
+        "peakEvents": [
+            {"name": "black-friday", "start": "2026-11-27T00:00Z", "end": "2026-11-30T23:59Z", "leadTime": "4h",
+             "multiplier": 10},
+            {"name": "summer-sale", "start": "2027-07-01T06:00Z", "end": "2027-07-04T22:00Z", "leadTime": "3h",
+             "multiplier": 4},
+        ],
         "dr": {"strategy": "warm-standby", "region": "eu-central-1", "cidr": "10.31.0.0/16",
                "targets": {"databases": {"rpo": "1s", "rto": "1m"}, "objects": {"rpo": "15m", "rto": "5m"},
                            "service": {"rto": "5m"}}},

@@ -28,6 +28,7 @@ from components.resilience.settings import DrConfig
 from config.analytics_apis import api_problems, warehouse_problems
 from config.capacity import capacity_problems
 from config.names import name_problems
+from config.peaks import peak_problems
 from config.raw import as_int
 from config.uses import change_stream_problems, uses_problems
 
@@ -182,6 +183,7 @@ def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> l
     problems += warehouse_problems(data)
     problems += api_problems(data)
     problems += dr_problems(data)
+    problems += peak_problems(data)
     is_prod = data.get("environment") == Environment.prod.value
     ci = data.get("ci")
     if is_prod and isinstance(ci, Mapping) and ci.get("deployFromBranches") is True:

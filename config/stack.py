@@ -20,6 +20,7 @@ from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig, Storag
 from components.edge.settings import EdgeConfig
 from components.foundation.settings import NetworkConfig
 from components.observability.settings import AlarmsConfig
+from components.peaks.settings import PeakEventConfig
 from components.resilience.settings import DrConfig
 
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
@@ -63,6 +64,9 @@ class StackConfig(SettingsModel):
                          "workflows preview and deploy this stack (off by default).")
     audit: AuditConfig = Field(default_factory=AuditConfig, description="CloudTrail, AWS Config, GuardDuty, "
                                "Security Hub and IAM Access Analyzer, and the audit bucket they deliver to.")
+    peak_events: list[PeakEventConfig] = Field(default_factory=list, description="Known traffic peaks (Black "
+                                               "Friday, sales): every layer is warmed before each and released "
+                                               "after it; checked against the stack's bounds.")
 
     @field_validator("services")
     @classmethod

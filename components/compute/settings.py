@@ -194,7 +194,13 @@ class ServiceConfig(SettingsModel):
     env: dict[str, str] = Field(default_factory=dict, description="Plain environment variables.")
     secrets: list[str] = Field(default_factory=list, description="Kubernetes Secret names mounted as files.")
     requests_per_second_target: Int | None = Field(
-        default=None, ge=1, description="Optional custom metric target (requests per second per pod).")
+        default=None, ge=1, description="Optional custom metric target (requests per second per pod); the peak "
+        "planner also reads it as what one replica serves (unset: 50 per requested vCPU).")
+    baseline_rps: Int | None = Field(
+        default=None, ge=1, description="Normal requests per second, which a peak's multiplier multiplies (unset: "
+        "minReplicas x what one replica serves, i.e. the floor is sized for normal traffic).")
+    db_pool_size: Int = Field(default=10, ge=1, le=1000, description="Database connections each pod holds open "
+                              "(its pool); only with uses.sql: the peak's connection budget counts them.")
     uses: ServiceUsesConfig = Field(default_factory=ServiceUsesConfig, description="The data the service uses; "
                                     "undeclared means no access.")
 
