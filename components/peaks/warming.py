@@ -35,10 +35,15 @@ so they are encrypted with Scheduler's AWS-owned key (a customer key would also 
 granted to every execution role, for no data worth it). Every schedule retries for an hour:
 a warm-up that keeps failing past that is too late to matter.
 
-Pulumi and the schedules share three settings (the HPA floor, the reader target's bounds, the
-cluster's minimum ACU). Between events they agree; during an event a `pulumi up --refresh`
-would see the raised values as drift and lower them. See the module's report for the
-``ignore_changes`` each owning component needs; until then, freeze deploys inside a window.
+Pulumi and the schedules share four settings: the HPA floors, the placeholder's replicas, the
+reader target's bounds and the cluster's minimum ACU. Between events they agree. During an
+event a plain `pulumi up` leaves them alone (it diffs the program against the state, which
+still holds the baseline), but a `pulumi up --refresh`, or an update of the same resource for
+another reason (the provider reads it back), would see the raised values as drift and lower
+them mid-event. Until the owning components ignore those fields, do not deploy inside a
+window: :func:`active_events` names the events whose window contains an instant, for a CI gate.
+(The ALB's reservation is safe once ``load_balancer.py`` ignores ``minimumLoadBalancerCapacity``,
+which the program never sets; a table's warm throughput never drifts down.)
 """
 
 from __future__ import annotations
@@ -72,6 +77,8 @@ from components.peaks.warming_manifests import (
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 SCHEDULE_TIMEZONE = "UTC"
+#: Application Auto Scaling takes canonical IANA names ("Etc/GMT+9"); UTC's is Etc/UTC.
+SCALING_TIMEZONE = "Etc/UTC"
 #: EventBridge Scheduler universal targets: ``arn:aws:scheduler:::aws-sdk:<service>:<apiAction>``.
 RDS_MODIFY_CLUSTER = "aws-sdk:rds:modifyDBCluster"
 DYNAMODB_UPDATE_TABLE = "aws-sdk:dynamodb:updateTable"
@@ -93,6 +100,12 @@ def at_expression(moment: datetime) -> str:
     if moment.utcoffset().total_seconds() != 0:  # type: ignore[union-attr]
         raise ValueError(f"{moment.isoformat()} is not UTC")
     return f"at({moment.strftime('%Y-%m-%dT%H:%M:%S')})"
+
+
+def active_events(plans: Sequence[EventPlan], moment: datetime) -> list[str]:
+    """The events whose window (warm-up to release) contains ``moment``: a deploy then could
+    undo their warm-up (see the module docstring)."""
+    return [p.event.name for p in plans if p.warm_at <= moment < p.release_at]
 
 
 def waf_rate_limit_at(plans: Sequence[EventPlan], moment: datetime) -> int | None:
@@ -343,7 +356,7 @@ class PeakWarming(pulumi.ComponentResource):
                 self.scheduled_actions[f"{plan.event.name}-readers-{phase}"] = aws.appautoscaling.ScheduledAction(
                     f"{name}-{plan.event.name}-readers-{phase}", name=action,
                     service_namespace=target.service_namespace, scalable_dimension=target.scalable_dimension,
-                    resource_id=target.resource_id, schedule=at_expression(moment), timezone=SCHEDULE_TIMEZONE,
+                    resource_id=target.resource_id, schedule=at_expression(moment), timezone=SCALING_TIMEZONE,
                     scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
                         min_capacity=low, max_capacity=high),
                     region=context.region, opts=pulumi.ResourceOptions(parent=self))

@@ -29,6 +29,7 @@ from components.peaks.warming import (
     PeakWarming,
     PeakWarmingArgs,
     ServiceHandle,
+    active_events,
     at_expression,
     waf_rate_limit_at,
 )
@@ -167,7 +168,7 @@ def test_readers_are_raised_on_the_clusters_own_target_and_restored():
     assert warm["scalableDimension"] == "rds:cluster:ReadReplicaCount" and warm["serviceNamespace"] == "rds"
     assert warm["scalableTargetAction"] == {"minCapacity": 4, "maxCapacity": 6}
     assert release["scalableTargetAction"] == {"minCapacity": 2, "maxCapacity": 6}
-    assert _at(warm["schedule"]) == BLACK_FRIDAY.warm_at and warm["timezone"] == "UTC"
+    assert _at(warm["schedule"]) == BLACK_FRIDAY.warm_at and warm["timezone"] == "Etc/UTC"
     assert _at(release["schedule"]) == BLACK_FRIDAY.release_at
     # The spring sale needs no more readers than the baseline: nothing scheduled for it.
     assert not [n for n in actions if "spring-sale" in n]
@@ -244,6 +245,13 @@ def test_the_event_waf_limit_is_in_force_only_inside_its_window():
     assert waf_rate_limit_at(PLANS, BLACK_FRIDAY.release_at) is None
     assert waf_rate_limit_at(PLANS, BLACK_FRIDAY.warm_at - timedelta(seconds=1)) is None
     assert waf_rate_limit_at(PLANS, SPRING_SALE.event.start) is None
+
+
+def test_active_events_name_the_windows_a_deploy_must_avoid():
+    assert active_events(PLANS, BLACK_FRIDAY.event.start) == ["black-friday"]
+    assert active_events(PLANS, BLACK_FRIDAY.warm_at - timedelta(minutes=1)) == []
+    assert active_events(PLANS, SPRING_SALE.release_at - timedelta(minutes=1)) == ["spring-sale"]
+    assert active_events(PLANS, SPRING_SALE.release_at) == []
 
 
 # -- Kubernetes ------------------------------------------------------------------------------
