@@ -1,5 +1,5 @@
-"""EventBridge Scheduler: schedules that change capacity act as a role of their own, give up
-in bounded time, and one-time schedules fire at their minute.
+"""EventBridge Scheduler (PEAK.1, PEAK.2, the blueprint's own): schedules that change capacity
+act as a role of their own, give up in bounded time, and one-time schedules fire at their minute.
 
 The platform's schedules (peak pre-warming) raise and lower capacity at planned instants.
 Scheduler's defaults are wrong for that: without a retry policy a failing target is retried
@@ -51,13 +51,13 @@ def _one_time_is_exact(args: ResourceValidationArgs, report_violation: ReportVio
 POLICIES = [
     resource_policy(
         "scheduler-target-role-bounded-retry",
-        "EventBridge Scheduler: every target acts as an execution role and retries for at most an hour",
+        "PEAK.1: EventBridge Scheduler targets act as an execution role and retry for at most an hour",
         (SCHEDULE,),
         _role_and_bounded_retry,
     ),
     resource_policy(
         "scheduler-one-time-exact",
-        "EventBridge Scheduler: one-time at() schedules fire at their minute (no flexible window, UTC)",
+        "PEAK.2: one-time at() schedules fire at their minute (no flexible window, UTC)",
         (SCHEDULE,),
         _one_time_is_exact,
     ),
