@@ -87,6 +87,9 @@ ALB_MODIFY_CAPACITY = "aws-sdk:elasticloadbalancingv2:modifyCapacityReservation"
 RETRY_MAX_AGE_SECONDS = 3600
 RETRY_MAX_ATTEMPTS = 20
 READER_DIMENSION = "rds:cluster:ReadReplicaCount"
+#: What every on-demand table already sustains (the pulumi-aws ``TableWarmThroughput`` docs: the
+#: minimum, and the default). UpdateTable refuses a lower value: plans at or below it need nothing.
+TABLE_WARM_FLOOR = (12000, 4000)
 
 
 def universal_target_arn(partition: str, action: str) -> str:
@@ -147,9 +150,15 @@ def modify_cluster_input(cluster_identifier: str, min_acu: float, max_acu: float
             "ServerlessV2ScalingConfiguration": {"MinCapacity": min_acu, "MaxCapacity": max_acu}}
 
 
+def table_needs_warming(read_units: int, write_units: int) -> bool:
+    return read_units > TABLE_WARM_FLOOR[0] or write_units > TABLE_WARM_FLOOR[1]
+
+
 def warm_table_input(table_name: str, read_units: int, write_units: int) -> dict[str, Any]:
+    """Both units at least the floor: the request names both, and neither may go down."""
     return {"TableName": table_name,
-            "WarmThroughput": {"ReadUnitsPerSecond": read_units, "WriteUnitsPerSecond": write_units}}
+            "WarmThroughput": {"ReadUnitsPerSecond": max(read_units, TABLE_WARM_FLOOR[0]),
+                               "WriteUnitsPerSecond": max(write_units, TABLE_WARM_FLOOR[1])}}
 
 
 def reserve_capacity_input(load_balancer_arn: str, capacity_units: int | None) -> dict[str, Any]:
@@ -285,7 +294,7 @@ class PeakWarming(pulumi.ComponentResource):
             self._reader_actions(plans, aurora)
         acu = aurora is not None and aurora.baseline_min_acu is not None and any(
             p.aurora_min_acu > (aurora.baseline_min_acu or 0) for p in plans)
-        warm_tables = {t for p in plans for t in p.dynamodb_warm}
+        warm_tables = {t for p in plans for t, units in p.dynamodb_warm.items() if table_needs_warming(*units)}
         unknown = sorted(warm_tables - set(args.tables))
         if unknown:
             raise ValueError(f"peak plans pre-warm tables {', '.join(unknown)} that have no handle in "
@@ -314,6 +323,8 @@ class PeakWarming(pulumi.ComponentResource):
             role = self._role("dynamodb", pulumi.Output.all(*arns).apply(update_tables_policy))
             for plan in plans:
                 for table, (reads, writes) in sorted(plan.dynamodb_warm.items()):
+                    if not table_needs_warming(reads, writes):
+                        continue
                     payload = pulumi.Output.from_input(args.tables[table][0]).apply(
                         lambda physical, r=reads, w=writes: json.dumps(warm_table_input(physical, r, w),
                                                                        sort_keys=True))

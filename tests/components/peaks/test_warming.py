@@ -76,7 +76,7 @@ def plan(name: str, start: datetime, hours: int, *, lead: timedelta = timedelta(
 
 BLACK_FRIDAY = plan("black-friday", datetime(2026, 11, 27, 0, 0, tzinfo=UTC), 96, waf=500)
 SPRING_SALE = plan("spring-sale", datetime(2027, 3, 20, 8, 0, tzinfo=UTC), 12, readers=2, acu=4, lcu=0,
-                   warm={"sessions": (20000, 8000)})
+                   warm={"sessions": (20000, 3000), "carts": (12000, 4000)})
 PLANS = (BLACK_FRIDAY, SPRING_SALE)
 TARGETS = [HpaTarget(s, h.namespace, h.hpa_name, h.baseline_min_replicas) for s, h in SERVICES.items()]
 
@@ -194,7 +194,11 @@ def test_tables_are_prewarmed_once_with_the_planned_units_and_never_released():
     assert json.loads(carts["input"]) == {"TableName": "retail-prod-carts",
                                           "WarmThroughput": {"ReadUnitsPerSecond": 40000, "WriteUnitsPerSecond": 12000}}
     sessions = json.loads(schedules["retail-prod-spring-sale-warm-sessions-warm"]["target"]["input"])
-    assert sessions["TableName"] == "retail-prod-sessions"
+    # Below the on-demand floor (4000 writes) a unit is raised to it: UpdateTable refuses less.
+    assert sessions == {"TableName": "retail-prod-sessions",
+                        "WarmThroughput": {"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 4000}}
+    # A plan within what every on-demand table sustains schedules nothing.
+    assert "retail-prod-spring-sale-warm-carts-warm" not in schedules
     assert not [n for n in schedules if "warm-" in n and n.endswith("-release")]
 
 
