@@ -22,7 +22,7 @@ v4.0 requirements it supports and its status on the stack. What it reads from he
 Requirement topics: PCI DSS v4.0, PCI Security Standards Council (short topic names of the
 requirements, not their full text). Control ids are AWS Security Hub controls (AWS
 Foundational Security Best Practices, FSBP) unless they say otherwise (PCI DSS, CIS EKS,
-PSS: Kubernetes Pod Security Standards; CI/DATA/DR/TAG: the blueprint's own).
+PSS: Kubernetes Pod Security Standards; CI/DATA/DR/PEAK/TAG: the blueprint's own).
 
 The type tokens come from the modules whose policies use them (and, for DR, from
 ``blueprint.dr``, as ``policies/resilience.py`` does), never retyped. Like the pack, this
@@ -145,6 +145,9 @@ CONTROLS: Mapping[str, Control] = MappingProxyType({
     "kinesis-stream-encrypted": _RESOURCE,
     "firehose-delivery-stream-encrypted": _RESOURCE,
     "athena-workgroup-encrypted": _RESOURCE,
+    # Peak pre-warming's schedules (issue 13).
+    "scheduler-target-role-bounded-retry": _RESOURCE,
+    "scheduler-one-time-exact": _RESOURCE,
     # Control families.
     "control-exceptions-accepted": _RESOURCE,
     "stateful-resources-protected-prod": _RESOURCE,
