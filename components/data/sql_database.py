@@ -9,6 +9,7 @@ Readers scale out for peaks on their own (Aurora Auto Scaling) where the stack a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,7 @@ from components.common.grants import attach, policy_document, service_trust_poli
 from components.common.logs import log_group
 from components.data.placement import StorePlacement, store_security_group
 from components.data.settings import SqlConfig, check_db_user
+from components.data.sql_proxy import PROXY_PORT, SqlProxy, SqlProxyArgs
 
 ENGINE = "aurora-postgresql"
 
@@ -374,10 +376,21 @@ class SqlDatabase(AuroraCluster):
     master_secret_arn: pulumi.Output[str]
     reader_scaling: aws.appautoscaling.Target | None
     global_cluster: aws.rds.GlobalCluster | None
+    proxy: SqlProxy | None
+    """RDS Proxy in front of the writer (``retail:sql.proxy.enabled``): then the clients reach
+    the proxy, and only the proxy reaches the cluster."""
+    client_endpoint: pulumi.Output[str]
+    """Where the services connect: the proxy's endpoint, or the writer's without a proxy."""
+    client_port: int
+    """The port they connect to: the proxy's (5432), or the cluster's."""
 
     def __init__(self, name: str, context: StackContext, args: SqlDatabaseArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__("retail:data:SqlDatabase", name, context, args, opts)
+        proxied = args.settings.proxy.enabled
+        # With a proxy the cluster's group admits the proxy's group only (added below), never a
+        # service: a pod that skipped the proxy would bypass its pool and its limits.
+        super().__init__("retail:data:SqlDatabase", name, context,
+                         dataclasses.replace(args, client_security_group_ids={}) if proxied else args, opts)
         config, conv, region = args.settings, context.conventions, context.region
 
         self._create_cluster(
@@ -452,7 +465,32 @@ class SqlDatabase(AuroraCluster):
             )
 
         self.master_secret_arn = self.cluster.master_user_secrets[0].secret_arn
+        self.proxy = None
+        self.client_endpoint, self.client_port = self.endpoint, config.port
+        if proxied:
+            self.proxy = SqlProxy(
+                f"{name}-proxy", context,
+                SqlProxyArgs(settings=config.proxy, vpc_id=args.vpc_id, subnet_ids=args.subnet_ids,
+                             cluster_identifier=self.cluster.cluster_identifier,
+                             cluster_resource_id=self.cluster.cluster_resource_id,
+                             cluster_security_group=self.security_group, cluster_port=config.port,
+                             master_secret_arn=self.master_secret_arn, secrets_key_arn=args.secrets_key_arn,
+                             master_username=config.master_username,
+                             client_security_group_ids=args.client_security_group_ids, cluster_name=name,
+                             logs_key_arn=args.logs_key_arn, log_retention_days=args.log_retention_days,
+                             targets_ready=self.instances),
+                opts=pulumi.ResourceOptions(parent=self))
+            self.client_endpoint, self.client_port = self.proxy.endpoint, PROXY_PORT
         self._register({
             "masterSecretArn": self.master_secret_arn,
+            "clientEndpoint": self.client_endpoint,
             "globalClusterId": self.global_cluster.id if self.global_cluster is not None else None,
         })
+
+    def grant_connect(self, role: aws.iam.Role, db_user: str) -> aws.iam.RolePolicy:
+        """With a proxy, ``role`` signs in through the proxy (``rds-db:connect`` names the proxy's
+        resource id, never the cluster's); without one, to the cluster itself."""
+        if self.proxy is not None:
+            check_db_user(db_user, self._settings.master_username)
+            return self.proxy.grant_connect(role, db_user)
+        return super().grant_connect(role, db_user)
