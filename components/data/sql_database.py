@@ -279,6 +279,9 @@ class AuroraCluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
+    client_endpoint: pulumi.Output[str]
+    """Where the services connect: the writer, or (on a primary with one) its RDS Proxy."""
+    client_port: int
 
     def __init__(self, type_: str, name: str, context: StackContext, args: ClusterPlacement,
                  opts: pulumi.ResourceOptions | None):
@@ -307,6 +310,8 @@ class AuroraCluster(pulumi.ComponentResource):
         self.endpoint = self.cluster.endpoint
         self.reader_endpoint = self.cluster.reader_endpoint
         self.port = self.cluster.port
+        # Where services connect; the primary moves it to its proxy when it has one.
+        self.client_endpoint, self.client_port = self.endpoint, self._settings.port
         return self.cluster
 
     def _create_instances(self, args: ClusterPlacement, count: int) -> list[aws.rds.ClusterInstance]:
@@ -379,10 +384,6 @@ class SqlDatabase(AuroraCluster):
     proxy: SqlProxy | None
     """RDS Proxy in front of the writer (``retail:sql.proxy.enabled``): then the clients reach
     the proxy, and only the proxy reaches the cluster."""
-    client_endpoint: pulumi.Output[str]
-    """Where the services connect: the proxy's endpoint, or the writer's without a proxy."""
-    client_port: int
-    """The port they connect to: the proxy's (5432), or the cluster's."""
 
     def __init__(self, name: str, context: StackContext, args: SqlDatabaseArgs,
                  opts: pulumi.ResourceOptions | None = None):
@@ -466,7 +467,6 @@ class SqlDatabase(AuroraCluster):
 
         self.master_secret_arn = self.cluster.master_user_secrets[0].secret_arn
         self.proxy = None
-        self.client_endpoint, self.client_port = self.endpoint, config.port
         if proxied:
             self.proxy = SqlProxy(
                 f"{name}-proxy", context,
