@@ -75,7 +75,7 @@ def test_pods_read_the_endpoint_from_the_config_map_it_writes():
 
 
 def test_without_database_config_the_deployment_is_unchanged_and_connect_is_refused():
-    graph, spec, errors = build(database_config=False, connect=True)
+    graph, _spec, errors = build(database_config=False, connect=True)
     assert graph.of_type(CONFIG_MAP) == []
     (deployment,) = graph.of_type(DEPLOYMENT)
     (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
@@ -84,7 +84,7 @@ def test_without_database_config_the_deployment_is_unchanged_and_connect_is_refu
 
 
 def test_the_manifests_pass_the_schema_and_pss_restricted():
-    config, spec = _sql_client()
+    config, _spec = _sql_client()
     version = f"{config.kubernetes.version}.0"
     deployment = deployment_manifest(service="cart", namespace="storefront", image="registry.example.com/cart:1.0.0",
                                      port=8080, cpu="250m", memory="512Mi", min_replicas=2, zone_count=3,

@@ -75,6 +75,12 @@ def _group(b: Built, name: str):
     return b.graph.one(SECURITY_GROUP, name)
 
 
+def _group_id(b: Built, name: str) -> str:
+    group_id = _group(b, name).id
+    assert group_id is not None
+    return group_id
+
+
 # -- the proxy --------------------------------------------------------------------------------
 
 def test_proxy_is_postgres_tls_only_iam_end_to_end_in_the_isolated_subnets(prod):
@@ -132,7 +138,7 @@ def _rules(b: Built, type_: str, group_id: str) -> list[tuple[str, int, int]]:
 
 def test_only_the_declaring_services_reach_the_proxy_and_only_the_proxy_reaches_the_cluster():
     b = build_proxied("prod", clients={"checkout": CLIENT_SG, "returns": OTHER_CLIENT_SG})
-    proxy_group, cluster_group = _group(b, "sql-proxy").id, _group(b, "sql").id
+    proxy_group, cluster_group = _group_id(b, "sql-proxy"), _group_id(b, "sql")
     assert _rules(b, INGRESS, proxy_group) == sorted([(CLIENT_SG, 5432, 5432), (OTHER_CLIENT_SG, 5432, 5432)])
     assert _rules(b, EGRESS, proxy_group) == [(cluster_group, 5433, 5433)]
     # The cluster admits the proxy alone: no service skips the pool.
@@ -153,7 +159,7 @@ def test_an_undeclared_service_gets_no_path():
 def test_without_the_proxy_the_cluster_admits_the_clients_directly():
     b = build("prod", clients={"checkout": CLIENT_SG})
     assert b.graph.of_type(PROXY) == []
-    cluster_group = _group(b, "sql").id
+    cluster_group = _group_id(b, "sql")
     assert _rules(b, INGRESS, cluster_group) == [(CLIENT_SG, 5433, 5433)]
 
 
