@@ -14,6 +14,11 @@ The table below is AWS's published default for Aurora PostgreSQL by maximum ACU.
 DBInstanceClassMemory is less than 2 GiB per ACU (RDS keeps some for the OS and its agents),
 which is why the values are below ``acu * 2 GiB / 9531392``. Between two published points the
 lower one is used: a budget checked against it can only be conservative.
+
+A minimum capacity below 1 ACU (0 or 0.5) caps the default at 2,000, whatever the maximum
+(AWS re:Post, "Working of max_connections for Amazon Aurora PostgreSQL Serverless", quoting the
+same user-guide section). ``max_connections`` is static: it is the value at the instance's last
+reboot, so pass the cluster's configured minimum, never a peak event's raised one.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ SERVERLESS_V2_MAX_CONNECTIONS: tuple[tuple[float, int], ...] = (
     (128, 5000),
     (256, 5000),
 )
+#: The cap when the minimum capacity is below 1 ACU (0 or 0.5).
+LOW_MINIMUM_CAP = 2000
+LOW_MINIMUM_BELOW_ACU = 1
 #: The ceiling of the default formula (``LEAST(..., 5000)``).
 AURORA_POSTGRES_MAX_CONNECTIONS_CAP = 5000
 #: Bytes of instance memory per default connection in the formula.
@@ -40,15 +48,20 @@ MIN_MAX_ACU = 1
 MAX_MAX_ACU = 256
 
 
-def aurora_max_connections(acu: float) -> int:
+def aurora_max_connections(acu: float, *, min_acu: float = 1) -> int:
     """Default ``max_connections`` of an Aurora PostgreSQL Serverless v2 instance whose
-    *maximum* capacity is ``acu`` (the published value at or below it)."""
-    if isinstance(acu, bool) or not isinstance(acu, int | float) or math.isnan(acu):
-        raise TypeError(f"acu must be a number of ACUs, not {acu!r}")
+    *maximum* capacity is ``acu`` (the published value at or below it), capped at 2,000 when
+    the configured minimum ``min_acu`` is below 1 ACU."""
+    for label, value in (("acu", acu), ("min_acu", min_acu)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise TypeError(f"{label} must be a number of ACUs, not {value!r}")
     if not MIN_MAX_ACU <= acu <= MAX_MAX_ACU:
         raise ValueError(f"maximum capacity {acu:g} ACU is outside Aurora Serverless v2's range for a maximum "
                          f"({MIN_MAX_ACU}-{MAX_MAX_ACU}); max_connections is derived from the maximum ACU")
-    return max(limit for ceiling, limit in SERVERLESS_V2_MAX_CONNECTIONS if ceiling <= acu)
+    if not 0 <= min_acu <= acu:
+        raise ValueError(f"minimum capacity {min_acu:g} ACU must be between 0 and the maximum ({acu:g})")
+    limit = max(limit for ceiling, limit in SERVERLESS_V2_MAX_CONNECTIONS if ceiling <= acu)
+    return min(limit, LOW_MINIMUM_CAP) if min_acu < LOW_MINIMUM_BELOW_ACU else limit
 
 
 def provisioned_max_connections(instance_memory_bytes: int) -> int:

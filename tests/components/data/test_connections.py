@@ -41,6 +41,18 @@ def test_the_table_never_exceeds_the_formula():
         assert limit <= provisioned_max_connections(int(acu * 2 * GIB))
 
 
+@pytest.mark.parametrize("min_acu, max_acu, expected", [
+    (0.5, 16, 2000), (0, 64, 2000), (0.5, 1, 189), (0.5, 8, 1669), (1, 16, 3360), (2, 64, 5000)])
+def test_a_minimum_below_one_acu_caps_at_2000(min_acu, max_acu, expected):
+    # The presets: staging runs 0.5-16 ACU (2,000 connections), prod 2-64 (5,000).
+    assert aurora_max_connections(max_acu, min_acu=min_acu) == expected
+
+
+def test_minimum_above_maximum_is_refused():
+    with pytest.raises(ValueError, match="between 0 and the maximum"):
+        aurora_max_connections(4, min_acu=8)
+
+
 @pytest.mark.parametrize("acu", [0, 0.5, 257, -1])
 def test_out_of_range_max_acu_is_refused(acu):
     with pytest.raises(ValueError, match="maximum ACU"):
