@@ -52,6 +52,7 @@ STREAM = "aws:kinesis/stream:Stream"
 WORKGROUP = "aws:redshiftserverless/workgroup:Workgroup"
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+RDS_PROXY = "aws:rds/proxy:Proxy"
 
 
 def effective_key_policy(graph: ResourceGraph, key: Any) -> Any:
@@ -195,6 +196,16 @@ def stores_of(graph: ResourceGraph) -> list[Store]:
         users = sorted({arn for arn in _resources_named(graph) if arn.startswith(prefix)} | {prefix + "example"})
         stores.append(Store(f"rds:{cluster.id}", "rds", cluster.name, arn_of(cluster),
                             {"rds-db:connect": tuple(users)}, kms_key=cluster.inputs.get("kmsKeyId")))
+    for proxy in graph.of_type(RDS_PROXY):
+        # Workloads sign in to the proxy's resource id (prx-…, as the mocks make it), not the
+        # cluster's: the proxy is a store of its own in the report.
+        region = _region_of(graph, proxy)
+        proxy_id = f"prx-{_digest(RDS_PROXY, proxy.name, region)[:17]}"
+        prefix = f"arn:{PARTITION}:rds-db:{region}:{ACCOUNT_ID}:dbuser:{proxy_id}/"
+        users = sorted({arn for arn in _resources_named(graph) if arn.startswith(prefix)} | {prefix + "example"})
+        stores.append(Store(f"rds-proxy:{proxy.id}", "rds", proxy.name,
+                            f"arn:{PARTITION}:rds:{region}:{ACCOUNT_ID}:db-proxy:{proxy_id}",
+                            {"rds-db:connect": tuple(users)}))
     groups, cache_users = _by_input(graph, CACHE_USER_GROUP, "userGroupId"), _by_input(graph, CACHE_USER, "userId")
     for group in graph.of_type(REPLICATION_GROUP):
         members = [cache_users[u] for g in group.inputs.get("userGroupIds", []) if g in groups

@@ -368,6 +368,14 @@ def _rds_instance(inputs: Mapping[str, Any], region: str, resource_id: str, dige
             "dbiResourceId": f"db-{digest[:26].upper()}"}
 
 
+def _rds_proxy(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
+    # A proxy's ARN ends in its resource id (prx-…), which is what rds-db:connect names; its
+    # endpoint carries the name and a per-account token.
+    name = inputs.get("name") or resource_id
+    return {"arn": f"arn:{PARTITION}:rds:{region}:{ACCOUNT_ID}:db-proxy:prx-{digest[:17]}",
+            "endpoint": f"{name}.proxy-{digest[17:29]}.{region}.rds.amazonaws.com"}
+
+
 def _dynamodb_table(inputs: Mapping[str, Any], region: str, resource_id: str, digest: str) -> dict[str, Any]:
     if not inputs.get("streamEnabled"):
         return {}
@@ -462,6 +470,7 @@ _EXTRAS: dict[str, Callable[[Mapping[str, Any], str, str, str], dict[str, Any]]]
     "aws:s3/bucket:Bucket": _bucket,
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
+    "aws:rds/proxy:Proxy": _rds_proxy,
     "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
 }

@@ -43,6 +43,9 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 SUBNET = "aws:ec2/subnet:Subnet"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 RDS_CLUSTER, RDS_SUBNETS = "aws:rds/cluster:Cluster", "aws:rds/subnetGroup:SubnetGroup"
+#: RDS Proxy: a store of its own on the network (its ENIs, its group, PostgreSQL's port); the
+#: cluster behind it admits the proxy's group, not the workloads'.
+RDS_PROXY = "aws:rds/proxy:Proxy"
 CACHE_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 CACHE_SUBNETS = "aws:elasticache/subnetGroup:SubnetGroup"
 
@@ -90,6 +93,11 @@ def network_stores(graph: ResourceGraph) -> list[NetworkStore]:
             f"rds:{cluster.id}", _int(cluster.inputs.get("port"), DEFAULT_PORTS["rds"]),
             frozenset(cluster.inputs.get("vpcSecurityGroupIds", [])),
             _cidrs_of(graph, rds_subnets.get(cluster.inputs.get("dbSubnetGroupName"), []))))
+    for proxy in graph.of_type(RDS_PROXY):
+        # RDS Proxy listens on the engine family's default port; it has no port setting.
+        stores.append(NetworkStore(
+            f"rds-proxy:{proxy.id}", DEFAULT_PORTS["rds"], frozenset(proxy.inputs.get("vpcSecurityGroupIds", [])),
+            _cidrs_of(graph, proxy.inputs.get("vpcSubnetIds", []))))
     cache_subnets = {g.inputs.get("name") or g.id: g.inputs.get("subnetIds", [])
                      for g in graph.of_type(CACHE_SUBNETS)}
     for group in graph.of_type(CACHE_GROUP):

@@ -29,6 +29,8 @@ from components.compute.service_manifests import (
     SECURITY_GROUP_POLICY_KIND,
     TARGET_GROUP_BINDING_API_VERSION,
     TARGET_GROUP_BINDING_KIND,
+    database_config_manifest,
+    database_config_name,
     security_group_policy_manifest,
     service_manifests,
     target_group_binding_manifest,
@@ -91,6 +93,9 @@ class RetailServiceArgs:
     node_security_group_id: pulumi.Input[str] | None = None
     """The group the nodes carry (the cluster's): a data client's pods keep it next to their
     own, so callers, CoreDNS and the ALB reach them as before."""
+    database_config: bool = False
+    """The pods take their database endpoint from the ConfigMap :meth:`RetailService.connect_database`
+    writes (the database is built after the services, which it admits)."""
 
 
 class RetailService(pulumi.ComponentResource):
@@ -119,6 +124,7 @@ class RetailService(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("retail:compute:RetailService", name, None, opts)
         spec, conv, namespace = args.spec, context.conventions, args.namespace
+        self._name, self._spec = name, spec
         self.exposed = args.target_group_arn is not None
         self.partner_backend = args.partner_target_group_arn is not None
         if (self.exposed or self.partner_backend) and not args.alb_source_cidrs:
@@ -143,8 +149,11 @@ class RetailService(pulumi.ComponentResource):
             requests_per_second_target=spec.requests_per_second_target,
             alb_source_cidrs=args.alb_source_cidrs if self.exposed or self.partner_backend else (),
             callees=[(c.name, c.team, c.port) for c in args.callees],
-            data_cidrs=args.data_cidrs, data_ports=args.data_ports)
+            data_cidrs=args.data_cidrs, data_ports=args.data_ports,
+            database_config=database_config_name(spec.name) if args.database_config else None)
         docs = self.manifests
+        self._namespace, self._provider, self._database_config = namespace, args.provider, args.database_config
+        self.database_config_map: k8s.core.v1.ConfigMap | None = None
         k8s_child = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
         self.service_account = k8s.core.v1.ServiceAccount(
@@ -231,3 +240,23 @@ class RetailService(pulumi.ComponentResource):
             "serviceName": self.service.metadata.name,
             "namespace": namespace,
         })
+
+    def connect_database(self, host: pulumi.Input[str], port: int, database: str, user: str
+                         ) -> k8s.core.v1.ConfigMap:
+        """Write where the pods connect (``SqlDatabase.client_endpoint``: the proxy's endpoint when
+        there is one) and as whom, into the ConfigMap the Deployment reads."""
+        if not self._database_config:
+            raise ValueError(f"service {self._spec.name!r} was built without database_config=True: its pods "
+                             "would never read the endpoint")
+        if self.database_config_map is not None:
+            raise ValueError(f"service {self._spec.name!r} is already connected to a database")
+        spec, namespace = self._spec, self._namespace
+        manifest = pulumi.Output.from_input(host).apply(lambda endpoint: database_config_manifest(
+            service=spec.name, namespace=namespace, image=spec.image, host=endpoint, port=port, database=database,
+            user=user))
+        self.database_config_map = k8s.core.v1.ConfigMap(
+            f"{self._name}-database", metadata=self.manifests["Deployment"]["metadata"] | {
+                "name": database_config_name(spec.name)},
+            data=manifest.apply(lambda doc: doc["data"]),
+            opts=pulumi.ResourceOptions(parent=self, provider=self._provider))
+        return self.database_config_map

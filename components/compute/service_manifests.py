@@ -152,14 +152,43 @@ def topology_spread(service: str, replicas: int, zone_count: int) -> list[dict[s
     ]
 
 
+#: Keys of a service's database ConfigMap (``database_config_manifest``): where it connects and
+#: as whom. libpq reads the PG* names itself; ``sslrootcert=system`` (libpq 16+) trusts the
+#: Amazon Trust Services roots the proxy's certificate chains to, so ``verify-full`` checks it.
+DATABASE_CONFIG_KEYS = ("DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "PGSSLMODE",
+                        "PGSSLROOTCERT")
+
+
+def database_config_name(service: str) -> str:
+    """The ConfigMap a database client's pods read its endpoint from."""
+    return f"{service}-database"
+
+
+def database_config_manifest(*, service: str, namespace: str, image: str, host: str, port: int, database: str,
+                             user: str) -> dict[str, Any]:
+    """Where the service's pods connect (the proxy's endpoint when there is one, else the
+    writer's), the database and the IAM-authenticated user; TLS with a verified certificate.
+
+    A ConfigMap, not the Deployment's ``env``: the endpoint is known only once the database
+    (built after the services, since it admits their security groups) exists.
+    """
+    data = {"DATABASE_HOST": host, "DATABASE_PORT": str(port), "DATABASE_NAME": database, "DATABASE_USER": user,
+            "PGSSLMODE": "verify-full", "PGSSLROOTCERT": "system"}
+    assert tuple(data) == DATABASE_CONFIG_KEYS
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": object_meta(database_config_name(service), namespace, service_labels(service, image)),
+            "data": data}
+
+
 def secret_volume_name(secret: str) -> str:
     return f"secret-{secret}"[:63].rstrip("-.")
 
 
 def deployment_manifest(*, service: str, namespace: str, image: str, port: int, cpu: str, memory: str,
                         min_replicas: int, zone_count: int, env: Mapping[str, str] | None = None,
-                        secrets: Sequence[str] = ()) -> dict[str, Any]:
-    """The service's pods, PSS restricted.
+                        secrets: Sequence[str] = (), database_config: str | None = None) -> dict[str, Any]:
+    """The service's pods, PSS restricted. ``database_config`` names the ConfigMap of
+    :func:`database_config_manifest`, whose keys become the container's environment.
 
     ``replicas`` is left out: the HPA owns it, and a ``pulumi up`` during a peak must not
     reset 150 pods to the minimum. Requests equal limits (Guaranteed QoS: last to be evicted
@@ -188,6 +217,10 @@ def deployment_manifest(*, service: str, namespace: str, image: str, port: int, 
     }
     if env:
         container["env"] = [{"name": key, "value": value} for key, value in sorted(env.items())]
+    if database_config is not None:
+        # Not optional: a pod that started without the endpoint would fail on its first
+        # query; the kubelet retries until the ConfigMap exists instead.
+        container["envFrom"] = [{"configMapRef": {"name": database_config, "optional": False}}]
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": object_meta(service, namespace, labels),
@@ -461,14 +494,15 @@ def service_manifests(*, service: str, namespace: str, image: str, port: int, cp
                       env: Mapping[str, str] | None = None, secrets: Sequence[str] = (),
                       requests_per_second_target: int | None = None, alb_source_cidrs: Sequence[str] = (),
                       callees: Sequence[tuple[str, str, int]] = (), data_cidrs: Sequence[str] = (),
-                      data_ports: Sequence[int] = ()) -> dict[str, dict[str, Any]]:
+                      data_ports: Sequence[int] = (), database_config: str | None = None,
+                      ) -> dict[str, dict[str, Any]]:
     """Every object of one service that has an upstream schema, keyed by kind (the
     TargetGroupBinding, which needs the target group's ARN, is built separately)."""
     return {
         "ServiceAccount": service_account_manifest(service, namespace, image),
         "Deployment": deployment_manifest(service=service, namespace=namespace, image=image, port=port, cpu=cpu,
                                           memory=memory, min_replicas=min_replicas, zone_count=zone_count,
-                                          env=env, secrets=secrets),
+                                          env=env, secrets=secrets, database_config=database_config),
         "Service": service_manifest(service, namespace, image),
         "HorizontalPodAutoscaler": hpa_manifest(service=service, namespace=namespace, image=image,
                                                 min_replicas=min_replicas, max_replicas=max_replicas,

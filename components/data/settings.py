@@ -71,6 +71,34 @@ class StorageConfig(SettingsModel):
     buckets: BucketsConfig
 
 
+class SqlProxyConfig(SettingsModel):
+    """RDS Proxy in front of the writer (``retail:sql.proxy``): pooled connections, so a surge of
+    pods opens connections to the proxy, not to Aurora; failover is absorbed by the proxy."""
+
+    enabled: Bool = Field(
+        default=False, description="Put an RDS Proxy in front of the cluster and point the services at it. Off "
+        "unless a stack turns it on: it is billed per vCPU (or ACU) of the database behind it.")
+    max_connections_percent: Int = Field(
+        default=90, ge=1, le=100, description="Share (%) of Aurora's max_connections the proxy may open; the "
+        "rest stays for administrators, replication and the monitoring agents.")
+    max_idle_connections_percent: Int = Field(
+        default=50, ge=0, le=100, description="Share (%) of Aurora's max_connections the proxy keeps open while "
+        "idle, ready for the next surge; at most maxConnectionsPercent.")
+    borrow_timeout_seconds: Int = Field(
+        default=120, ge=1, le=3600, description="How long a client waits for a pooled connection when all are "
+        "in use before the proxy refuses it.")
+    idle_client_timeout_seconds: Int = Field(
+        default=1800, ge=1, le=28800, description="A client connection idle this long is closed by the proxy.")
+
+    @model_validator(mode="after")
+    def _idle_within_max(self) -> SqlProxyConfig:
+        if self.max_idle_connections_percent > self.max_connections_percent:
+            raise ValueError(f"proxy.maxIdleConnectionsPercent ({self.max_idle_connections_percent}) is above "
+                             f"proxy.maxConnectionsPercent ({self.max_connections_percent}); lower it to at most "
+                             f"{self.max_connections_percent}")
+        return self
+
+
 class SqlConfig(SettingsModel):
     engine_version: str = Field(description="Aurora PostgreSQL engine version, major.minor (e.g. '16.4').")
     database_name: str = Field(default="retail", description="Database created with the cluster.")
@@ -91,6 +119,8 @@ class SqlConfig(SettingsModel):
     performance_insights_retention_days: Int = Field(default=7, description="7 (free) or whole months.")
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
         default=60, description="Enhanced Monitoring granularity.")
+    proxy: SqlProxyConfig = Field(default_factory=SqlProxyConfig,
+                                  description="RDS Proxy in front of the writer; off by default.")
 
     @field_validator("engine_version")
     @classmethod

@@ -9,6 +9,7 @@ Readers scale out for peaks on their own (Aurora Auto Scaling) where the stack a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,7 @@ from components.common.grants import attach, policy_document, service_trust_poli
 from components.common.logs import log_group
 from components.data.placement import StorePlacement, store_security_group
 from components.data.settings import SqlConfig, check_db_user
+from components.data.sql_proxy import PROXY_PORT, SqlProxy, SqlProxyArgs
 
 ENGINE = "aurora-postgresql"
 
@@ -277,6 +279,9 @@ class AuroraCluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
+    client_endpoint: pulumi.Output[str]
+    """Where the services connect: the writer, or (on a primary with one) its RDS Proxy."""
+    client_port: int
 
     def __init__(self, type_: str, name: str, context: StackContext, args: ClusterPlacement,
                  opts: pulumi.ResourceOptions | None):
@@ -305,6 +310,8 @@ class AuroraCluster(pulumi.ComponentResource):
         self.endpoint = self.cluster.endpoint
         self.reader_endpoint = self.cluster.reader_endpoint
         self.port = self.cluster.port
+        # Where services connect; the primary moves it to its proxy when it has one.
+        self.client_endpoint, self.client_port = self.endpoint, self._settings.port
         return self.cluster
 
     def _create_instances(self, args: ClusterPlacement, count: int) -> list[aws.rds.ClusterInstance]:
@@ -374,10 +381,17 @@ class SqlDatabase(AuroraCluster):
     master_secret_arn: pulumi.Output[str]
     reader_scaling: aws.appautoscaling.Target | None
     global_cluster: aws.rds.GlobalCluster | None
+    proxy: SqlProxy | None
+    """RDS Proxy in front of the writer (``retail:sql.proxy.enabled``): then the clients reach
+    the proxy, and only the proxy reaches the cluster."""
 
     def __init__(self, name: str, context: StackContext, args: SqlDatabaseArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__("retail:data:SqlDatabase", name, context, args, opts)
+        proxied = args.settings.proxy.enabled
+        # With a proxy the cluster's group admits the proxy's group only (added below), never a
+        # service: a pod that skipped the proxy would bypass its pool and its limits.
+        super().__init__("retail:data:SqlDatabase", name, context,
+                         dataclasses.replace(args, client_security_group_ids={}) if proxied else args, opts)
         config, conv, region = args.settings, context.conventions, context.region
 
         self._create_cluster(
@@ -452,7 +466,31 @@ class SqlDatabase(AuroraCluster):
             )
 
         self.master_secret_arn = self.cluster.master_user_secrets[0].secret_arn
+        self.proxy = None
+        if proxied:
+            self.proxy = SqlProxy(
+                f"{name}-proxy", context,
+                SqlProxyArgs(settings=config.proxy, vpc_id=args.vpc_id, subnet_ids=args.subnet_ids,
+                             cluster_identifier=self.cluster.cluster_identifier,
+                             cluster_resource_id=self.cluster.cluster_resource_id,
+                             cluster_security_group=self.security_group, cluster_port=config.port,
+                             master_secret_arn=self.master_secret_arn, secrets_key_arn=args.secrets_key_arn,
+                             master_username=config.master_username,
+                             client_security_group_ids=args.client_security_group_ids, cluster_name=name,
+                             logs_key_arn=args.logs_key_arn, log_retention_days=args.log_retention_days,
+                             targets_ready=self.instances),
+                opts=pulumi.ResourceOptions(parent=self))
+            self.client_endpoint, self.client_port = self.proxy.endpoint, PROXY_PORT
         self._register({
             "masterSecretArn": self.master_secret_arn,
+            "clientEndpoint": self.client_endpoint,
             "globalClusterId": self.global_cluster.id if self.global_cluster is not None else None,
         })
+
+    def grant_connect(self, role: aws.iam.Role, db_user: str) -> aws.iam.RolePolicy:
+        """With a proxy, ``role`` signs in through the proxy (``rds-db:connect`` names the proxy's
+        resource id, never the cluster's); without one, to the cluster itself."""
+        if self.proxy is not None:
+            check_db_user(db_user, self._settings.master_username)
+            return self.proxy.grant_connect(role, db_user)
+        return super().grant_connect(role, db_user)
