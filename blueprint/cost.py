@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -597,6 +598,11 @@ def _money(value: float) -> str:
     return f"${value:,.2f}" if abs(value) < 1000 else f"${value:,.0f}"
 
 
+def _short(instant: str) -> str:
+    """``2026-11-27T00:00:00+00:00`` -> ``2026-11-27 00:00`` (the plans are in UTC)."""
+    return instant[:16].replace("T", " ")
+
+
 def headline(est: CostEstimate) -> str:
     """The plan summary's line."""
     dr = f", DR region {_money(est.dr_monthly)}" if est.dr_region else ""
@@ -611,7 +617,7 @@ def _line_text(line: CostLine, width: int = 46) -> str:
 
 def render_text(est: CostEstimate) -> list[str]:
     out = [f"Cost estimate for stack {est.stack} (primary {est.region}), {CURRENCY} per month,",
-           f"on-demand list prices of {PRICES_DATE} (blueprint/prices.py): an estimate, not an invoice.",
+           f"on-demand list prices of {PRICES_DATE} (blueprint/prices.py); not an invoice.",
            "  ~ approximate price   * quantity assumed (see Assumptions)", "", "Baseline"]
     def order(region: str) -> tuple[bool, bool, bool, str]:
         return (region != est.region, region != est.dr_region, region == GLOBAL, region)
@@ -627,10 +633,11 @@ def render_text(est: CostEstimate) -> list[str]:
     if not est.events_planned or not est.events:
         out.append("  no peak events planned")
     for event in est.events:
-        out.append(f"  {event.name}: warm {event.warm_at} -> release {event.release_at} ({event.hours:g} h): "
-                   f"+{_money(event.extra)}")
+        window = f"{_short(event.warm_at)} -> {_short(event.release_at)} UTC"
+        out.append(f"  {event.name}: {window} ({event.hours:g} h): +{_money(event.extra)}")
         out += ["  " + _line_text(line, 44) for line in event.lines]
-        out += [f"     note: {note}" for note in event.notes]
+        for note in event.notes:
+            out += textwrap.wrap(note, 80, initial_indent="     note: ", subsequent_indent=" " * 11)
     out += ["", "Assumptions (usage the graph cannot state)"]
     out += [f"  {key:<28} {item.value:>8g} {item.unit}" for key, item in sorted(est.assumptions.items())]
     out += ["", "Not priced"] + [f"  - {item}" for item in NOT_PRICED]

@@ -106,8 +106,7 @@ def summary_lines(graph: ResourceGraph, report: PolicyReport | None, groups: Seq
         for region, count, note in regions(graph)]), width)
 
     # The baseline only (no planner, no synthesis): a pass over the graph, the plan stays fast.
-    lines += _field(console, "cost", [Text(headline(estimate(graph, None))), Text("(blueprint cost)", "dim")],
-                    width)
+    lines += _field(console, "cost", [Text(headline(estimate(graph, None)))], width)
 
     warnings = sum(len(group.warnings) for group in groups)
     lines += _field(console, "warnings", [Text(
