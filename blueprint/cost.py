@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blueprint.graph import DR_SLICE_NAME, DR_SLICE_TYPE, Resource, ResourceGraph
-from blueprint.prices import CURRENCY, HOURS_PER_MONTH, INSTANCE_SIZES, PRICES_DATE, price
+from blueprint.prices import CURRENCY, HOURS_PER_MONTH, INSTANCE_SIZES, PRICES, PRICES_DATE, price
 from components.peaks.plan import EventPlan
 
 GLOBAL = "global"
@@ -145,6 +145,8 @@ class CostEstimate:
     assumptions: Mapping[str, Assumption] = field(default_factory=lambda: dict(ASSUMPTIONS))
     events_planned: bool = True
     """False when no planner was available (the CLI says "no peak events planned")."""
+    unpriced: tuple[str, ...] = ()
+    """Items of the graph the price table has no price for (left out of the total)."""
 
     @property
     def monthly(self) -> float:
@@ -174,6 +176,7 @@ class CostEstimate:
             "assumptions": {k: {"value": a.value, "unit": a.unit, "why": a.why}
                             for k, a in sorted(self.assumptions.items())},
             "notPriced": list(NOT_PRICED),
+            "unpriced": list(self.unpriced),
         }
 
     def dumps(self) -> str:
@@ -189,6 +192,7 @@ class _Lines:
     def __init__(self) -> None:
         self._quantities: dict[tuple[str, str, str, bool, float], float] = defaultdict(float)
         self._resources: dict[tuple[str, str, str, bool, float], list[str]] = defaultdict(list)
+        self.unpriced: set[str] = set()
 
     def add(self, item: str, price_key: str, region: str, quantity: float, resource: str | None = None, *,
             assumed: bool = False, factor: float = 1.0) -> None:
@@ -202,6 +206,11 @@ class _Lines:
     def lines(self) -> tuple[CostLine, ...]:
         out = []
         for (item, price_key, region, assumed, factor), quantity in self._quantities.items():
+            if price_key not in PRICES:
+                # An instance or node type the table does not hold: said, never a crash (the
+                # plan summary must not fail over a price).
+                self.unpriced.add(f"{item} [{region}]: no price {price_key!r} in blueprint/prices.py")
+                continue
             entry = price(price_key)
             out.append(CostLine(item=item, price_key=price_key, region=region, quantity=quantity,
                                 unit_price=round(entry.at(region) * factor, 6),
@@ -264,7 +273,8 @@ def node_type(graph: ResourceGraph, region: str) -> str:
                         .get("requirements") or [])
         for requirement in requirements:
             if requirement.get("key") == "karpenter.k8s.aws/instance-family" and requirement.get("values"):
-                return f"{requirement['values'][0]}.large"
+                priced = [f for f in requirement["values"] if f"ec2.{f}.large.hour" in PRICES]
+                return f"{(priced or requirement['values'])[0]}.large"
     return "m7g.large"
 
 
@@ -281,6 +291,10 @@ def _cache_nodes(group: Resource) -> float:
 
 
 def baseline_lines(graph: ResourceGraph, assumptions: Mapping[str, Assumption] = ASSUMPTIONS) -> tuple[CostLine, ...]:
+    return _baseline(graph, assumptions)[0]
+
+
+def _baseline(graph: ResourceGraph, assumptions: Mapping[str, Assumption]) -> tuple[tuple[CostLine, ...], list[str]]:
     a = {key: item.value for key, item in assumptions.items()}
     lines = _Lines()
     month = HOURS_PER_MONTH
@@ -315,7 +329,7 @@ def baseline_lines(graph: ResourceGraph, assumptions: Mapping[str, Assumption] =
     for region, vcpu in sorted(workload.items()):
         instance_type = node_type(graph, region)
         nodes = _nodes_for(vcpu, instance_type, a["nodeOverhead"])
-        lines.add(f"{instance_type} node hours (Karpenter, pods at min)", f"ec2.{instance_type}.hour", region,
+        lines.add(f"{instance_type} node hours (Karpenter, pods at HPA min)", f"ec2.{instance_type}.hour", region,
                   nodes * month)
         lines.add("node root volume GB-months", "ebs.gp3.gb-month", region, nodes * a["nodeRootVolumeGb"],
                   assumed=True)
@@ -481,7 +495,7 @@ def baseline_lines(graph: ResourceGraph, assumptions: Mapping[str, Assumption] =
         if any(rule.get("copyActions") for rule in plan.inputs.get("rules") or []):
             lines.add("AWS Backup cross-region copy GB", "transfer.interregion.gb", region, a["backupCopyGb"],
                       plan.name, assumed=True)
-    return lines.lines()
+    return lines.lines(), sorted(lines.unpriced)
 
 
 # -- peak events ------------------------------------------------------------------------------
@@ -545,8 +559,10 @@ def event_cost(plan: EventPlan, graph: ResourceGraph,
     if plan.cache_nodes > cache_nodes:
         notes.append(f"the cache needs {plan.cache_nodes} nodes for this peak and has {cache_nodes:g}: "
                      "it is not scaled by schedule, so nothing is added here")
+    priced = lines.lines()
+    notes += sorted(lines.unpriced)
     return EventCost(name=plan.event.name, warm_at=plan.warm_at.isoformat(), release_at=plan.release_at.isoformat(),
-                     hours=hours, lines=lines.lines(), notes=tuple(notes))
+                     hours=hours, lines=priced, notes=tuple(notes))
 
 
 def estimate(graph: ResourceGraph, plans: Sequence[EventPlan] | None = (),
@@ -554,8 +570,9 @@ def estimate(graph: ResourceGraph, plans: Sequence[EventPlan] | None = (),
     """The baseline of ``graph`` and each planned event's added cost. ``plans=None`` says no
     planner was available (rendered as "no peak events planned")."""
     dr = graph.outputs.get("drRegion")
+    lines, unpriced = _baseline(graph, assumptions)
     return CostEstimate(stack=graph.stack, region=graph.region, dr_region=dr if isinstance(dr, str) and dr else None,
-                        lines=baseline_lines(graph, assumptions),
+                        lines=lines, unpriced=tuple(unpriced),
                         events=tuple(event_cost(p, graph, assumptions) for p in plans or ()),
                         assumptions=dict(assumptions), events_planned=plans is not None)
 
@@ -641,14 +658,21 @@ def render_text(est: CostEstimate) -> list[str]:
     out += ["", "Assumptions (usage the graph cannot state)"]
     out += [f"  {key:<28} {item.value:>8g} {item.unit}" for key, item in sorted(est.assumptions.items())]
     out += ["", "Not priced"] + [f"  - {item}" for item in NOT_PRICED]
+    for item in est.unpriced:
+        out += textwrap.wrap(item, 80, initial_indent="  - ", subsequent_indent="    ")
     return out
 
 
 def render_compare(before: CostEstimate, after: CostEstimate) -> list[str]:
-    out = [f"Monthly cost, {before.stack} -> {after.stack} ({CURRENCY}, prices of {PRICES_DATE})"]
+    """The monthly delta by line item, largest change first (80 columns: the item, its region,
+    the new monthly figure and the change; the JSON form has the old figure too)."""
+    out = [f"Monthly cost, {before.stack} -> {after.stack} ({CURRENCY}, prices of {PRICES_DATE})",
+           f"  {'item':<42} {'region':<13}{'after':>10} {'change':>10}"]
     for d in compare(before, after):
-        out.append(f"  {d.key[:52]:<52} {_money(d.before):>10} -> {_money(d.after):>10}  "
-                   f"{'+' if d.delta >= 0 else '-'}{_money(abs(d.delta))}")
+        item, _, region = d.key.rpartition(" [")
+        item = item if len(item) <= 42 else item[:39] + "..."
+        sign = "+" if d.delta >= 0 else "-"
+        out.append(f"  {item:<42} {region.rstrip(']'):<13}{_money(d.after):>10} {sign + _money(abs(d.delta)):>10}")
     delta = after.monthly - before.monthly
     out.append(f"  total: {_money(before.monthly)} -> {_money(after.monthly)} "
                f"({'+' if delta >= 0 else '-'}{_money(abs(delta))})")

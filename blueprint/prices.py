@@ -78,7 +78,7 @@ _EBS = "https://aws.amazon.com/ebs/pricing/"
 
 #: vCPUs and memory (GiB) of the instance types the presets use: to turn vCPUs into nodes.
 INSTANCE_SIZES: dict[str, tuple[int, int]] = {
-    "t4g.medium": (2, 4), "m7g.large": (2, 8), "c7g.large": (2, 4), "r7g.large": (2, 16),
+    "t4g.medium": (2, 4), "t4g.large": (2, 8), "m7g.large": (2, 8), "c7g.large": (2, 4), "r7g.large": (2, 16),
     "m7g.xlarge": (4, 16), "c7g.xlarge": (4, 8), "r7g.xlarge": (4, 32),
 }
 
@@ -96,6 +96,8 @@ PRICES: dict[str, Price] = {
                               note="standard support; extended support is $0.60"),
     "ec2.t4g.medium.hour": Price("instance hour", _r(0.0368, 0.0384, 0.0336), _EC2,
                                  note="Linux on-demand; EU figures approximate"),
+    "ec2.t4g.large.hour": Price("instance hour", _r(0.0736, 0.0768, 0.0672), _EC2,
+                                note="Linux on-demand; twice t4g.medium; EU figures approximate"),
     "ec2.m7g.large.hour": Price("instance hour", _r(0.0892, 0.0952, 0.0816), _EC2,
                                 note="Linux on-demand; EU figures approximate"),
     "ec2.c7g.large.hour": Price("instance hour", _r(0.0771, 0.0826, 0.0725), _EC2,

@@ -56,6 +56,10 @@ def small_graph(*extra: Resource) -> ResourceGraph:
                          outputs={"drRegion": DR})
 
 
+def _m(value: float) -> str:
+    return f"${value:,.2f}" if value < 1000 else f"${value:,.0f}"
+
+
 def line(est, item: str, region: str = PRIMARY):
     matches = [candidate for candidate in est.lines if candidate.item == item and candidate.region == region]
     assert len(matches) == 1, f"{item} [{region}]: {[c.key for c in est.lines]}"
@@ -174,8 +178,11 @@ def test_comparing_two_graphs_gives_the_delta_by_line_item():
     assert deltas == pytest.approx({f"NAT gateway hours [{PRIMARY}]": MONTH * 0.048,
                                     f"NAT gateway GB processed [{PRIMARY}]": 100 * 0.048})
     assert compare(before, before) == []
-    text = "\n".join(render_compare(before, after))
-    assert f"prices of {PRICES_DATE}" in text and "+$39.84" in text
+    rows = render_compare(before, after)
+    assert f"prices of {PRICES_DATE}" in rows[0]
+    assert re.search(r"NAT gateway hours +eu-west-1 +\$105\.12 +\+\$35\.04$", "\n".join(rows), re.M)
+    assert rows[-1] == f"  total: {_m(before.monthly)} -> {_m(after.monthly)} (+$39.84)"
+    assert max(len(row) for row in rows) <= 80
 
 
 def test_the_text_prints_the_date_the_assumptions_and_each_event():
@@ -227,7 +234,8 @@ def test_cost_cli_for_prod_prints_json_with_the_baseline_the_dr_share_and_events
     assert main(["cost", "prod", "--json"]) == EXIT_OK
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"stack", "region", "drRegion", "currency", "pricesDate", "baseline", "events",
-                         "eventsPlanned", "assumptions", "notPriced"}
+                         "eventsPlanned", "assumptions", "notPriced", "unpriced"}
+    assert data["unpriced"] == []
     assert data["pricesDate"] == PRICES_DATE and data["drRegion"] == DR
     baseline = data["baseline"]
     assert baseline["monthly"] == pytest.approx(sum(row["monthly"] for row in baseline["lines"]), abs=0.5)
@@ -243,3 +251,14 @@ def test_cost_cli_for_prod_prints_json_with_the_baseline_the_dr_share_and_events
     assert acu == {PRIMARY: 3 * 2 * MONTH, DR: 1 * 2 * MONTH}
     [event] = data["events"]
     assert event["name"] == "black-friday" and event["hours"] == 84 and event["extra"] > 0
+
+
+def test_a_type_the_table_has_no_price_for_is_listed_not_a_crash():
+    graph = small_graph(res("aws:eks/nodeGroup:NodeGroup", "odd", instanceTypes=["x9z.huge"],
+                            scalingConfig={"desiredSize": 2}))
+    est = estimate(graph)
+    assert est.unpriced == ("x9z.huge node hours (node group) [eu-west-1]: no price 'ec2.x9z.huge.hour' in "
+                            "blueprint/prices.py",)
+    assert "ec2.x9z.huge.hour" in "\n".join(render_text(est))
+    # The rest is still priced, the same as without the odd group (but for its root volumes).
+    assert est.monthly == pytest.approx(estimate(small_graph()).monthly + 2 * 20 * 0.088)
