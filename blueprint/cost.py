@@ -329,7 +329,7 @@ def _baseline(graph: ResourceGraph, assumptions: Mapping[str, Assumption]) -> tu
     for region, vcpu in sorted(workload.items()):
         instance_type = node_type(graph, region)
         nodes = _nodes_for(vcpu, instance_type, a["nodeOverhead"])
-        lines.add(f"{instance_type} node hours (Karpenter, pods at HPA min)", f"ec2.{instance_type}.hour", region,
+        lines.add(f"{instance_type} node hours (Karpenter, HPA min)", f"ec2.{instance_type}.hour", region,
                   nodes * month)
         lines.add("node root volume GB-months", "ebs.gp3.gb-month", region, nodes * a["nodeRootVolumeGb"],
                   assumed=True)

@@ -262,3 +262,28 @@ def test_a_type_the_table_has_no_price_for_is_listed_not_a_crash():
     assert "ec2.x9z.huge.hour" in "\n".join(render_text(est))
     # The rest is still priced, the same as without the odd group (but for its root volumes).
     assert est.monthly == pytest.approx(estimate(small_graph()).monthly + 2 * 20 * 0.088)
+
+
+def test_cost_help_describes_every_option_and_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        main(["cost", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--json", "--compare"):
+        assert option in out
+    assert "exit codes:\n  0  the estimate was printed" in out
+
+
+@pytest.mark.parametrize("argv", [["cost"], ["cost", "prod", "--compare", "a.json", "b.json"]])
+def test_cost_needs_a_stack_or_two_graphs_not_both(argv, capsys):
+    assert main(argv) == EXIT_BAD_INPUT
+    assert "error: give a stack" in capsys.readouterr().err
+
+
+def test_compare_cli_text_names_the_date_and_the_change(tmp_path, capsys):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(small_graph().dumps())
+    b.write_text(small_graph(res("aws:eks/cluster:Cluster", "eks-2")).dumps())
+    assert main(["cost", "--compare", str(a), str(b)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"prices of {PRICES_DATE}" in out
+    assert re.search(r"EKS control plane hours +eu-west-1 +\$146\.00 +\+\$73\.00", out)
