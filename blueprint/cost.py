@@ -530,23 +530,23 @@ def event_cost(plan: EventPlan, graph: ResourceGraph,
                    if i.inputs.get("clusterIdentifier") == cluster.inputs.get("clusterIdentifier")]
         base_min = _num((cluster.inputs.get("serverlessv2ScalingConfiguration") or {}).get("minCapacity"), 0.5)
         raised = max(0.0, plan.aurora_min_acu - base_min)
-        lines.add(f"Aurora ACU-hours (min {base_min:g} -> {plan.aurora_min_acu:g} ACU on {len(members)} instances)",
+        lines.add(f"Aurora ACU-hours (min {base_min:g}->{plan.aurora_min_acu:g} ACU x {len(members)})",
                   "aurora.acu.hour", region, raised * len(members) * hours)
         added = max(0, plan.aurora_readers - max(0, len(members) - 1))
-        lines.add(f"Aurora ACU-hours ({added} added readers at {max(base_min, plan.aurora_min_acu):g} ACU)",
+        lines.add(f"Aurora ACU-hours (+{added} readers at {max(base_min, plan.aurora_min_acu):g} ACU)",
                   "aurora.acu.hour", region, added * max(base_min, plan.aurora_min_acu) * hours)
 
     # DynamoDB: on-demand requests at the pre-warmed rates for the event's duration.
     tables = {t.name.removeprefix("tables-"): t for t in graph.of_type("aws:dynamodb/table:Table")
               if t.region == region}
     for name, (reads, writes) in sorted(plan.dynamodb_warm.items()):
-        lines.add("DynamoDB read units at peak (million)", "dynamodb.rru.million", region,
+        lines.add("DynamoDB read units (million)", "dynamodb.rru.million", region,
                   reads * event_seconds / 1e6, name)
-        lines.add("DynamoDB write units at peak (million)", "dynamodb.wru.million", region,
+        lines.add("DynamoDB write units (million)", "dynamodb.wru.million", region,
                   writes * event_seconds / 1e6, name)
         table = tables.get(name)
         for replica in (table.inputs.get("replicas") or []) if table is not None else []:
-            lines.add("DynamoDB replicated write units at peak (million)", "dynamodb.wru.million",
+            lines.add("DynamoDB replicated write units (million)", "dynamodb.wru.million",
                       str(replica.get("regionName")), writes * event_seconds / 1e6, name)
     if plan.dynamodb_warm:
         notes.append("DynamoDB warm throughput itself is not priced (a one-off charge the table does not hold)")
@@ -652,7 +652,8 @@ def render_text(est: CostEstimate) -> list[str]:
     for event in est.events:
         window = f"{_short(event.warm_at)} -> {_short(event.release_at)} UTC"
         out.append(f"  {event.name}: {window} ({event.hours:g} h): +{_money(event.extra)}")
-        out += ["  " + _line_text(line, 44) for line in event.lines]
+        out += ["  " + _line_text(line, 44) for line in sorted(event.lines, key=lambda line: (order(line.region),
+                                                                                          line.item))]
         for note in event.notes:
             out += textwrap.wrap(note, 80, initial_indent="     note: ", subsequent_indent=" " * 11)
     out += ["", "Assumptions (usage the graph cannot state)"]
