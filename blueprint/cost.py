@@ -422,6 +422,8 @@ def _baseline(graph: ResourceGraph, assumptions: Mapping[str, Assumption]) -> tu
         bot = sum(1 for rule in rules if ((rule.get("statement") or {}).get("managedRuleGroupStatement") or {})
                   .get("name") == "AWSManagedRulesBotControlRuleSet")
         lines.add("WAF Bot Control subscription-months", "waf.botcontrol.month", region, bot, acl.name)
+        lines.add("WAF Bot Control requests (million)", "waf.botcontrol.requests.million", region,
+                  bot * a["wafRequestsMillion"], acl.name, assumed=True)
     for api, region in each("aws:apigateway/restApi:RestApi"):
         lines.add("API Gateway REST calls (million)", "apigw.rest.million", region, a["apiCallsMillion"], api.name,
                   assumed=True)

@@ -143,7 +143,10 @@ PRICES: dict[str, Price] = {
     "waf.rule.month": Price("rule-month", _same(1.0), _WAF, approximate=False),
     "waf.requests.million": Price("million requests", _same(0.60), _WAF, approximate=False),
     "waf.botcontrol.month": Price("subscription-month", _same(10.0), _WAF, approximate=False,
-                                  note="Bot Control (common) rule group; its requests are $1.00/million"),
+                                  note="Bot Control (common) rule group"),
+    "waf.botcontrol.requests.million": Price("million requests inspected by Bot Control", _same(1.00), _WAF,
+                                             note="common inspection level; the first 10 million a month are "
+                                                  "free (not counted here); approximate"),
     "apigw.rest.million": Price("million REST calls", _r(3.50, 3.70, 3.50), _APIGW,
                                 note="first 333 million a month; EU approximate"),
     "route53.zone.month": Price("hosted zone-month", _same(0.50), _ROUTE53, approximate=False),

@@ -113,6 +113,7 @@ def test_waf_rules_keys_and_log_retention_come_from_the_graph():
     assert line(est, "WAF web ACL-months").cost == pytest.approx(5.0)
     assert line(est, "WAF rule-months").cost == pytest.approx(2 * 1.0)
     assert line(est, "WAF Bot Control subscription-months").cost == pytest.approx(10.0)
+    assert line(est, "WAF Bot Control requests (million)").cost == pytest.approx(100 * 1.00)
     assert line(est, "KMS key-months").cost == pytest.approx(1.0)
     assert line(est, "KMS key-months", DR).cost == pytest.approx(1.0)
     # Storage at steady state: 5 GB a month kept 30 days, and kept 365 days.
