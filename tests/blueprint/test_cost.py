@@ -288,3 +288,10 @@ def test_compare_cli_text_names_the_date_and_the_change(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"prices of {PRICES_DATE}" in out
     assert re.search(r"EKS control plane hours +eu-west-1 +\$146\.00 +\+\$73\.00", out)
+
+
+def test_the_markdown_summary_has_the_same_cost_line():
+    from blueprint.markdown import plan_markdown
+
+    graph = small_graph()
+    assert f"| cost | {headline(estimate(graph))} (`blueprint cost test`) |" in plan_markdown(graph, None)
