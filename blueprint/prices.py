@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-#: The day the figures below were last checked against the pricing pages.
+#: The day the table was written. It was written offline (no network in the build environment):
+#: the figures are the pricing pages' as known then, not fetched that day. Those marked
+#: ``approximate=False`` are long-stable list prices (EKS $0.10/h, KMS $1/key, WAF $5/$1/$0.60 ...);
+#: re-check the rest against the source pages before quoting an estimate, then move this date.
 PRICES_DATE = "2026-11-25"
 CURRENCY = "USD"
 #: AWS bills hourly resources over 730 hours a month (8,760 / 12): the pricing pages use it too.
