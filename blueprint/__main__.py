@@ -1,5 +1,6 @@
 """``python -m blueprint``: ``plan <stack>``, ``diff OLD.json <stack|NEW.json>``, ``access <stack>``,
-``dr <stack>``, ``compliance <stack>``, ``peaks <stack>``, ``stacks``.
+``dr <stack>``, ``compliance <stack>``, ``peaks <stack>``, ``cost <stack> | cost --compare A.json B.json``,
+``stacks``.
 
 The exit codes CI relies on are listed in ``--help`` (``EPILOG`` below): ``plan`` 0 clean,
 1 a mandatory policy failed, 2 the stack config is invalid or the stack does not exist (the
@@ -8,12 +9,14 @@ message says which key and how to fix it); ``diff`` 0 no cloud change, 1 cloud c
 primary store has the DR mechanism its strategy needs and every declared target is met, 1
 otherwise, 2 on an invalid or missing stack; ``compliance`` 0 no control fails, 1 a control
 fails, 2 on an invalid or missing stack; ``peaks`` 0, or 2 on an invalid (a peak the bounds cannot
-carry included) or missing stack.
+carry included) or missing stack; ``cost`` 0, or 2 on an invalid or missing stack, an
+unreadable graph file or a peak the planner refuses.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -23,6 +26,8 @@ from blueprint import __version__
 from blueprint.access import access_report, render_access
 from blueprint.checks import check
 from blueprint.compliance import compliance_report, render_console, render_markdown
+from blueprint.cost import compare_json, estimate, render_compare
+from blueprint.cost import render_text as render_cost
 from blueprint.diff import diff_graphs
 from blueprint.dr import dr_report, render_report, render_runbook
 from blueprint.graph import ResourceGraph
@@ -78,6 +83,12 @@ exit codes:
   0  the calendar was printed
   2  the stack config is invalid (a peak its bounds cannot carry included) or the stack does not exist"""
 
+COST_EXIT_CODES = """\
+exit codes:
+  0  the estimate was printed
+  2  the stack config is invalid, the stack does not exist, a graph file is unreadable,
+     or the capacity planner refused a peak event (the message names the bound)"""
+
 EPILOG = f"""\
 {PLAN_EXIT_CODES.replace("exit codes:", "exit codes of plan:")}
 
@@ -91,6 +102,8 @@ EPILOG = f"""\
 
 {PEAKS_EXIT_CODES.replace("exit codes:", "exit codes of peaks:")}
 
+{COST_EXIT_CODES.replace("exit codes:", "exit codes of cost:")}
+
 stacks exits 0.
 
 examples:
@@ -101,7 +114,9 @@ examples:
   python -m blueprint access prod --json access.json
   python -m blueprint dr prod --json dr.json --runbook failover.md
   python -m blueprint compliance prod --json compliance.json --markdown compliance.md
-  python -m blueprint peaks prod --json peaks.json"""
+  python -m blueprint peaks prod --json peaks.json
+  python -m blueprint cost prod
+  python -m blueprint cost --compare before.json after.json"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -197,6 +212,19 @@ def _parser() -> argparse.ArgumentParser:
     peaks.add_argument("stack", help="stack name, as in stacks/Pulumi.<stack>.yaml (see the stacks command)")
     peaks.add_argument("--json", metavar="FILE", type=Path,
                        help="also write the report as JSON (sorted keys; the timings with their sources)")
+    cost = commands.add_parser(
+        "cost", help="monthly cost estimate: the baseline from the graph, and what each peak event adds",
+        formatter_class=raw, epilog=COST_EXIT_CODES,
+        description="Synthesize a stack offline and estimate its monthly cost at on-demand list prices\n"
+                    "from the dated table in blueprint/prices.py (no network): resource by resource\n"
+                    "where the graph gives the size, stated assumptions for usage, the DR region's\n"
+                    "share, and each planned peak event's added cost. With --compare, the monthly\n"
+                    "difference by line item between two graphs written by plan --json.")
+    cost.add_argument("stack", nargs="?", help="stack name, as in stacks/Pulumi.<stack>.yaml")
+    cost.add_argument("--json", dest="as_json", action="store_true",
+                      help="print the estimate as JSON instead of text (sorted keys)")
+    cost.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), type=Path,
+                      help="compare the baselines of two graphs written by plan --json (no stack then)")
     return parser
 
 
@@ -224,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "compliance":
         return _compliance(args.stack, args.json, args.markdown, project, console, errors)
+
+    if args.command == "cost":
+        return _cost(args.stack, args.compare, args.as_json, project, console, errors)
 
     try:
         with progress(errors, f"synthesizing stack {args.stack} under Pulumi's mocks"):
@@ -285,6 +316,57 @@ def _compliance(stack: str, json_path: Path | None, markdown_path: Path | None, 
     for line in render_console(report):
         console.print(line, markup=False, highlight=False)
     return EXIT_POLICY_FAILED if report.failed else EXIT_OK
+
+
+def _planned_events(config):
+    """The capacity planner's event plans, or ``None`` when this checkout has no planner yet.
+    Imported lazily: the planner is another part of issue 13 and the estimate works without it."""
+    try:
+        from components.peaks.planner import plan_events  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return list(plan_events(config))
+
+
+def _cost(stack: str | None, compare: list[Path] | None, as_json: bool, project: Project, console, errors) -> int:
+    if compare is not None:
+        if stack is not None:
+            errors.print("error: give a stack or --compare A.json B.json, not both", markup=False)
+            return EXIT_BAD_INPUT
+        try:
+            before, after = (estimate(ResourceGraph.load(path)) for path in compare)
+        except (OSError, ValueError, KeyError) as exc:
+            errors.print(f"error: {exc}", markup=False)
+            return EXIT_BAD_INPUT
+        if as_json:
+            console.print(json.dumps(compare_json(before, after), indent=2, sort_keys=True), markup=False,
+                          highlight=False, soft_wrap=True)
+        else:
+            for line in render_compare(before, after):
+                console.print(line, markup=False, highlight=False)
+        return EXIT_OK
+    if stack is None:
+        errors.print("error: give a stack, or --compare A.json B.json", markup=False)
+        return EXIT_BAD_INPUT
+    try:
+        config = parse_stack_config(project.stack_config(stack), stack)
+        plans = _planned_events(config)
+    except (StackNotFoundError, StackFileError) as exc:
+        errors.print(f"error: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    except (ConfigError, ValueError) as exc:
+        errors.print(f"error: stack {stack}: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    graph = _synthesize(stack, project, errors)
+    if graph is None:
+        return EXIT_BAD_INPUT
+    result = estimate(graph, plans)
+    if as_json:
+        console.print(result.dumps(), markup=False, highlight=False, soft_wrap=True)
+    else:
+        for line in render_cost(result):
+            console.print(line, markup=False, highlight=False)
+    return EXIT_OK
 
 
 def _dr(stack: str, json_path: Path | None, runbook_path: Path | None, project: Project, console, errors) -> int:

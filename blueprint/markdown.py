@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from blueprint.cost import estimate, headline
 from blueprint.graph import ResourceGraph
 from blueprint.plan_warnings import group_warnings
 from blueprint.render import POLICY_PACK
@@ -54,7 +55,8 @@ def plan_markdown(graph: ResourceGraph, report: PolicyReport | None) -> str:
              f"| resources | {custom} and {len(graph) - custom} components to create |",
              f"| protected | {protected} |",
              "| regions | " + ", ".join(f"{escape(region)} {count}" + (f" ({note})" if note else "")
-                                       for region, count, note in regions(graph)) + " |"]
+                                       for region, count, note in regions(graph)) + " |",
+             f"| cost | {escape(headline(estimate(graph, None)))} (`blueprint cost {escape(graph.stack)}`) |"]
     warnings = sum(len(group.warnings) for group in groups)
     lines.append(f"| warnings | {warnings}, from {len(groups)} cause{'s' if len(groups) != 1 else ''} |"
                  if warnings else "| warnings | none |")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.text import Text
 
+from blueprint.cost import estimate, headline
 from blueprint.graph import ResourceGraph
 from blueprint.layout import hanging, pack, print_lines, width_of
 from blueprint.plan_warnings import WarningGroup
@@ -103,6 +104,9 @@ def summary_lines(graph: ResourceGraph, report: PolicyReport | None, groups: Seq
     lines += _field(console, "regions", _listing([
         Text.assemble(region, f" {count}", (f" ({note})", "cyan") if note else "")
         for region, count, note in regions(graph)]), width)
+
+    # The baseline only (no planner, no synthesis): a pass over the graph, the plan stays fast.
+    lines += _field(console, "cost", [Text(headline(estimate(graph, None)))], width)
 
     warnings = sum(len(group.warnings) for group in groups)
     lines += _field(console, "warnings", [Text(
