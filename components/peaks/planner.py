@@ -24,11 +24,12 @@ The formulas (each constant below says why it has its value):
   so ``instances = max(instances, ceil(D / (0.75 maxAcu)))``, readers = instances - 1, refused
   above ``1 + maxReaders``; the minimum ACU held is ``max(minAcu, D / instances, the memory of
   the connections: connections x 8 MiB / 2 GiB)`` in 0.5 steps, refused above maxAcu.
-* **Connection budget**: sum over SQL users of replicas x dbPoolSize must fit in
-  :data:`PROXY_MAX_CONNECTIONS_PERCENT` of Aurora PostgreSQL's ``max_connections``,
-  ``LEAST(DBInstanceClassMemory / 9531392, 5000)`` (Aurora User Guide, "Maximum connections to
-  an Aurora PostgreSQL DB instance"), which Serverless v2 computes from the **maximum** ACU
-  (1 ACU = 2 GiB), so it is maxAcu that is raised, not the planned ACUs.
+* **Connection budget**: sum over SQL users of replicas x dbPoolSize must fit in the RDS
+  Proxy's MaxConnectionsPercent (``retail:sql.proxy``; without a proxy
+  :data:`PROXY_MAX_CONNECTIONS_PERCENT`) of Aurora PostgreSQL's ``max_connections``: AWS's
+  published values by **maximum** ACU, capped at 2,000 when minAcu is below 1
+  (components/data/connections.py, which the proxy uses too), so it is maxAcu that is raised,
+  not the planned ACUs.
 * **DynamoDB** warm throughput per table: each request of a service that declares the table
   does one item read (read, readWrite) and one write (readWrite); at least the on-demand
   table's default warm throughput (12,000 reads / 4,000 writes a second).
@@ -53,6 +54,12 @@ from typing import Protocol
 
 from components.common.aws_catalog import instance_types
 from components.compute.settings import KubernetesConfig, ServiceConfig
+from components.data.connections import (
+    AURORA_POSTGRES_MAX_CONNECTIONS_CAP,
+    LOW_MINIMUM_CAP,
+    aurora_max_connections,
+    proxy_connection_limit,
+)
 from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig
 from components.peaks.plan import EventPlan, PeakEvent, ServicePeak
 from components.peaks.settings import COOL_DOWN, PeakEventConfig
@@ -82,11 +89,8 @@ ACU_UTILISATION = 0.75
 GIB_PER_ACU = 2
 #: A PostgreSQL backend holds a few MiB of its own (work_mem, catalog caches); 8 MiB each.
 MIB_PER_CONNECTION = 8
-#: Aurora PostgreSQL's max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000).
-MAX_CONNECTIONS_DIVISOR = 9_531_392
-MAX_CONNECTIONS_CAP = 5_000
-#: The share of max_connections the RDS Proxy may open (its MaxConnectionsPercent), leaving
-#: the rest to administrators, migrations and the proxy's own health checks.
+#: Without a proxy the services may take this share of max_connections, leaving the rest to
+#: administrators and migrations (with RDS Proxy: its MaxConnectionsPercent, retail:sql.proxy).
 PROXY_MAX_CONNECTIONS_PERCENT = 90
 #: DynamoDB on-demand tables start warm at 12,000 reads and 4,000 writes a second
 #: (DynamoDB Developer Guide, "Understanding DynamoDB warm throughput").
@@ -189,15 +193,16 @@ def nodes_needed(families: Sequence[str], vcpu: float, memory_gib: float) -> int
 
 # -- Aurora -------------------------------------------------------------------------------------
 
-def max_connections(max_acu: float) -> int:
-    """Aurora PostgreSQL's default max_connections for a Serverless v2 instance of ``max_acu``."""
-    memory = max_acu * GIB_PER_ACU * 1024 ** 3
-    return min(MAX_CONNECTIONS_CAP, math.floor(memory / MAX_CONNECTIONS_DIVISOR))
+def max_connections(max_acu: float, min_acu: float = 1) -> int:
+    """Aurora PostgreSQL's default max_connections for a Serverless v2 instance: AWS's published
+    values by *maximum* ACU, capped when the minimum is below 1 (components/data/connections.py,
+    the one source the proxy uses too)."""
+    return aurora_max_connections(max_acu, min_acu=min_acu)
 
 
-def connection_budget(max_acu: float) -> int:
-    """The connections the services may hold through the proxy at ``max_acu``."""
-    return max_connections(max_acu) * PROXY_MAX_CONNECTIONS_PERCENT // 100
+def connection_budget(max_acu: float, min_acu: float = 1, percent: int = PROXY_MAX_CONNECTIONS_PERCENT) -> int:
+    """The connections the services may hold (through the proxy: its MaxConnectionsPercent)."""
+    return proxy_connection_limit(max_connections(max_acu, min_acu), percent)
 
 
 def _half_steps(acu: float) -> float:
@@ -257,16 +262,19 @@ def aurora_plan(config: PlannerConfig, event: PeakEvent, services: Mapping[str, 
         problems.append(("sql.maxAcu", f"event {name!r} needs a minimum of {acu:g} ACUs per instance "
                          f"({connections} connections, {demand:g} ACUs over {instances} instances); raise "
                          f"sql.maxAcu to at least {acu:g}"))
-    budget = connection_budget(sql.max_acu)
+    percent = sql.proxy.max_connections_percent if sql.proxy.enabled else PROXY_MAX_CONNECTIONS_PERCENT
+    budget = connection_budget(sql.max_acu, sql.min_acu, percent)
     if connections > budget:
-        fits = next((a / 2 for a in range(2, 513) if connection_budget(a / 2) >= connections), None)
+        fits = next((a / 2 for a in range(max(2, int(sql.min_acu * 2)), 513)
+                     if connection_budget(a / 2, sql.min_acu, percent) >= connections), None)
         fix = (f"raise sql.maxAcu to at least {fits:g} (max_connections grows with it)" if fits is not None
-               else f"lower dbPoolSize: {MAX_CONNECTIONS_CAP} is Aurora PostgreSQL's ceiling")
+               else f"lower dbPoolSize: {AURORA_POSTGRES_MAX_CONNECTIONS_CAP} is Aurora PostgreSQL's ceiling"
+               + (f" ({LOW_MINIMUM_CAP} with sql.minAcu below 1)" if sql.min_acu < 1 else ""))
         users = ", ".join(f"{p.service} {p.min_replicas} x {p.db_connections // max(p.min_replicas, 1)}"
                           for p in services.values() if p.db_connections)
         problems.append(("sql.maxAcu", f"event {name!r} opens {connections} database connections ({users}) but "
-                         f"the budget at maxAcu {sql.max_acu:g} is {budget} ({PROXY_MAX_CONNECTIONS_PERCENT}% of "
-                         f"max_connections {max_connections(sql.max_acu)}); {fix}"))
+                         f"the budget at maxAcu {sql.max_acu:g} is {budget} ({percent}% of "
+                         f"max_connections {max_connections(sql.max_acu, sql.min_acu)}); {fix}"))
     return AuroraPlan(min(acu, sql.max_acu), instances - 1, ratio, connections, tuple(problems))
 
 

@@ -102,10 +102,12 @@ def test_per_service_rates_win_over_the_multiplier_and_warm_the_tables_they_exce
 
 
 def test_aurora_formulas():
-    # LEAST(ACU x 2 GiB / 9531392, 5000): 4 ACU -> 901, 64 ACU -> capped at 5000.
-    assert max_connections(4) == 901
+    # AWS's published values by maximum ACU: 4 ACU -> 823, 64 ACU -> capped at 5000; a minimum
+    # below 1 ACU caps it at 2,000; the budget is the proxy's 90% of it.
+    assert max_connections(4) == 823
     assert max_connections(64) == 5000
-    assert connection_budget(4) == 810
+    assert max_connections(64, min_acu=0.5) == 2000
+    assert connection_budget(4) == 740
     assert largest_instance("m7g") == ("m7g.16xlarge", 64, 256)
     assert largest_instance("c7g")[1:] == (64, 128)
     # 1,000 rps with one rule: 4 LCU of connections, 1 of rules, 37 of bytes.
@@ -158,8 +160,8 @@ def test_a_peak_beyond_the_connection_budget_is_refused():
     found = problems(services=_services(orders={"dbPoolSize": 200}))
     [message] = [m for p, m in found if p == "retail:sql.maxAcu" and "connections (" in m]
     assert "opens 1600 database connections (checkout 8 x 200)" in message
-    assert "budget at maxAcu 4 is 810" in message and "max_connections 901" in message
-    assert "raise sql.maxAcu to at least 8" in message
+    assert "budget at maxAcu 4 is 740" in message and "max_connections 823" in message
+    assert "raise sql.maxAcu to at least 16" in message
 
 
 def test_a_lead_shorter_than_the_slowest_layer_is_refused():
