@@ -160,7 +160,9 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         },
         "storage": {"buckets": _buckets(30, logs={"expirationDays": 180}, backups={})},
         "sql": {"engineVersion": "16.4", "instanceClass": "db.serverless", "minAcu": 0.5, "maxAcu": 16,
-                "instances": 2, "backupRetentionDays": 14, "maxReaders": 3},
+                "instances": 2, "backupRetentionDays": 14, "maxReaders": 3,
+                # Rehearses prod's path: every service connection through RDS Proxy.
+                "proxy": {"enabled": True}},
         "nosql": {"tables": DEFAULT_TABLES},
         "cache": {"engineVersion": "8.0", "nodeType": "cache.t4g.medium", "nodes": 2, "snapshotRetentionDays": 3},
         "kubernetes": _kubernetes(("m7g.large", 2, 2, 4), ["m7g", "c7g"], ["spot", "on-demand"], 128, 256,
@@ -196,7 +198,11 @@ PRESETS: dict[Environment, dict[str, Any]] = {
         # A writer and two readers, one per AZ; readers scale out for peaks.
         "sql": {"engineVersion": "16.4", "instanceClass": "db.serverless", "minAcu": 2, "maxAcu": 64,
                 "instances": 3, "backupRetentionDays": 35, "maxReaders": 8,
-                "performanceInsightsRetentionDays": 31},
+                "performanceInsightsRetentionDays": 31,
+                # A peak multiplies pods, each with its pool: the proxy holds the connections to
+                # the writer to 90% of max_connections (the planner's budget) and queues the rest.
+                "proxy": {"enabled": True, "maxConnectionsPercent": 90, "maxIdleConnectionsPercent": 50,
+                          "borrowTimeoutSeconds": 120}},
         "nosql": {"tables": DEFAULT_TABLES},
         "cache": {"engineVersion": "8.0", "nodeType": "cache.r7g.large", "nodes": 3, "snapshotRetentionDays": 7},
         # Karpenter may grow to 1,000 vCPUs for a Black Friday peak; on-demand first, spot for

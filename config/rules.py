@@ -185,6 +185,13 @@ def cross_field_problems(data: Mapping[str, Any], stack: str | None = None) -> l
     problems += dr_problems(data)
     problems += peak_problems(data)
     is_prod = data.get("environment") == Environment.prod.value
+    sql, network = data.get("sql"), data.get("network")
+    proxy = sql.get("proxy") if isinstance(sql, Mapping) else None
+    if isinstance(proxy, Mapping) and proxy.get("enabled") is True and isinstance(network, Mapping) \
+            and network.get("interfaceEndpoints") is False:
+        problems.append(("sql.proxy.enabled", "RDS Proxy reads the database's secret through the Secrets Manager "
+                         "interface endpoint (the isolated subnets have no route out): set "
+                         "retail:network.interfaceEndpoints: true, or sql.proxy.enabled: false"))
     ci = data.get("ci")
     if is_prod and isinstance(ci, Mapping) and ci.get("deployFromBranches") is True:
         problems.append(("ci.deployFromBranches", "prod deploys only from an approved GitHub environment: set "

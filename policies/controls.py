@@ -129,6 +129,9 @@ CONTROLS: Mapping[str, Control] = MappingProxyType({
     "rds-cluster-postgresql-logs": _RESOURCE,
     "rds-force-ssl": Control(covers=(RDS_CLUSTER,)),
     "secrets-managed-master-password": _RESOURCE,
+    "rds-proxy-tls-required": _RESOURCE,
+    "rds-proxy-iam-auth-required": _RESOURCE,
+    "rds-proxy-no-debug-logging": _RESOURCE,
     "dynamodb-on-demand-capacity": _RESOURCE,
     "dynamodb-point-in-time-recovery": _RESOURCE,
     "dynamodb-deletion-protection-prod": _RESOURCE,
@@ -281,7 +284,8 @@ PCI_REQUIREMENTS: Mapping[str, PciRequirement] = MappingProxyType({
         ("cloudfront-viewer-https", "cloudfront-viewer-tls-policy", "cloudfront-custom-certificate",
          "cloudfront-sni", "cloudfront-origin-https", "cloudfront-origin-tls", "alb-http-redirects-to-https",
          "lb-listener-secure-protocol", "lb-listener-tls-policy", "s3-bucket-ssl-requests-only",
-         "rds-force-ssl", "elasticache-encrypted-in-transit", "redshift-serverless-require-ssl",
+         "rds-force-ssl", "rds-proxy-tls-required", "elasticache-encrypted-in-transit",
+         "redshift-serverless-require-ssl",
          "apigateway-domain-tls"),
     ),
     "6.3.3": PciRequirement(
@@ -302,7 +306,7 @@ PCI_REQUIREMENTS: Mapping[str, PciRequirement] = MappingProxyType({
     ),
     "8.3": PciRequirement(
         "Strong authentication for users and administrators is established and managed",
-        ("rds-cluster-iam-auth", "elasticache-auth"),
+        ("rds-cluster-iam-auth", "rds-proxy-iam-auth-required", "elasticache-auth"),
     ),
     "8.6": PciRequirement(
         "Use of application and system accounts and their authentication factors is strictly managed "

@@ -139,6 +139,8 @@ class SqlDatabaseArgs:
     which a :class:`~components.data.sql_secondary.SqlSecondary` in the DR region joins. An
     existing cluster is converted in place: the global cluster is created from it."""
     zero_etl_source: bool = False
+    endpoint_security_group_id: pulumi.Input[str] | None = None
+    """The VPC's interface endpoints' group, for the RDS Proxy's way to Secrets Manager."""
     """The warehouse replicates this cluster by zero-ETL: the parameter group gets
     :data:`ZERO_ETL_PARAMETERS`."""
 
@@ -478,7 +480,8 @@ class SqlDatabase(AuroraCluster):
                              master_username=config.master_username,
                              client_security_group_ids=args.client_security_group_ids, cluster_name=name,
                              logs_key_arn=args.logs_key_arn, log_retention_days=args.log_retention_days,
-                             targets_ready=self.instances),
+                             targets_ready=self.instances,
+                             endpoint_security_group_id=args.endpoint_security_group_id),
                 opts=pulumi.ResourceOptions(parent=self))
             self.client_endpoint, self.client_port = self.proxy.endpoint, PROXY_PORT
         self._register({

@@ -140,6 +140,9 @@ class SqlProxyArgs:
     targets_ready: Sequence[pulumi.Resource] = ()
     """What must exist before the cluster can be registered (its instances: a target needs an
     available writer)."""
+    endpoint_security_group_id: pulumi.Input[str] | None = None
+    """The VPC's interface endpoints' group: the proxy reads its secret through the Secrets
+    Manager endpoint (the isolated subnets have no route out), so HTTPS to it, nothing else."""
 
 
 class SqlProxy(pulumi.ComponentResource):
@@ -173,6 +176,14 @@ class SqlProxy(pulumi.ComponentResource):
         admit_clients(args.cluster_name, security_group=args.cluster_security_group,
                       client_security_group_ids={name: self.security_group.id}, port=args.cluster_port,
                       service="postgresql", region=region, conventions=conv, parent=self.security_group)
+        if args.endpoint_security_group_id is not None:
+            rule = f"{name}-to-endpoints"
+            aws.vpc.SecurityGroupEgressRule(
+                rule, security_group_id=self.security_group.id,
+                referenced_security_group_id=args.endpoint_security_group_id, ip_protocol="tcp", from_port=443,
+                to_port=443, description=f"{physical} to Secrets Manager (endpoint)",
+                region=region, tags=conv.tags(conv.physical_name(rule)),
+                opts=pulumi.ResourceOptions(parent=self.security_group))
 
         self.role = aws.iam.Role(
             f"{name}-role",

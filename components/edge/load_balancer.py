@@ -291,7 +291,10 @@ class LoadBalancer(pulumi.ComponentResource):
                 bucket=args.logs_bucket_name, prefix=ACCESS_LOG_PREFIX, enabled=True),
             region=region,
             tags=conv.tags(physical),
-            opts=pulumi.ResourceOptions(parent=self, protect=context.protect, depends_on=list(args.depends_on)),
+            # The LCU reservation is the peak pre-warming schedules' (components/peaks/warming.py):
+            # the program never sets it, so a refresh must not make `pulumi up` reset it mid-event.
+            opts=pulumi.ResourceOptions(parent=self, protect=context.protect, depends_on=list(args.depends_on),
+                                        ignore_changes=["minimumLoadBalancerCapacity"]),
         )
         self.arn = self.alb.arn
         self.dns_name = self.alb.dns_name

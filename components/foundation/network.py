@@ -19,7 +19,9 @@ from components.foundation.settings import NetworkConfig
 
 #: Interface endpoints that let nodes in private subnets pull images, fetch credentials and
 #: ship logs without crossing the NAT gateway (cheaper, and no internet path for them).
-INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs")
+#: secretsmanager: RDS Proxy, in the isolated subnets (no NAT), reads the database's secret
+#: through it.
+INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager")
 
 #: Gateway endpoints are free, so every stack gets them.
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")

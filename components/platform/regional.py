@@ -28,7 +28,7 @@ from components.api.settings import ApiConfig
 from components.audit.documents import audit_access_log_delivery
 from components.audit.services import AuditBucketRef, AuditServices, AuditServicesArgs
 from components.audit.settings import AuditConfig
-from components.common.cidr import plan_subnets
+from components.common.cidr import SubnetPlan, plan_subnets
 from components.common.context import StackContext
 from components.common.grants import people_trust_policy
 from components.compute.addons import TARGET_GROUP_CLUSTER_TAG, ClusterAddons, ClusterAddonsArgs
@@ -43,6 +43,7 @@ from components.data.nosql_tables import NoSqlTables, NoSqlTablesArgs, TableRepl
 from components.data.object_storage import BucketReplication, ObjectStore, ObjectStoreArgs, ReplicaBucket
 from components.data.settings import CacheConfig, NoSqlConfig, SqlConfig, StorageConfig
 from components.data.sql_database import SqlDatabase, SqlDatabaseArgs
+from components.data.sql_proxy import PROXY_PORT
 from components.data.sql_secondary import SqlSecondary, SqlSecondaryArgs
 from components.edge.cdn import CLOUDFRONT_LOG_DELIVERY_STATEMENTS
 from components.edge.firewall import WebFirewall, WebFirewallArgs
@@ -51,6 +52,8 @@ from components.edge.settings import EdgeConfig
 from components.foundation.keys import ALARMS_DOMAIN, KEY_DOMAINS, KeyDomain, KeyRing, KeyRingArgs, with_zero_etl
 from components.foundation.network import Network, NetworkArgs
 from components.foundation.settings import NetworkConfig
+from components.peaks.plan import EventPlan
+from components.peaks.warming import AuroraHandle, PeakWarming, PeakWarmingArgs, ServiceHandle
 from components.resilience.objectives import COMPUTE_STRATEGIES, GLOBAL_DATASTORE_STRATEGIES, Strategy
 
 #: An analyst's session: a working day at most, then sign in again (with MFA).
@@ -137,6 +140,9 @@ class RegionalPlatformArgs:
     """The primary's Redshift Serverless warehouse (when enabled); the DR slice builds none."""
     api: ApiConfig | None = None
     """The primary's partner APIs (when enabled), reaching the services over a VPC link."""
+    peak_plans: Sequence[EventPlan] = ()
+    """The peak calendar's plans (components/peaks/planner.py): the primary warms every layer
+    before each event and releases it after (the DR slice is not warmed)."""
     observed: bool = False
     """The stack has alarms (``retail:alarms``): the ring gets the alarms key (their topic's)
     and the cluster Container Insights."""
@@ -342,6 +348,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                 and self.addons is not None:
             namespaces = caller_namespaces(args.services)
             partners = self.partner_backends
+            # With RDS Proxy (the primary's) the pods talk to the proxy on 5432, never to the cluster.
+            sql_port = PROXY_PORT if args.standby is None and args.sql.proxy.enabled else args.sql.port
             for spec in args.services:
                 exposed = spec.path is not None and self.load_balancer.https_enabled
                 backend = partners is not None and spec.name in partners.target_groups
@@ -361,9 +369,10 @@ class RegionalPlatform(pulumi.ComponentResource):
                         # Only the ports of the stores the service declares; declaring any gives
                         # its pods a security group of their own, which those stores admit.
                         data_cidrs=cidrs["isolated"],
-                        data_ports=[port for port, used in ((args.sql.port, spec.uses.sql is not None),
+                        data_ports=[port for port, used in ((sql_port, spec.uses.sql is not None),
                                                             (CACHE_PORT, spec.uses.cache)) if used],
                         vpc_id=vpc_id, node_security_group_id=self.cluster.security_group_id,
+                        database_config=spec.uses.sql is not None,
                     ),
                     opts=self._child(depends_on=[self.teams, self.addons]),
                 )
@@ -379,9 +388,14 @@ class RegionalPlatform(pulumi.ComponentResource):
         for spec in args.services:
             if spec.name in self.services:
                 self._grant_declared(spec)
+                if spec.uses.sql is not None:
+                    # The pods' endpoint: the proxy's when there is one, else the writer's.
+                    self.services[spec.name].connect_database(self.sql.client_endpoint, self.sql.client_port,
+                                                              args.sql.database_name, spec.uses.sql.user)
 
         self._build_analytics_and_apis(named, context, args, vpc_id, subnet_ids["isolated"], data_key, secrets_key,
                                        logs_key)
+        self.peak_warming = self._peak_warming(named, context, args, subnets)
 
         self.register_outputs({
             "vpcId": vpc_id,
@@ -417,7 +431,9 @@ class RegionalPlatform(pulumi.ComponentResource):
                                 logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days,
                                 global_database=replication is not None,
                                 zero_etl_source=args.warehouse_enabled and warehouse is not None
-                                and warehouse.zero_etl.sql),
+                                and warehouse.zero_etl.sql,
+                                endpoint_security_group_id=self.network.endpoint_security_group.id
+                                if self.network.endpoint_security_group is not None else None),
                 opts=self._child(),
             )
             return
@@ -442,6 +458,33 @@ class RegionalPlatform(pulumi.ComponentResource):
                              logs_key_arn=logs_key, log_retention_days=args.network.flow_log_retention_days),
             opts=self._child(),
         )
+
+    def _peak_warming(self, named: Callable[[str], str], context: StackContext, args: RegionalPlatformArgs,
+                      subnets: Sequence[SubnetPlan]) -> PeakWarming | None:
+        """Black Friday mode: every layer raised before each planned event and released after."""
+        if not args.peak_plans or args.standby is not None or self.cluster is None \
+                or not isinstance(self.sql, SqlDatabase) or self.tables is None:
+            return None
+        sql, cluster = args.sql, self.cluster
+        readers = sql.instances - 1
+        return PeakWarming(
+            named("peaks"), context,
+            PeakWarmingArgs(
+                plans=args.peak_plans,
+                k8s_provider=cluster.provider,
+                services={s.name: ServiceHandle(namespace=s.team, hpa_name=s.name, baseline_min_replicas=s.min_replicas)
+                          for s in args.services if s.name in self.services},
+                # The EKS control plane's ENIs live in the private subnets: the jobs' only egress.
+                api_server_cidrs=[s.cidr for s in subnets if s.tier == "private"],
+                aurora=AuroraHandle(
+                    cluster_identifier=self.sql.cluster.cluster_identifier, cluster_arn=self.sql.cluster.arn,
+                    baseline_min_acu=sql.min_acu if sql.serverless else None,
+                    max_acu=sql.max_acu if sql.serverless else None,
+                    baseline_readers=readers, max_readers=sql.max_readers or readers,
+                    reader_target=self.sql.reader_scaling),
+                tables={name: (table.name, table.arn) for name, table in self.tables.tables.items()},
+                load_balancer_arn=self.load_balancer.arn if self.load_balancer is not None else None),
+            opts=self._child(depends_on=list(self.services.values())))
 
     @classmethod
     def _key_domains(cls, args: RegionalPlatformArgs) -> tuple[KeyDomain, ...]:

@@ -49,6 +49,7 @@ from components.observability.signals import (
     SignalSources,
     WebAclSource,
 )
+from components.peaks.planner import plan_events
 from components.platform.regional import RegionalPlatform, RegionalPlatformArgs, ReplicationArgs, StandbyArgs
 from components.resilience.backup import Backup, BackupArgs, BackupDr
 from components.resilience.fault_injection import (
@@ -174,7 +175,7 @@ class RetailPlatform(pulumi.ComponentResource):
                     cache=config.cache, kubernetes=config.kubernetes, services=config.services, edge=config.edge,
                     streams=config.streams, lake=config.lake, warehouse=config.warehouse, api=config.api,
                     origin_secret=origin_secret.result, admit_cdn=True, audit=config.audit,
-                    observed=config.alarms is not None,
+                    observed=config.alarms is not None, peak_plans=plan_events(config),
                     # The account-level detectors of each region the stack runs in deliver to the
                     # primary's audit bucket, under the logs key: both name them.
                     audit_regions=[config.region, *([dr.region] if replication is not None and dr.region else [])],
