@@ -37,16 +37,7 @@ import pulumi_aws as aws
 from components.common.context import StackContext
 from components.compute.settings import ServiceConfig
 from components.edge.certificates import dns_validated_certificate
-from components.edge.load_balancer import (
-    DEREGISTRATION_DELAY_SECONDS,
-    HEALTH_CHECK_INTERVAL_SECONDS,
-    HEALTH_CHECK_PATH,
-    HEALTH_CHECK_TIMEOUT_SECONDS,
-    HEALTHY_THRESHOLD,
-    TLS_POLICY,
-    UNHEALTHY_THRESHOLD,
-    elb_name,
-)
+from components.edge.load_balancer import DEREGISTRATION_DELAY_SECONDS, TLS_POLICY, elb_name, pod_health_check
 from components.edge.settings import DomainConfig
 
 #: The label of the NLB's name in the shop's zone.
@@ -160,10 +151,7 @@ class PartnerBackends(pulumi.ComponentResource):
                 port=spec.port,
                 vpc_id=args.vpc_id,
                 deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
-                health_check=aws.lb.TargetGroupHealthCheckArgs(
-                    enabled=True, protocol="HTTP", path=HEALTH_CHECK_PATH, port="traffic-port", matcher="200",
-                    interval=HEALTH_CHECK_INTERVAL_SECONDS, timeout=HEALTH_CHECK_TIMEOUT_SECONDS,
-                    healthy_threshold=HEALTHY_THRESHOLD, unhealthy_threshold=UNHEALTHY_THRESHOLD),
+                health_check=pod_health_check(),
                 region=region,
                 tags=conv.tags(conv.physical_name("partners", service, max_length=255),
                                {"service": service, **args.target_group_tags}),

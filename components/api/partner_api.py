@@ -34,6 +34,7 @@ import yaml
 from components.api.settings import ApiConfig
 from components.common.context import StackContext
 from components.common.grants import attach, policy_document, service_trust_policy, statement
+from components.common.logs import log_group
 
 #: Where the OpenAPI documents live: ``partners-<version>.yaml``.
 API_DIR = Path(__file__).resolve().parents[2] / "apis"
@@ -141,6 +142,17 @@ def gateway_document(document: Mapping[str, Any], *, title: str, authorization: 
             },
         }
     return result
+
+
+def method_settings(settings: ApiConfig, rate_limit: float | None = None,
+                    burst_limit: int | None = None) -> aws.apigateway.MethodSettingsSettingsArgs:
+    """Every method's settings: metrics, execution logging at the configured level (APIGateway.1),
+    no response cache (and encrypted if one is ever turned on: APIGateway.5); with limits, the
+    throttling of one expensive operation."""
+    return aws.apigateway.MethodSettingsSettingsArgs(
+        metrics_enabled=True, logging_level=settings.execution_log_level, data_trace_enabled=settings.data_trace,
+        caching_enabled=False, cache_data_encrypted=True, throttling_rate_limit=rate_limit,
+        throttling_burst_limit=burst_limit)
 
 
 def document_hash(body: str) -> str:
@@ -266,28 +278,17 @@ class PartnerApi(pulumi.ComponentResource):
                 region=region,
                 opts=child,
             )
-            access_logs = aws.cloudwatch.LogGroup(
-                f"{name}-{version}-access",
-                name=f"/aws/apigateway/{api_name}/access",
-                retention_in_days=settings.log_retention_days,
-                kms_key_id=args.logs_key_arn,
-                deletion_protection_enabled=context.protect,
-                region=region,
-                tags=conv.tags(f"{api_name}-access"),
-                opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
-            )
+            access_logs = log_group(
+                f"{name}-{version}-access", context, name=f"/aws/apigateway/{api_name}/access",
+                retention_days=settings.log_retention_days, key_arn=args.logs_key_arn,
+                tags=conv.tags(f"{api_name}-access"), parent=self)
             # API Gateway writes execution logs to this fixed name: create it first, with our
             # key and retention, so that AWS does not create it unencrypted and kept forever.
-            execution_logs = aws.cloudwatch.LogGroup(
-                f"{name}-{version}-execution",
+            execution_logs = log_group(
+                f"{name}-{version}-execution", context,
                 name=api.id.apply(lambda api_id, version=version: f"API-Gateway-Execution-Logs_{api_id}/{version}"),
-                retention_in_days=settings.log_retention_days,
-                kms_key_id=args.logs_key_arn,
-                deletion_protection_enabled=context.protect,
-                region=region,
-                tags=conv.tags(f"{api_name}-execution"),
-                opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
-            )
+                retention_days=settings.log_retention_days, key_arn=args.logs_key_arn,
+                tags=conv.tags(f"{api_name}-execution"), parent=self)
             stage = aws.apigateway.Stage(
                 f"{name}-{version}",
                 rest_api=api.id,
@@ -307,13 +308,7 @@ class PartnerApi(pulumi.ComponentResource):
                 rest_api=api.id,
                 stage_name=stage.stage_name,
                 method_path="*/*",
-                settings=aws.apigateway.MethodSettingsSettingsArgs(
-                    metrics_enabled=True,
-                    logging_level=settings.execution_log_level,
-                    data_trace_enabled=settings.data_trace,
-                    caching_enabled=False,
-                    cache_data_encrypted=True,
-                ),
+                settings=method_settings(settings),
                 region=region,
                 opts=child,
             )
@@ -327,15 +322,7 @@ class PartnerApi(pulumi.ComponentResource):
                     rest_api=api.id,
                     stage_name=stage.stage_name,
                     method_path=throttled.method_path,
-                    settings=aws.apigateway.MethodSettingsSettingsArgs(
-                        metrics_enabled=True,
-                        logging_level=settings.execution_log_level,
-                        data_trace_enabled=settings.data_trace,
-                        caching_enabled=False,
-                        cache_data_encrypted=True,
-                        throttling_rate_limit=throttled.throttle.rate_limit,
-                        throttling_burst_limit=throttled.throttle.burst_limit,
-                    ),
+                    settings=method_settings(settings, throttled.throttle.rate_limit, throttled.throttle.burst_limit),
                     region=region,
                     opts=child,
                 )

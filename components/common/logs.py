@@ -16,7 +16,7 @@ import pulumi_aws as aws
 from components.common.context import StackContext
 
 
-def log_group(resource_name: str, context: StackContext, *, name: str, retention_days: int,
+def log_group(resource_name: str, context: StackContext, *, name: pulumi.Input[str], retention_days: int,
               key_arn: pulumi.Input[str] | None, tags: Mapping[str, str], parent: pulumi.Resource,
               region: str | None = None) -> aws.cloudwatch.LogGroup:
     """A log group named ``name`` kept ``retention_days``, encrypted with ``key_arn`` (None:

@@ -156,6 +156,15 @@ def elb_name(conventions: Conventions, *parts: str) -> str:
     return f"{full[:MAX_ELB_NAME_LENGTH - 7].rstrip('-')}-{digest}"
 
 
+def pod_health_check() -> aws.lb.TargetGroupHealthCheckArgs:
+    """How a load balancer (the ALB, the partner NLB) asks a pod whether it takes traffic: its
+    readiness endpoint over HTTP on the traffic port."""
+    return aws.lb.TargetGroupHealthCheckArgs(
+        enabled=True, protocol="HTTP", path=HEALTH_CHECK_PATH, port="traffic-port", matcher="200",
+        interval=HEALTH_CHECK_INTERVAL_SECONDS, timeout=HEALTH_CHECK_TIMEOUT_SECONDS,
+        healthy_threshold=HEALTHY_THRESHOLD, unhealthy_threshold=UNHEALTHY_THRESHOLD)
+
+
 def alb_log_delivery_statement(region: str) -> StatementBuilder:
     """The logs-bucket statement that lets ALB access logs in under ``alb/`` (ELB.5).
 
@@ -312,10 +321,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 port=service.port,
                 vpc_id=args.vpc_id,
                 deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
-                health_check=aws.lb.TargetGroupHealthCheckArgs(
-                    enabled=True, protocol="HTTP", path=HEALTH_CHECK_PATH, port="traffic-port", matcher="200",
-                    interval=HEALTH_CHECK_INTERVAL_SECONDS, timeout=HEALTH_CHECK_TIMEOUT_SECONDS,
-                    healthy_threshold=HEALTHY_THRESHOLD, unhealthy_threshold=UNHEALTHY_THRESHOLD),
+                health_check=pod_health_check(),
                 region=region,
                 tags=conv.tags(conv.physical_name(name, service.name, max_length=255),
                                {"service": service.name, **args.target_group_tags}),
