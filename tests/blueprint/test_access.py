@@ -75,7 +75,7 @@ def granted_graph(key_policy: str) -> ResourceGraph:
         for name, service in (("via-s3", "s3"), ("via-dynamodb", "dynamodb")):
             aws.iam.RolePolicy(name, role=roles[name].id, policy=pulumi.Output.all(
                 store.bucket_arn("assets"), key.arn).apply(
-                lambda arns, service=service: json.dumps(_hand_written_read(*arns, service, config.region))))
+                lambda arns, service=service: json.dumps(_hand_written_read(arns[0], arns[1], service, config.region))))
 
     return run_program(program, project=PROJECT.name, stack="prod", config=flat)
 
@@ -126,7 +126,8 @@ def test_each_service_reaches_exactly_the_stores_it_declares_and_only_as_declare
         expected = {f"dynamodb:retail-prod-{table}" for table in service.uses.tables}
         expected |= {f"s3:retail-prod-{purpose.replace('dataLake', 'data-lake')}-123456789012"
                      for purpose in service.uses.buckets}
-        expected |= {"rds:retail-prod-sql"} if service.uses.sql else set()
+        # RDS Proxy is on in prod's primary: the service signs in to the proxy, never the cluster.
+        expected |= {"rds-proxy:retail-prod-sql-proxy"} if service.uses.sql else set()
         expected |= {"elasticache:retail-prod-cache"} if service.uses.cache else set()
         expected |= {f"kinesis:retail-prod-{stream}" for stream in service.uses.streams}
         assert set(reached) == expected, service.name
@@ -137,7 +138,28 @@ def test_each_service_reaches_exactly_the_stores_it_declares_and_only_as_declare
             # A producer puts records and reads nothing back; a consumer only reads.
             assert reached[f"kinesis:retail-prod-{stream}"] == (["kinesis:PutRecord"] if access == "write"
                                                                 else ["kinesis:GetRecords"]), (service.name, stream)
+        if service.uses.sql:
+            assert reached["rds-proxy:retail-prod-sql-proxy"] == [f"rds-db:connect as {service.uses.sql.user}"]
         assert prod_report.refused_by_key.get(_role(prod_report, f"{service.name}-role"), {}) == {}, service.name
+
+
+def test_the_database_is_signed_in_to_through_the_proxy_in_the_primary_and_directly_in_the_dr_slice(prod_report):
+    # Who signs in where, as which user: the primary's cluster admits only the proxy's role (as the
+    # declaring services' users), the proxy admits only the declaring services' roles, and the DR
+    # secondary (no proxy) admits the DR slice's declaring roles directly.
+    config = parse_stack_config(PROJECT.stack_config("prod"), "prod")
+    users = {service.name: service.uses.sql.user for service in config.services if service.uses.sql}
+    assert users
+    stores = {"rds-proxy:retail-prod-sql-proxy", "rds:retail-prod-sql", "rds:retail-prod-dr-sql"}
+    assert stores <= {s.id for s in prod_report.stores}
+    signing_in = {store: {p.name: prod_report.access[p.id][store] for p in prod_report.principals
+                          if prod_report.access[p.id].get(store)} for store in stores}
+    connect = {name: [f"rds-db:connect as {user}"] for name, user in users.items()}
+    assert signing_in == {
+        "rds-proxy:retail-prod-sql-proxy": {f"{name}-role": actions for name, actions in connect.items()},
+        "rds:retail-prod-sql": {"sql-proxy-role": sorted({f"rds-db:connect as {user}" for user in users.values()})},
+        "rds:retail-prod-dr-sql": {f"dr-{name}-role": actions for name, actions in connect.items()},
+    }
 
 
 # -- (c) kms:ViaService for another service does not decrypt --------------------------------------

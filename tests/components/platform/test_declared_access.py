@@ -1,5 +1,10 @@
 """Each service's workload role gets exactly the data access it declares (retail:services[].uses),
-and its pods reach exactly the ports of the stores it declares: undeclared means no access."""
+and its pods reach exactly the ports of the stores it declares: undeclared means no access.
+
+Where RDS Proxy is on (staging, prod: retail:sql.proxy.enabled), "the database" is the proxy in the
+primary region: pods reach it on 5432, never the cluster, and the grant names the proxy. The DR
+slice's secondary has no proxy: its pods reach the secondary cluster directly. Dev runs without a
+proxy and keeps the direct path."""
 
 from __future__ import annotations
 
@@ -9,13 +14,15 @@ import re
 
 import pytest
 
-from blueprint.network_paths import network_paths, network_stores
+from blueprint.network_paths import RDS_PROXY, network_paths, network_stores
 from components.common.settings import Environment
+from components.data.sql_proxy import PROXY_PORT
 from config.loader import ConfigError, parse_stack_config
 from config.presets import PRESETS
 from tests.support import PROJECT, STACKS
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 DATA_ACTIONS = re.compile(r"^(dynamodb|s3|rds-db|elasticache):")
 
@@ -38,8 +45,8 @@ def granted(graph, role_name: str) -> set[tuple[str, str, str]]:
                     reads, writes = "s3:GetObject" in actions, "s3:PutObject" in actions
                     found.add(("bucket", match.group(1), {(True, False): "read", (False, True): "write"}.get(
                         (reads, writes), "readWrite")))
-                elif match := re.match(r"arn:aws:rds-db:[^:]+:\d+:dbuser:[\w-]+/(\w+)$", resource):
-                    found.add(("sql", match.group(1), "connect"))
+                elif match := re.match(r"arn:aws:rds-db:[^:]+:\d+:dbuser:(prx|cluster)-[\w-]+/(\w+)$", resource):
+                    found.add(("sql", match.group(2), "connect"))
                 elif resource.startswith("arn:aws:elasticache:") and ":replicationgroup:" in resource:
                     found.add(("cache", "cache", "connect"))
                 elif resource == "*" and any(DATA_ACTIONS.match(action) for action in actions):
@@ -81,17 +88,55 @@ def test_the_presets_give_each_service_a_different_set():
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_the_database_grant_names_the_proxy_where_there_is_one_and_the_cluster_elsewhere(graph_of, stack):
+    # rds-db:connect takes a resource id: prx-... signs in through the proxy only (the cluster's
+    # cluster-... id would let the pod bypass it, where the network allows). Which proxy the prx-
+    # id is, the access report checks (tests/blueprint/test_access.py).
+    graph = graph_of(stack)
+    config = parse_stack_config(PROJECT.stack_config(stack), stack)
+    assert len(graph.of_type(RDS_PROXY)) == len(graph.without_dr().of_type(RDS_PROXY)) == (
+        1 if config.sql.proxy.enabled else 0)  # the primary's only: the DR secondary has none
+    roles = {f"retail-{stack}-{s.name}-workload": s for s in config.services}
+    if config.dr.strategy.value in ("warm-standby", "active-active"):
+        roles |= {f"retail-{stack}-dr-{s.name}-workload": s for s in config.services}
+    assert any(s.uses.sql for s in roles.values())
+    for role, service in roles.items():
+        resources = {resource for policy in graph.of_type(ROLE_POLICY) if policy.inputs["role"] == role
+                     for st in json.loads(policy.inputs["policy"])["Statement"] if "rds-db:connect" in st["Action"]
+                     for resource in st["Resource"]}
+        if service.uses.sql is None:
+            assert resources == set(), role
+            continue
+        (resource,) = resources
+        dr = "-dr-" in role
+        region, resource_id, user = re.fullmatch(r"arn:aws:rds-db:([\w-]+):\d{12}:dbuser:([\w-]+)/(\w+)",
+                                                 resource).groups()  # type: ignore[union-attr]
+        assert user == service.uses.sql.user, role
+        assert region == (config.dr.region if dr else config.region), role
+        assert resource_id.startswith("prx-" if config.sql.proxy.enabled and not dr else "cluster-"), role
+
+
+def _database_port(config, *, dr: bool = False) -> int:
+    """The port a declaring pod opens: the proxy's in a proxied primary, else the cluster's."""
+    return PROXY_PORT if config.sql.proxy.enabled and not dr else config.sql.port
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_pods_reach_only_the_ports_of_the_stores_they_declare(graph_of, stack):
     graph = graph_of(stack)
     config = parse_stack_config(PROJECT.stack_config(stack), stack)
-    for service in config.services:
-        egress = graph.one(NETWORK_POLICY, f"{service.name}-egress").inputs["spec"]["egress"]
-        data_ports = {int(port["port"]) for rule in egress for port in rule.get("ports", [])
-                      if any("ipBlock" in peer and not peer["ipBlock"]["cidr"].endswith(("/0", "/32"))
-                             for peer in rule.get("to", []))}
-        expected = {config.sql.port} if service.uses.sql else set()
-        expected |= {6379} if service.uses.cache else set()
-        assert data_ports == expected, service.name
+    prefixes = [""]
+    if config.dr.strategy.value in ("warm-standby", "active-active"):
+        prefixes.append("dr-")
+    for prefix in prefixes:
+        for service in config.services:
+            egress = graph.one(NETWORK_POLICY, f"{prefix}{service.name}-egress").inputs["spec"]["egress"]
+            data_ports = {int(port["port"]) for rule in egress for port in rule.get("ports", [])
+                          if any("ipBlock" in peer and not peer["ipBlock"]["cidr"].endswith(("/0", "/32"))
+                                 for peer in rule.get("to", []))}
+            expected = {_database_port(config, dr=bool(prefix))} if service.uses.sql else set()
+            expected |= {6379} if service.uses.cache else set()
+            assert data_ports == expected, (prefix, service.name)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -111,22 +156,35 @@ def test_each_service_opens_connections_to_exactly_the_stores_it_declares(graph_
                                          if s.id not in primary_ids}
     assert len(sides) == (2 if stack == "prod" else 1)
     for prefix, stores in sides.items():
-        assert set(stores) == {"rds", "elasticache"}
+        proxied = config.sql.proxy.enabled and not prefix  # the DR secondary has no proxy
+        assert set(stores) == ({"rds", "rds-proxy", "elasticache"} if proxied else {"rds", "elasticache"})
+        database = stores["rds-proxy" if proxied else "rds"]
         for service in config.services:
-            expected = {stores["rds"].id: config.sql.port} if service.uses.sql else {}
+            expected = {database.id: _database_port(config, dr=bool(prefix))} if service.uses.sql else {}
             expected |= {stores["elasticache"].id: 6379} if service.uses.cache else {}
             assert paths[f"{prefix}{service.team}/{service.name}"] == expected, (prefix, service.name)
+        if proxied:
+            # No workload at all (services, peak warming's pods) reaches the cluster around the proxy.
+            assert not [w for w, reached in paths.items() if stores["rds"].id in reached]
 
 
-def test_a_service_that_stops_declaring_the_database_can_no_longer_reach_its_port(synth_with):
-    services = copy.deepcopy(PRESETS[Environment.dev]["services"])
+@pytest.mark.parametrize(("stack", "database_rules"), [("dev", "sql-from-"), ("staging", "sql-proxy-from-")])
+def test_a_service_that_stops_declaring_the_database_can_no_longer_reach_its_port(synth_with, graph_of, stack,
+                                                                                  database_rules):
+    # dev: the cluster admits the declaring pods; staging: the proxy does (the cluster, only the proxy).
+    assert [r.name for r in graph_of(stack).of_type(INGRESS)
+            if r.name.startswith(database_rules)] == [f"{database_rules}checkout"]
+    services = copy.deepcopy(PRESETS[Environment(stack)]["services"])
     checkout = next(s for s in services if s["name"] == "checkout")
     assert "sql" in checkout["uses"]
     del checkout["uses"]["sql"]
-    graph = synth_with("dev", services=services)
+    graph = synth_with(stack, services=services)
     assert network_paths(graph)["checkout/checkout"] == {}
-    assert not [r for r in graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-                if r.name.startswith("sql-from-")]
+    ingress = [r.name for r in graph.of_type(INGRESS)]
+    assert not [name for name in ingress if name.startswith(database_rules)]
+    # Behind a proxy the cluster still admits the proxy, and nothing else.
+    assert [name for name in ingress if name.startswith("sql-from-")] == (["sql-from-sql-proxy"] if stack != "dev"
+                                                                          else [])
 
 
 # --- the declaration is validated ---------------------------------------------------------------
