@@ -102,12 +102,19 @@ def test_the_prod_dr_slice_lives_in_the_dr_region_and_mirrors_the_primary(graph_
     # the database, and no tables (the primary's tables replicate there as global tables).
     # Analytics (streams, the lake, the warehouse) run in the primary only: rebuilt from the
     # replicated stores; so do the partner APIs (their contract is served from one region).
-    kinds = {r.type for r in primary if not r.custom} - {"retail:data:Cache", "retail:data:SqlDatabase",
-                                                         "retail:data:NoSqlTables", "retail:analytics:Streams",
-                                                         "retail:analytics:Lake", "retail:analytics:Warehouse",
-                                                         "retail:api:PartnerApi", "retail:api:PartnerBackends"}
+    # RDS Proxy fronts the primary's writer only (the secondary is read-only until promoted, and
+    # the DR services reach it directly), and peaks are warmed in the primary only.
+    primary_only = {"retail:data:Cache", "retail:data:SqlDatabase", "retail:data:SqlProxy",
+                    "retail:data:NoSqlTables", "retail:analytics:Streams", "retail:analytics:Lake",
+                    "retail:analytics:Warehouse", "retail:api:PartnerApi", "retail:api:PartnerBackends",
+                    "retail:peaks:PeakWarming"}
+    kinds = {r.type for r in primary if not r.custom} - primary_only
     assert kinds <= {r.type for r in dr if not r.custom}
     assert {"retail:data:CacheSecondary", "retail:data:SqlSecondary"} <= {r.type for r in dr}
+    # Left out of the DR side on purpose, not by accident: the primary has them, the DR none.
+    assert {"retail:data:SqlProxy", "retail:peaks:PeakWarming"} <= {r.type for r in primary}
+    dr_types = {r.type for r in dr}
+    assert not {"retail:data:SqlProxy", "aws:rds/proxy:Proxy", "retail:peaks:PeakWarming"} & dr_types
 
 
 def test_the_account_wide_public_access_block_is_built_once_with_all_four_flags(graph_of):
