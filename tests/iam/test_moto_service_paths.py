@@ -19,6 +19,10 @@ DR stores (replica tables, replica buckets, the secondary cluster and cache) and
 replicas of the keys. Each side's stores are also probes for the other side's roles, under
 ``<side>:<store>`` names no declaration implies: a role that reaches across regions fails.
 
+The database is entered where the services are pointed: in prod's primary through its RDS Proxy
+(``rds-db:connect`` on the proxy's ``prx-`` resource id), the cluster behind it being a probe no
+service may touch; in the DR slice, which has no proxy, on the secondary cluster itself.
+
 A second graph, prod with extra declarations, carries the access kinds prod does not declare
 (a table's stream, bucket write and read-write), so every branch of the declaration is shown
 to reach the role.

@@ -286,8 +286,8 @@ def test_the_proxy_reaches_secrets_manager_through_the_endpoints_on_443_only(gra
     (admitted,) = [r for r in graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
                    if r.inputs["securityGroupId"] == endpoints_group.id]
     assert (admitted.inputs["ipProtocol"], admitted.inputs["fromPort"], admitted.inputs["toPort"]) == ("tcp", 443, 443)
-    vpc_range = ipaddress.ip_network(admitted.inputs["cidrIpv4"])
-    assert all(ipaddress.ip_network(s.inputs["cidrBlock"]).subnet_of(vpc_range) for s in isolated)
+    vpc_range = ipaddress.IPv4Network(admitted.inputs["cidrIpv4"])
+    assert all(ipaddress.IPv4Network(s.inputs["cidrBlock"]).subnet_of(vpc_range) for s in isolated)
 
 
 def test_the_same_choices_in_dev_are_not_warnings(synth_with):
