@@ -202,6 +202,8 @@ def test_the_monitoring_role_attaches_an_existing_aws_managed_policy(aws, prod, 
 
 
 # -- the database connect grant -----------------------------------------------------------------
+# The direct path: a service signing in to the cluster itself (dev, and the DR secondary, which
+# has no proxy). Through RDS Proxy (staging's and prod's primary): test_moto_sql_proxy.py.
 
 APP_USER = "checkout_app"
 
@@ -338,10 +340,31 @@ def test_the_dr_cache_grants_connect_to_the_dr_cache_only(prod, moto_eval):
 
 def test_the_dr_database_grants_connect_in_the_dr_region_only(prod, moto_eval):
     dr_region = prod.outputs["drRegion"]
-    (primary,) = grants_named(prod.without_dr(), "sql-connect-")
-    for policy in grants_named(prod, "dr-sql-connect-"):
+    primary = prod.without_dr()
+    # The primary's services sign in through its RDS Proxy (prod's preset): their grants name the
+    # proxy, and only the proxy's role names the primary's cluster. No service names the cluster.
+    assert [p.name for p in primary.of_type(ROLE_POLICY) if p.name.startswith("sql-connect-")] == []
+    (through_proxy,) = grants_named(primary, "sql-proxy-connect-")
+    (proxy_as_user,) = grants_named(primary, "sql-proxy-as-")
+    (proxy_user,) = through_proxy["Statement"][0]["Resource"]
+    (primary_cluster_user,) = proxy_as_user["Statement"][0]["Resource"]
+    assert proxy_user.startswith(f"arn:aws:rds-db:{prod.region}:{ACCOUNT}:dbuser:prx-")
+    assert primary_cluster_user.startswith(f"arn:aws:rds-db:{prod.region}:{ACCOUNT}:dbuser:cluster-")
+    assert proxy_user.endswith(f"/{APP_USER}") and primary_cluster_user.endswith(f"/{APP_USER}")
+    # The DR secondary has no proxy: the DR services sign in to it directly, in the DR region,
+    # and reach neither the primary's proxy nor its cluster.
+    assert [p.name for p in prod.of_type(ROLE_POLICY) if p.name.startswith("dr-sql-proxy-")] == []
+    dr_grants = grants_named(prod, "dr-sql-connect-")
+    for policy in dr_grants:
         (statement,) = policy["Statement"]
         (resource,) = statement["Resource"]
         assert resource.startswith(f"arn:aws:rds-db:{dr_region}:{ACCOUNT}:dbuser:cluster-")
         assert resource.endswith(f"/{APP_USER}")
-        assert moto_eval(policy, "rds-db:connect", primary["Statement"][0]["Resource"][0]) is NEUTRAL
+        assert moto_eval(policy, "rds-db:connect", resource) is PERMITTED
+        assert moto_eval(policy, "rds-db:connect", proxy_user) is NEUTRAL
+        assert moto_eval(policy, "rds-db:connect", primary_cluster_user) is NEUTRAL
+    # And the other way: the primary's grant reaches no DR cluster.
+    for policy in dr_grants:
+        (dr_user,) = policy["Statement"][0]["Resource"]
+        assert moto_eval(through_proxy, "rds-db:connect", dr_user) is NEUTRAL
+        assert moto_eval(proxy_as_user, "rds-db:connect", dr_user) is NEUTRAL

@@ -19,6 +19,10 @@ DR stores (replica tables, replica buckets, the secondary cluster and cache) and
 replicas of the keys. Each side's stores are also probes for the other side's roles, under
 ``<side>:<store>`` names no declaration implies: a role that reaches across regions fails.
 
+The database is entered where the services are pointed: in prod's primary through its RDS Proxy
+(``rds-db:connect`` on the proxy's ``prx-`` resource id), the cluster behind it being a probe no
+service may touch; in the DR slice, which has no proxy, on the secondary cluster itself.
+
 A second graph, prod with extra declarations, carries the access kinds prod does not declare
 (a table's stream, bucket write and read-write), so every branch of the declaration is shown
 to reach the role.
@@ -57,6 +61,7 @@ from tests.support import config_with
 PERMITTED = PermissionResult.PERMITTED
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 TABLE, CLUSTER = "aws:dynamodb/table:Table", "aws:rds/cluster:Cluster"
+PROXY = "aws:rds/proxy:Proxy"
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 REPLICATION_GROUP, CACHE_USER = "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/user:User"
@@ -270,21 +275,39 @@ def _bucket_capabilities(graph: ResourceGraph, side: str) -> list[Capability]:
 
 
 def _sql_capabilities(graph: ResourceGraph, config: Any, side: str) -> list[Capability]:
-    (cluster,) = side_view(graph, side).of_type(CLUSTER)
+    view = side_view(graph, side)
+    (cluster,) = view.of_type(CLUSTER)
     region = cluster.inputs.get("region") or graph.region
     assert region == side_region(graph, side)
-    # The mocks' clusterResourceId (an output): the rds-db ARN takes it, not the cluster's name.
-    resource_id = f"cluster-{_digest(CLUSTER, cluster.name, region)[:26].upper()}"
+    # The mocks' clusterResourceId and proxy ARN (outputs): the rds-db ARN takes the resource id
+    # (cluster-…, prx-…), not the name.
+    cluster_id = f"cluster-{_digest(CLUSTER, cluster.name, region)[:26].upper()}"
+    # With RDS Proxy (prod's preset) the primary's services sign in to the proxy, never to the
+    # cluster; the DR secondary has no proxy, so the DR services sign in to it directly.
+    proxies = view.of_type(PROXY)
+    assert len(proxies) == int(side == "primary" and config.sql.proxy.enabled), side
+    entry = f"prx-{_digest(PROXY, proxies[0].name, region)[:17]}" if proxies else cluster_id
     users = {s.uses.sql.user for s in config.services if s.uses.sql} | {
         config.sql.master_username, "catalog_app", "intruder"}
+
+    def dbuser(resource_id: str, user: str) -> str:
+        return f"arn:aws:rds-db:{region}:{ACCOUNT_ID}:dbuser:{resource_id}/{user}"
+
     caps = []
     for user in sorted(users):
-        arn = f"arn:aws:rds-db:{region}:{ACCOUNT_ID}:dbuser:{resource_id}/{user}"
+        arn = dbuser(entry, user)
         caps.append(Capability("sql", "sql", f"connect as {user}", (("rds-db:connect", arn),),
                                (("rds-db:connect", arn),)))
-    other = f"arn:aws:rds-db:{region}:{ACCOUNT_ID}:dbuser:cluster-{'0' * 26}/{sorted(users)[0]}"
-    caps.append(Capability("sql", "another cluster", "connect", (("rds-db:connect", other),),
-                           (("rds-db:connect", other),)))
+        if proxies:
+            # Behind the proxy only the proxy's own role signs in: a service that could would
+            # skip the pool (and, from the DR side, reach across regions).
+            caps.append(Capability("sql", "the cluster behind the proxy", f"connect as {user}, skipping the proxy",
+                                   (), (("rds-db:connect", dbuser(cluster_id, user)),)))
+    others = [f"cluster-{'0' * 26}"] + ([f"prx-{'0' * 17}"] if proxies else [])
+    for other in others:
+        arn = dbuser(other, sorted(users)[0])
+        caps.append(Capability("sql", f"another {'proxy' if other.startswith('prx-') else 'cluster'}", "connect",
+                               (("rds-db:connect", arn),), (("rds-db:connect", arn),)))
     return caps
 
 

@@ -48,6 +48,8 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
 SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 COMPONENT = "retail:data:SqlDatabase"
+PROXY = "aws:rds/proxy:Proxy"
+PROXY_COMPONENT = "retail:data:SqlProxy"
 
 REGION = "eu-west-1"
 DATA_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/0d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6"
@@ -56,8 +58,13 @@ VPC_ID = "vpc-0a1b2c3d4e5f60718"
 ISOLATED_SUBNETS = ("subnet-0aa11bb22cc33dd44", "subnet-0ee55ff66aa77bb88", "subnet-0cc99dd00ee11ff22")
 CLIENT_SG = "sg-0c1e27a5b3d9f4e60"
 OTHER_CLIENT_SG = "sg-0f9e8d7c6b5a49382"
+ENDPOINTS_SG = "sg-0e1d2c3b4a5968778"
 APP_USER = "checkout_app"
 STACKS = ("dev", "staging", "prod")
+#: retail:sql.proxy.enabled as the presets set it: the services reach RDS Proxy in staging and
+#: prod, the cluster itself in dev.
+PROXIED = {"dev": False, "staging": True, "prod": True}
+PROXIED_STACKS = tuple(s for s in STACKS if PROXIED[s])
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,14 @@ def _stack_config(stack: str) -> StackConfig:
     return parse_stack_config(PROJECT.stack_config(stack))
 
 
+def direct(stack: str) -> SqlConfig:
+    """The stack's settings with RDS Proxy off: the services reach the cluster itself."""
+    sql = _stack_config(stack).sql
+    return sql.model_copy(update={"proxy": sql.proxy.model_copy(update={"enabled": False})})
+
+
 def build(stack: str, *, sql: SqlConfig | None = None, clients: Mapping[str, str] | None = None,
-          extra: Callable[[SqlDatabase], None] | None = None) -> Built:
+          extra: Callable[[SqlDatabase], None] | None = None, endpoints: str | None = None) -> Built:
     config = _stack_config(stack)
     assert config.region == REGION  # The fake ARNs above name this region.
 
@@ -97,6 +110,7 @@ def build(stack: str, *, sql: SqlConfig | None = None, clients: Mapping[str, str
                 data_key_arn=DATA_KEY,
                 secrets_key_arn=SECRETS_KEY,
                 client_security_group_ids={"checkout": CLIENT_SG} if clients is None else dict(clients),
+                endpoint_security_group_id=endpoints,
             ))
         app = aws.iam.Role("checkout", assume_role_policy="{}")
         database.grant_connect(app, APP_USER)
@@ -105,6 +119,11 @@ def build(stack: str, *, sql: SqlConfig | None = None, clients: Mapping[str, str
         pulumi.export("readerEndpoint", database.reader_endpoint)
         pulumi.export("port", database.port)
         pulumi.export("masterSecretArn", database.master_secret_arn)
+        pulumi.export("clientEndpoint", database.client_endpoint)
+        pulumi.export("clientPort", database.client_port)
+        if database.proxy is not None:
+            pulumi.export("proxyArn", database.proxy.proxy.arn)
+            pulumi.export("proxyEndpoint", database.proxy.endpoint)
         if extra is not None:
             extra(database)
 
@@ -350,9 +369,41 @@ def test_subnet_group_is_the_isolated_subnets_passed_in(stack):
     assert b.cluster.inputs["dbSubnetGroupName"] == group.inputs["name"]
 
 
+def test_the_presets_put_the_proxy_in_staging_and_prod_only():
+    # The tests below take the proxied path from these stacks' own settings, the direct one from
+    # dev's and from staging's and prod's with the proxy turned off.
+    assert {stack: built(stack).sql.proxy.enabled for stack in STACKS} == PROXIED
+    assert {stack: len(built(stack).graph.of_type(PROXY)) for stack in STACKS} == \
+        {stack: int(on) for stack, on in PROXIED.items()}
+
+
+def unproxied(stack: str) -> Built:
+    """The stack's database as its services reach it without RDS Proxy (dev's preset, or
+    staging's and prod's settings with the proxy off)."""
+    return built(stack) if not PROXIED[stack] else _built_direct(stack)
+
+
+@cache
+def _built_direct(stack: str) -> Built:
+    return build(stack, sql=direct(stack))
+
+
+def _rules(b: Built, type_: str) -> set[tuple[str, str, str, int, int]]:
+    """Every rule as (group, the other group, protocol, from, to)."""
+    return {(r.inputs["securityGroupId"], r.inputs["referencedSecurityGroupId"], r.inputs["ipProtocol"],
+             r.inputs["fromPort"], r.inputs["toPort"]) for r in b.graph.of_type(type_)}
+
+
+def _no_cidr_anywhere(b: Built) -> None:
+    everything = json.dumps([r.inputs for r in b.graph], default=str)
+    assert "0.0.0.0/0" not in everything and "::/0" not in everything
+    assert "cidrIpv4" not in everything and "cidrIpv6" not in everything
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_only_the_named_client_reaches_the_database_port(stack):
-    b = built(stack)
+def test_without_a_proxy_only_the_named_client_reaches_the_database_port(stack):
+    b = unproxied(stack)
+    assert b.graph.of_type(PROXY) == []
     group = b.graph.one(SECURITY_GROUP)
     assert group.inputs["vpcId"] == VPC_ID
     assert not group.inputs.get("ingress") and not group.inputs.get("egress")
@@ -367,10 +418,44 @@ def test_only_the_named_client_reaches_the_database_port(stack):
     assert egress.inputs["securityGroupId"] == CLIENT_SG
     assert egress.inputs["referencedSecurityGroupId"] == group.id
     assert (egress.inputs["ipProtocol"], egress.inputs["fromPort"], egress.inputs["toPort"]) == ("tcp", 5433, 5433)
+    # The services are pointed at the writer, on the cluster's own port.
+    assert b.graph.outputs["clientEndpoint"] == b.graph.outputs["endpoint"]
+    assert b.graph.outputs["clientPort"] == 5433
+    _no_cidr_anywhere(b)
 
-    everything = json.dumps([r.inputs for r in b.graph], default=str)
-    assert "0.0.0.0/0" not in everything and "::/0" not in everything
-    assert "cidrIpv4" not in everything and "cidrIpv6" not in everything
+
+@pytest.mark.parametrize("stack", PROXIED_STACKS)
+def test_with_the_proxy_only_the_named_client_reaches_the_proxy_and_only_the_proxy_the_cluster(stack):
+    b = built(stack)
+    cluster_group, proxy_group = b.graph.one(SECURITY_GROUP, "sql"), b.graph.one(SECURITY_GROUP, "sql-proxy")
+    for group in (cluster_group, proxy_group):
+        assert group.inputs["vpcId"] == VPC_ID
+        assert not group.inputs.get("ingress") and not group.inputs.get("egress")
+    assert b.cluster.inputs["vpcSecurityGroupIds"] == [cluster_group.id]
+    assert b.graph.one(PROXY).inputs["vpcSecurityGroupIds"] == [proxy_group.id]
+    # Exactly these rules: the client reaches the proxy on 5432 (RDS Proxy's fixed port), the
+    # proxy reaches the cluster on 5433, and the cluster admits nobody else; a client still
+    # admitted to the cluster would skip the pool.
+    assert _rules(b, INGRESS) == {(proxy_group.id, CLIENT_SG, "tcp", 5432, 5432),
+                                  (cluster_group.id, proxy_group.id, "tcp", 5433, 5433)}
+    assert _rules(b, EGRESS) == {(CLIENT_SG, proxy_group.id, "tcp", 5432, 5432),
+                                 (proxy_group.id, cluster_group.id, "tcp", 5433, 5433)}
+    # The services are pointed at the proxy, on its port.
+    assert b.graph.outputs["clientEndpoint"] == b.graph.outputs["proxyEndpoint"] != b.graph.outputs["endpoint"]
+    assert b.graph.outputs["clientPort"] == 5432
+    _no_cidr_anywhere(b)
+
+
+@pytest.mark.parametrize("stack", PROXIED_STACKS)
+def test_the_proxy_reaches_the_endpoints_on_https_only_and_only_when_given_their_group(stack):
+    b = build(stack, endpoints=ENDPOINTS_SG)
+    proxy_group = b.graph.one(SECURITY_GROUP, "sql-proxy")
+    # Its secret, through the Secrets Manager endpoint: one more rule, from the proxy, on 443.
+    assert _rules(b, EGRESS) - _rules(built(stack), EGRESS) == {(proxy_group.id, ENDPOINTS_SG, "tcp", 443, 443)}
+    assert _rules(b, INGRESS) == _rules(built(stack), INGRESS)
+    # Without a proxy, the endpoints' group gives the cluster no path out.
+    assert not [r for r in build(stack, sql=direct(stack), endpoints=ENDPOINTS_SG).graph.of_type(EGRESS)
+                if r.inputs["referencedSecurityGroupId"] == ENDPOINTS_SG]
 
 
 def test_each_client_gets_its_own_pair_of_rules_and_none_means_no_rules():
@@ -387,9 +472,14 @@ def test_each_client_gets_its_own_pair_of_rules_and_none_means_no_rules():
 
 # -- the grant -----------------------------------------------------------------------------
 
+def _grants_on(b: Built, role: str) -> list[Resource]:
+    owner = b.graph.one(ROLE, role)
+    return [r for r in b.graph.of_type(ROLE_POLICY) if r.parent == owner.urn]
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_grant_connect_allows_one_db_user_on_this_cluster_only(stack):
-    b = built(stack)
+def test_without_a_proxy_grant_connect_allows_one_db_user_on_this_cluster_only(stack):
+    b = unproxied(stack)
     resource_id = b.graph.outputs["clusterResourceId"]
     assert resource_id.startswith("cluster-")
     grant = b.graph.one(ROLE_POLICY)
@@ -399,7 +489,32 @@ def test_grant_connect_allows_one_db_user_on_this_cluster_only(stack):
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == ["rds-db:connect"]
     assert statement["Resource"] == [f"arn:aws:rds-db:{REGION}:{ACCOUNT_ID}:dbuser:{resource_id}/{APP_USER}"]
-    assert grant.parent == b.graph.one("aws:iam/role:Role", "checkout").urn
+    assert grant.parent == b.graph.one(ROLE, "checkout").urn
+
+
+@pytest.mark.parametrize("stack", PROXIED_STACKS)
+def test_with_the_proxy_grant_connect_allows_one_db_user_through_this_proxy_only(stack):
+    b = built(stack)
+    cluster_id = b.graph.outputs["clusterResourceId"]
+    proxy_id = b.graph.outputs["proxyArn"].rsplit(":", 1)[1]
+    assert cluster_id.startswith("cluster-") and proxy_id.startswith("prx-")
+    # The service's role: one user, through the proxy; the cluster itself is not named, so a pod
+    # that skipped the proxy could not sign in even with a network path.
+    (grant,) = _grants_on(b, "checkout")
+    assert grant.inputs["role"].startswith("checkout")
+    (statement,) = json.loads(grant.inputs["policy"])["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == ["rds-db:connect"]
+    assert statement["Resource"] == [f"arn:aws:rds-db:{REGION}:{ACCOUNT_ID}:dbuser:{proxy_id}/{APP_USER}"]
+    assert cluster_id not in grant.inputs["policy"]
+    # The proxy's role: the same user on this cluster (end-to-end IAM), and its master secret.
+    on_proxy = {r.name: json.loads(r.inputs["policy"]) for r in _grants_on(b, "sql-proxy-role")}
+    assert sorted(on_proxy) == [f"sql-proxy-as-{APP_USER}", "sql-proxy-master-secret"]
+    (as_user,) = on_proxy[f"sql-proxy-as-{APP_USER}"]["Statement"]
+    assert as_user["Action"] == ["rds-db:connect"]
+    assert as_user["Resource"] == [f"arn:aws:rds-db:{REGION}:{ACCOUNT_ID}:dbuser:{cluster_id}/{APP_USER}"]
+    # No other grant exists in the program.
+    assert len(b.graph.of_type(ROLE_POLICY)) == 3
 
 
 def test_connect_policy_is_exact():
@@ -492,9 +607,13 @@ def test_every_resource_is_in_the_component_tree_and_in_the_stack_region(stack):
     outside = [r for r in graph if r.custom and r.urn not in mine and r.urn != checkout.urn
                and r.parent != checkout.urn]
     assert outside == []
+    # The proxy (staging, prod) is a component of its own inside the database's tree.
+    assert [r.type for r in graph.descendants(component.urn) if r.type == PROXY_COMPONENT] == \
+        [PROXY_COMPONENT] * PROXIED[stack]
+    assert (PROXY in {r.type for r in graph.descendants(component.urn)}) is PROXIED[stack]
     for resource in graph.descendants(component.urn):
-        if resource.type.startswith("aws:iam/"):
-            continue  # global
+        if resource.type.startswith("aws:iam/") or not resource.custom:
+            continue  # global, or a component (which has no region of its own)
         assert resource.inputs["region"] == REGION, resource.name
 
 
@@ -508,6 +627,7 @@ def test_every_taggable_resource_carries_the_standard_tags(stack):
     assert {CLUSTER, INSTANCE, PARAMETER_GROUP, SUBNET_GROUP, SECURITY_GROUP, INGRESS, EGRESS, ROLE} <= types
     if stack != "dev":
         assert SCALING_TARGET in types
+    assert (PROXY in types) is PROXIED[stack]
     for resource in taggable:
         tags = resource.inputs.get("tags") or {}
         assert {key: tags.get(key) for key in STANDARD_TAG_KEYS} == expected, resource.name

@@ -22,6 +22,7 @@ from tests.components.data.test_sql_database import (
     CLIENT_SG,
     CLUSTER,
     EGRESS,
+    ENDPOINTS_SG,
     INGRESS,
     ISOLATED_SUBNETS,
     OTHER_CLIENT_SG,
@@ -34,6 +35,7 @@ from tests.components.data.test_sql_database import (
     Built,
     _stack_config,
     build,
+    direct,
 )
 
 PROXY = "aws:rds/proxy:Proxy"
@@ -48,22 +50,11 @@ def with_proxy(stack: str = "prod", **proxy: object) -> SqlConfig:
     return sql.model_copy(update={"proxy": SqlProxyConfig.model_validate({"enabled": True, **proxy})})
 
 
-def _export_proxy(database) -> None:
-    import pulumi
-    pulumi.export("proxyArn", database.proxy.proxy.arn)
-    pulumi.export("proxyEndpoint", database.proxy.endpoint)
-    pulumi.export("clientEndpoint", database.client_endpoint)
-    pulumi.export("clientPort", database.client_port)
-
-
-def build_proxied(stack: str = "prod", clients: dict[str, str] | None = None, extra=None, **proxy: object) -> Built:
-    def exports(database) -> None:
-        _export_proxy(database)
-        if extra is not None:
-            extra(database)
-
+def build_proxied(stack: str = "prod", clients: dict[str, str] | None = None, extra=None,
+                  endpoints: str | None = None, **proxy: object) -> Built:
+    # build() exports proxyArn, proxyEndpoint, clientEndpoint and clientPort.
     return build(stack, sql=with_proxy(stack, **proxy),
-                 clients={"checkout": CLIENT_SG} if clients is None else clients, extra=exports)
+                 clients={"checkout": CLIENT_SG} if clients is None else clients, extra=extra, endpoints=endpoints)
 
 
 @pytest.fixture(scope="module")
@@ -156,11 +147,32 @@ def test_an_undeclared_service_gets_no_path():
     assert OTHER_CLIENT_SG not in referenced
 
 
-def test_without_the_proxy_the_cluster_admits_the_clients_directly():
-    b = build("prod", clients={"checkout": CLIENT_SG})
-    assert b.graph.of_type(PROXY) == []
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_without_the_proxy_the_cluster_admits_the_clients_directly(stack):
+    # dev's preset has no proxy; prod's has one, turned off here (the off path of a stack that
+    # could afford it must not leave the clients without a way in, nor the proxy's rules behind).
+    sql = None if stack == "dev" else direct(stack)
+    b = build(stack, sql=sql, clients={"checkout": CLIENT_SG, "returns": OTHER_CLIENT_SG}, endpoints=ENDPOINTS_SG)
+    assert b.stack.sql.proxy.enabled is (stack == "prod") and not (sql or b.sql).proxy.enabled
+    assert b.graph.of_type(PROXY) == [] and [g.name for g in b.graph.of_type(SECURITY_GROUP)] == ["sql"]
     cluster_group = _group_id(b, "sql")
-    assert _rules(b, INGRESS, cluster_group) == [(CLIENT_SG, 5433, 5433)]
+    assert _rules(b, INGRESS, cluster_group) == sorted([(CLIENT_SG, 5433, 5433), (OTHER_CLIENT_SG, 5433, 5433)])
+    assert _rules(b, EGRESS, CLIENT_SG) == [(cluster_group, 5433, 5433)]
+    assert _rules(b, EGRESS, OTHER_CLIENT_SG) == [(cluster_group, 5433, 5433)]
+    assert len(b.graph.of_type(INGRESS)) == 2 and len(b.graph.of_type(EGRESS)) == 2
+    # The grant names the cluster, and the services are pointed at the writer.
+    (statement,) = json.loads(b.graph.one(ROLE_POLICY).inputs["policy"])["Statement"]
+    cluster_id = b.graph.outputs["clusterResourceId"]
+    assert statement["Resource"] == [f"arn:aws:rds-db:{REGION}:{ACCOUNT_ID}:dbuser:{cluster_id}/{APP_USER}"]
+    assert (b.graph.outputs["clientEndpoint"], b.graph.outputs["clientPort"]) == (b.graph.outputs["endpoint"], 5433)
+
+
+def test_the_proxy_reaches_the_endpoints_group_on_443_and_nothing_else_besides_the_cluster():
+    b = build_proxied("prod", endpoints=ENDPOINTS_SG)
+    proxy_group, cluster_group = _group_id(b, "sql-proxy"), _group_id(b, "sql")
+    assert _rules(b, EGRESS, proxy_group) == sorted([(cluster_group, 5433, 5433), (ENDPOINTS_SG, 443, 443)])
+    # The endpoints' group is only a destination: nothing admits it.
+    assert ENDPOINTS_SG not in {r.inputs["referencedSecurityGroupId"] for r in b.graph.of_type(INGRESS)}
 
 
 # -- the grants --------------------------------------------------------------------------------

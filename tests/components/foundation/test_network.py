@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 
 import pytest
+from pulumi.errors import RunError
 
 from blueprint import ResourceGraph
 from components.common.cidr import subnet_cidr
@@ -242,10 +244,50 @@ def test_asking_for_more_azs_than_the_region_has_fails_clearly():
 
 def test_loosening_a_prod_default_is_said_out_loud(synth_with, graph_of):
     assert not any("in prod" in w for w in graph_of("prod").warnings)
-    graph = synth_with("prod", network={"natStrategy": "single", "interfaceEndpoints": False})
+    # Without the endpoints RDS Proxy could not read its secret (next test), so the proxy goes too.
+    graph = synth_with("prod", network={"natStrategy": "single", "interfaceEndpoints": False},
+                       sql={"proxy": {"enabled": False}})
+    assert graph.without_dr().of_type("aws:rds/proxy:Proxy") == []
     assert len(graph.without_dr().of_type(NAT)) == 1
     assert any("natStrategy is 'single' in prod" in w for w in graph.warnings)
     assert any("interfaceEndpoints is off in prod" in w for w in graph.warnings)
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_turning_the_endpoints_off_under_the_proxy_is_refused_naming_both_ways_out(synth_with, stack):
+    # The proxy sits in the isolated subnets (no route out): its secret comes through the
+    # Secrets Manager endpoint or not at all, so this would deploy a proxy that never connects.
+    with pytest.raises(RunError, match=r"retail:sql\.proxy\.enabled: RDS Proxy reads the database's secret "
+                       r"through the Secrets Manager interface endpoint.*set retail:network\.interfaceEndpoints: "
+                       r"true, or sql\.proxy\.enabled: false"):
+        synth_with(stack, network={"interfaceEndpoints": False})
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_proxy_reaches_secrets_manager_through_the_endpoints_on_443_only(graph_of, stack):
+    graph = graph_of(stack).without_dr()
+    endpoint = graph.one(ENDPOINT, "network-secretsmanager")
+    assert endpoint.inputs["serviceName"] == f"com.amazonaws.{graph.region}.secretsmanager"
+    # Private DNS: the proxy's calls to secretsmanager.<region>.amazonaws.com resolve to the endpoint.
+    assert endpoint.inputs["vpcEndpointType"] == "Interface" and endpoint.inputs["privateDnsEnabled"] is True
+    endpoints_group = graph.one("aws:ec2/securityGroup:SecurityGroup", "network-endpoints")
+    proxy = graph.one("aws:rds/proxy:Proxy")
+    (proxy_group,) = proxy.inputs["vpcSecurityGroupIds"]
+    out = [(r.inputs["referencedSecurityGroupId"], r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"])
+           for r in graph.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+           if r.inputs["securityGroupId"] == proxy_group]
+    cluster_group = graph.one("aws:rds/cluster:Cluster").inputs["vpcSecurityGroupIds"]
+    # The cluster's port, and HTTPS to the endpoints: nothing else leaves the proxy.
+    assert sorted(out) == sorted([(endpoints_group.id, "tcp", 443, 443),
+                                  (cluster_group[0], "tcp", 5433, 5433)])
+    # The endpoints admit the VPC's range on 443, which holds the proxy's (isolated) subnets.
+    isolated = subnets_by_tier(graph)["isolated"]
+    assert set(proxy.inputs["vpcSubnetIds"]) == {s.id for s in isolated}
+    (admitted,) = [r for r in graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                   if r.inputs["securityGroupId"] == endpoints_group.id]
+    assert (admitted.inputs["ipProtocol"], admitted.inputs["fromPort"], admitted.inputs["toPort"]) == ("tcp", 443, 443)
+    vpc_range = ipaddress.IPv4Network(admitted.inputs["cidrIpv4"])
+    assert all(ipaddress.IPv4Network(s.inputs["cidrBlock"]).subnet_of(vpc_range) for s in isolated)
 
 
 def test_the_same_choices_in_dev_are_not_warnings(synth_with):

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_random as random
 import pytest
 
+from blueprint import ResourceGraph
 from blueprint.synth import GLOBAL, run_program
 from components.common.context import StackContext
 from components.data.object_storage import ObjectStore
@@ -102,12 +103,19 @@ def test_the_prod_dr_slice_lives_in_the_dr_region_and_mirrors_the_primary(graph_
     # the database, and no tables (the primary's tables replicate there as global tables).
     # Analytics (streams, the lake, the warehouse) run in the primary only: rebuilt from the
     # replicated stores; so do the partner APIs (their contract is served from one region).
-    kinds = {r.type for r in primary if not r.custom} - {"retail:data:Cache", "retail:data:SqlDatabase",
-                                                         "retail:data:NoSqlTables", "retail:analytics:Streams",
-                                                         "retail:analytics:Lake", "retail:analytics:Warehouse",
-                                                         "retail:api:PartnerApi", "retail:api:PartnerBackends"}
+    # RDS Proxy fronts the primary's writer only (the secondary is read-only until promoted, and
+    # the DR services reach it directly), and peaks are warmed in the primary only.
+    primary_only = {"retail:data:Cache", "retail:data:SqlDatabase", "retail:data:SqlProxy",
+                    "retail:data:NoSqlTables", "retail:analytics:Streams", "retail:analytics:Lake",
+                    "retail:analytics:Warehouse", "retail:api:PartnerApi", "retail:api:PartnerBackends",
+                    "retail:peaks:PeakWarming"}
+    kinds = {r.type for r in primary if not r.custom} - primary_only
     assert kinds <= {r.type for r in dr if not r.custom}
     assert {"retail:data:CacheSecondary", "retail:data:SqlSecondary"} <= {r.type for r in dr}
+    # Left out of the DR side on purpose, not by accident: the primary has them, the DR none.
+    assert {"retail:data:SqlProxy", "retail:peaks:PeakWarming"} <= {r.type for r in primary}
+    dr_types = {r.type for r in dr}
+    assert not {"retail:data:SqlProxy", "aws:rds/proxy:Proxy", "retail:peaks:PeakWarming"} & dr_types
 
 
 def test_the_account_wide_public_access_block_is_built_once_with_all_four_flags(graph_of):
@@ -163,3 +171,65 @@ def test_the_slice_builds_twice_without_a_urn_collision_and_in_its_own_region():
     # Keys of the primary are multi-Region so that DR replicas can decrypt its data.
     keys = [r for r in primary if r.type == "aws:kms/key:Key"]
     assert keys and all(k.inputs["multiRegion"] for k in keys)
+
+
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+
+
+def _database_rules(graph: ResourceGraph, groups: set[str]) -> set[tuple[str, str, str, int]]:
+    """Every rule on or to these groups: (kind, group, the other group, port), by group name."""
+    names = {g.id: g.name for g in graph.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    return {(kind, names[r.inputs["securityGroupId"]], names.get(r.inputs.get("referencedSecurityGroupId"), "?"),
+             int(r.inputs["fromPort"]))
+            for kind, type_ in (("in", INGRESS), ("out", EGRESS)) for r in graph.of_type(type_)
+            if {r.inputs["securityGroupId"], r.inputs.get("referencedSecurityGroupId")} & groups}
+
+
+def _egress_ports(graph: ResourceGraph, policy: str) -> set[int]:
+    """The ports a service's egress NetworkPolicy opens to IP ranges (the data subnets, 443...)."""
+    spec = graph.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", policy).inputs["spec"]
+    return {int(port["port"]) for rule in spec["egress"] if any("ipBlock" in peer for peer in rule["to"])
+            for port in rule["ports"]}
+
+
+def test_the_primary_services_reach_the_proxy_and_the_dr_services_the_secondary_directly(graph_of):
+    graph = graph_of("prod")
+    config = parse_stack_config(PROJECT.stack_config("prod"))
+    assert config.sql.proxy.enabled  # prod's preset
+    users = {s.name: s.uses.sql.user for s in config.services if s.uses.sql is not None}
+    assert users, "prod declares a database user"
+    dr_region = graph.outputs["drRegion"]
+    primary, dr = graph.without_dr(), graph.descendants(graph.one(SLICE, "dr").urn)
+    (proxy,) = graph.of_type("aws:rds/proxy:Proxy")
+    assert proxy.region == graph.region
+    (cluster,) = primary.of_type("aws:rds/cluster:Cluster")
+    (secondary,) = [r for r in dr if r.type == "aws:rds/cluster:Cluster"]
+    (proxy_group,), (cluster_group,), (secondary_group,) = (
+        proxy.inputs["vpcSecurityGroupIds"], cluster.inputs["vpcSecurityGroupIds"],
+        secondary.inputs["vpcSecurityGroupIds"])
+
+    # The network: primary pods -> proxy:5432 -> cluster:5433 (and the proxy to the endpoints);
+    # DR pods -> secondary:5433. Nothing else touches a database's group.
+    assert _database_rules(graph, {proxy_group, cluster_group}) == {
+        *{(k, g, o, 5432) for s in users for k, g, o in (("in", "sql-proxy", f"{s}-pods"),
+                                                          ("out", f"{s}-pods", "sql-proxy"))},
+        ("in", "sql", "sql-proxy", 5433), ("out", "sql-proxy", "sql", 5433),
+        ("out", "sql-proxy", "network-endpoints", 443)}
+    assert _database_rules(graph, {secondary_group}) == {
+        (k, g, o, 5433) for s in users for k, g, o in (("in", "dr-sql", f"dr-{s}-pods"),
+                                                        ("out", f"dr-{s}-pods", "dr-sql"))}
+    for service in users:
+        # The pods' own NetworkPolicy opens the port of what they reach, not the other one.
+        assert {5432, 5433} & _egress_ports(graph, f"{service}-egress") == {5432}
+        assert {5432, 5433} & _egress_ports(graph, f"dr-{service}-egress") == {5433}
+        # And the ConfigMap points them there.
+        configmaps = {c.name: c.inputs["data"] for c in graph.of_type("kubernetes:core/v1:ConfigMap")
+                      if c.name in (f"{service}-database", f"dr-{service}-database")}
+        here, there = configmaps[f"{service}-database"], configmaps[f"dr-{service}-database"]
+        assert here["DATABASE_HOST"].startswith(f"{proxy.inputs['name']}.proxy-")
+        assert here["DATABASE_HOST"].endswith(f".{graph.region}.rds.amazonaws.com")
+        assert there["DATABASE_HOST"].startswith(f"{secondary.inputs['clusterIdentifier']}.cluster-")
+        assert there["DATABASE_HOST"].endswith(f".{dr_region}.rds.amazonaws.com")
+        assert (here["DATABASE_PORT"], there["DATABASE_PORT"]) == ("5432", "5433")
+        assert here["DATABASE_USER"] == there["DATABASE_USER"] == users[service]
