@@ -139,10 +139,10 @@ class SqlDatabaseArgs:
     which a :class:`~components.data.sql_secondary.SqlSecondary` in the DR region joins. An
     existing cluster is converted in place: the global cluster is created from it."""
     zero_etl_source: bool = False
-    endpoint_security_group_id: pulumi.Input[str] | None = None
-    """The VPC's interface endpoints' group, for the RDS Proxy's way to Secrets Manager."""
     """The warehouse replicates this cluster by zero-ETL: the parameter group gets
     :data:`ZERO_ETL_PARAMETERS`."""
+    endpoint_security_group_id: pulumi.Input[str] | None = None
+    """The VPC's interface endpoints' group, for the RDS Proxy's way to Secrets Manager."""
 
 
 # -- pieces the primary and the DR secondary share -------------------------------------------
