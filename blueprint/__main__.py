@@ -40,6 +40,7 @@ from components.peaks.planner import plan_events
 from components.resilience.objectives import Tier
 from config.loader import ConfigError, parse_stack_config
 from config.source import StackFileError
+from config.stack import StackConfig
 
 EXIT_OK, EXIT_POLICY_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -318,14 +319,16 @@ def _compliance(stack: str, json_path: Path | None, markdown_path: Path | None, 
     return EXIT_POLICY_FAILED if report.failed else EXIT_OK
 
 
-def _planned_events(config):
-    """The capacity planner's event plans, or ``None`` when this checkout has no planner yet.
-    Imported lazily: the planner is another part of issue 13 and the estimate works without it."""
+def _stack_config(stack: str, project: Project, errors) -> StackConfig | None:
+    """The stack's validated config, or None after saying why (a missing or unreadable stack
+    file, or the config's problems with their key paths)."""
     try:
-        from components.peaks.planner import plan_events  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return list(plan_events(config))
+        return parse_stack_config(project.stack_config(stack), stack)
+    except (StackNotFoundError, StackFileError) as exc:
+        errors.print(f"error: {exc}", markup=False)
+    except ConfigError as exc:
+        errors.print(f"error: stack {stack}: {exc}", markup=False)
+    return None
 
 
 def _cost(stack: str | None, compare: list[Path] | None, as_json: bool, project: Project, console, errors) -> int:
@@ -348,19 +351,11 @@ def _cost(stack: str | None, compare: list[Path] | None, as_json: bool, project:
     if stack is None:
         errors.print("error: give a stack, or --compare A.json B.json", markup=False)
         return EXIT_BAD_INPUT
-    try:
-        config = parse_stack_config(project.stack_config(stack), stack)
-        plans = _planned_events(config)
-    except (StackNotFoundError, StackFileError) as exc:
-        errors.print(f"error: {exc}", markup=False)
+    config = _stack_config(stack, project, errors)
+    graph = _synthesize(stack, project, errors) if config is not None else None
+    if config is None or graph is None:
         return EXIT_BAD_INPUT
-    except (ConfigError, ValueError) as exc:
-        errors.print(f"error: stack {stack}: {exc}", markup=False)
-        return EXIT_BAD_INPUT
-    graph = _synthesize(stack, project, errors)
-    if graph is None:
-        return EXIT_BAD_INPUT
-    result = estimate(graph, plans)
+    result = estimate(graph, list(plan_events(config)))
     if as_json:
         console.print(result.dumps(), markup=False, highlight=False, soft_wrap=True)
     else:
@@ -370,16 +365,9 @@ def _cost(stack: str | None, compare: list[Path] | None, as_json: bool, project:
 
 
 def _dr(stack: str, json_path: Path | None, runbook_path: Path | None, project: Project, console, errors) -> int:
-    try:
-        config = parse_stack_config(project.stack_config(stack), stack)
-    except (StackNotFoundError, StackFileError) as exc:
-        errors.print(f"error: {exc}", markup=False)
-        return EXIT_BAD_INPUT
-    except ConfigError as exc:
-        errors.print(f"error: stack {stack}: {exc}", markup=False)
-        return EXIT_BAD_INPUT
-    graph = _synthesize(stack, project, errors)
-    if graph is None:
+    config = _stack_config(stack, project, errors)
+    graph = _synthesize(stack, project, errors) if config is not None else None
+    if config is None or graph is None:
         return EXIT_BAD_INPUT
     dr = config.dr
     targets = {tier: (getattr(dr.targets, tier.value).seconds("rpo"), getattr(dr.targets, tier.value).seconds("rto"))
@@ -396,13 +384,8 @@ def _dr(stack: str, json_path: Path | None, runbook_path: Path | None, project: 
 
 
 def _peaks(stack: str, json_path: Path | None, project: Project, console, errors) -> int:
-    try:
-        config = parse_stack_config(project.stack_config(stack), stack)
-    except (StackNotFoundError, StackFileError) as exc:
-        errors.print(f"error: {exc}", markup=False)
-        return EXIT_BAD_INPUT
-    except ConfigError as exc:
-        errors.print(f"error: stack {stack}: {exc}", markup=False)
+    config = _stack_config(stack, project, errors)
+    if config is None:
         return EXIT_BAD_INPUT
     report = peaks_report(config, plan_events(config))
     if json_path is not None:

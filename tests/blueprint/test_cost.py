@@ -231,7 +231,7 @@ def test_compare_cli_prints_json_with_the_delta(tmp_path, capsys):
 def test_cost_cli_for_prod_prints_json_with_the_baseline_the_dr_share_and_events(capsys, monkeypatch):
     import blueprint.__main__ as cli
 
-    monkeypatch.setattr(cli, "_planned_events", lambda config: [black_friday()])
+    monkeypatch.setattr(cli, "plan_events", lambda config: [black_friday()])
     assert main(["cost", "prod", "--json"]) == EXIT_OK
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"stack", "region", "drRegion", "currency", "pricesDate", "baseline", "events",
