@@ -46,7 +46,7 @@ from components.common.context import StackContext
 from components.common.grants import attach
 from components.common.logs import log_group
 from components.data.bucket_policies import ACCESS_LOG_PREFIX
-from components.data.object_storage import lifecycle_rules
+from components.data.object_storage import bucket_baseline
 from components.data.settings import BucketConfig
 from components.resilience.objectives import DR_EXEMPT_TAG
 
@@ -202,36 +202,6 @@ class AuditServices(pulumi.ComponentResource):
             }),
             opts=pulumi.ResourceOptions(parent=self, protect=context.protect),
         )
-        child = pulumi.ResourceOptions(parent=bucket)
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-bucket-versioning", bucket=bucket.id, region=region,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child)
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-bucket-encryption", bucket=bucket.id, region=region,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=(
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=self._args.logs_key_arn)),
-                bucket_key_enabled=True)],
-            opts=child)
-        aws.s3.BucketOwnershipControls(
-            f"{name}-bucket-ownership", bucket=bucket.id, region=region,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child)
-        self._public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-bucket-public-access-block", bucket=bucket.id, region=region,
-            block_public_acls=True, block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-            opts=child)
-        aws.s3.BucketObjectLockConfiguration(
-            f"{name}-bucket-object-lock", bucket=bucket.id, region=region,
-            object_lock_enabled="Enabled",
-            # PCI DSS 10.3.2/10.3.3: compliance mode, so not even the root user can delete or
-            # overwrite a log file before its retention ends.
-            rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
-                default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                    mode="COMPLIANCE", days=settings.object_lock_retention_days)),
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]))
         # The object store's lifecycle, with the audit layer's numbers: old versions are never
         # dropped before the evidence may be, and current objects are archived, not expired
         # (unless the stack sets expirationDays, itself at least PCI DSS 10.5.1's 365 days).
@@ -241,14 +211,17 @@ class AuditServices(pulumi.ComponentResource):
             "expirationDays": settings.expiration_days,
             "noncurrentVersionExpirationDays": keep,
         })
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-bucket-lifecycle", bucket=bucket.id, region=region, rules=lifecycle_rules(lifecycle),
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]))
+        # PCI DSS 10.3.2/10.3.3: Object Lock in compliance mode, so not even the root user can
+        # delete or overwrite a log file before its retention ends.
+        baseline = bucket_baseline(
+            f"{name}-bucket", bucket, region=region, key_arn=self._args.logs_key_arn, lifecycle=lifecycle,
+            object_lock=("COMPLIANCE", settings.object_lock_retention_days))
+        self._public_access_block = baseline.public_access_block
         aws.s3.BucketLogging(
             f"{name}-bucket-logging", bucket=bucket.id, region=region,
             target_bucket=self._args.logs_bucket_name,
             target_prefix=f"{ACCESS_LOG_PREFIX}{AUDIT_PURPOSE}/",
-            opts=child)
+            opts=pulumi.ResourceOptions(parent=bucket))
         return bucket
 
     def _bucket_policy(self, bucket: aws.s3.Bucket, *, detectors: bool) -> aws.s3.BucketPolicy:

@@ -251,57 +251,16 @@ class ObjectStore(pulumi.ComponentResource):
         versionings: dict[str, aws.s3.BucketVersioning] = {}
         for purpose, bucket in self.buckets.items():
             config = configs[purpose]
-            prefix = f"{name}-{purpose_slug(purpose)}"
-            child = pulumi.ResourceOptions(parent=bucket)
-            self._encryption(prefix, bucket, purpose, region, child)
-            versioning = aws.s3.BucketVersioning(
-                f"{prefix}-versioning",
-                bucket=bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-                region=region,
-                opts=child,
-            )
-            versionings[purpose] = versioning
-            aws.s3.BucketOwnershipControls(
-                f"{prefix}-ownership",
-                bucket=bucket.id,
-                # S3.12: ACLs off; the bucket policy and IAM decide every access.
-                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-                region=region,
-                opts=child,
-            )
-            public_access_block = aws.s3.BucketPublicAccessBlock(
-                f"{prefix}-public-access-block",
-                bucket=bucket.id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-                region=region,
-                opts=child,
-            )
-            self._public_access_blocks[purpose] = public_access_block
+            # ACCESS_LOG_TARGET_EXCEPTION: log delivery cannot write to an SSE-KMS bucket.
+            baseline = bucket_baseline(
+                f"{name}-{purpose_slug(purpose)}", bucket, region=region,
+                key_arn=self._key_arn if uses_kms(purpose) else None, lifecycle=config,
+                object_lock=(config.object_lock_mode, config.object_lock_retention_days) if config.object_lock
+                else None)
+            versionings[purpose] = baseline.versioning
+            self._public_access_blocks[purpose] = baseline.public_access_block
             if purpose not in args.admitted_later:
                 policies[purpose] = self._bucket_policy(purpose, [])
-            aws.s3.BucketLifecycleConfiguration(
-                f"{prefix}-lifecycle",
-                bucket=bucket.id,
-                rules=lifecycle_rules(config),
-                region=region,
-                # Noncurrent-version rules mean nothing until versioning is on.
-                opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
-            )
-            if config.object_lock:
-                aws.s3.BucketObjectLockConfiguration(
-                    f"{prefix}-object-lock",
-                    bucket=bucket.id,
-                    object_lock_enabled="Enabled",
-                    rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
-                        default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                            mode=config.object_lock_mode, days=config.object_lock_retention_days)),
-                    region=region,
-                    opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
-                )
 
         for purpose, bucket in self.buckets.items():
             # S3.9 for every bucket, the logs bucket included: it logs to itself under
@@ -376,23 +335,6 @@ class ObjectStore(pulumi.ComponentResource):
                 # and the first replications fail until the role holds its policy.
                 opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versionings[purpose], role_policy]),
             )
-
-    def _encryption(self, prefix: str, bucket: aws.s3.Bucket, purpose: str, region: str,
-                    opts: pulumi.ResourceOptions) -> aws.s3.BucketServerSideEncryptionConfiguration:
-        if uses_kms(purpose):
-            # S3.17 with our key; bucket keys cut KMS requests (and their cost) by orders of magnitude.
-            default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="aws:kms", kms_master_key_id=self._key_arn)
-            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=default, bucket_key_enabled=True)
-        else:
-            # ACCESS_LOG_TARGET_EXCEPTION: log delivery cannot write to an SSE-KMS bucket.
-            default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="AES256")
-            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=default)
-        return aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{prefix}-encryption", bucket=bucket.id, rules=[rule], region=region, opts=opts)
 
     def _bucket_policy(self, purpose: str, admitted: pulumi.Input[Sequence[dict[str, Any]]]) -> aws.s3.BucketPolicy:
         bucket = self.buckets[purpose]
@@ -520,6 +462,61 @@ def replication_rule(replication: BucketReplication, purpose: str) -> aws.s3.Buc
             metrics=metrics,
         ),
     )
+
+
+@dataclass(frozen=True)
+class BucketBaseline:
+    versioning: aws.s3.BucketVersioning
+    public_access_block: aws.s3.BucketPublicAccessBlock
+
+
+def bucket_baseline(prefix: str, bucket: aws.s3.Bucket, *, region: str, key_arn: pulumi.Input[str] | None,
+                    lifecycle: BucketConfig, object_lock: tuple[str, int] | None = None) -> BucketBaseline:
+    """What every bucket of ours carries, as companions named ``<prefix>-<what>`` under it:
+    default encryption (S3.17: SSE-KMS with ``key_arn`` and bucket keys; None: SSE-S3, for the
+    log-delivery targets only), versioning (S3.14), ACLs off (S3.12), Block Public Access (S3.8),
+    the lifecycle (S3.13) and, when asked, Object Lock's default retention (mode, days). The
+    bucket policy and access logging depend on the caller and stay with it."""
+    child = pulumi.ResourceOptions(parent=bucket)
+    if key_arn is not None:
+        # Bucket keys cut KMS requests (and their cost) by orders of magnitude.
+        rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=(
+                aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=key_arn)),
+            bucket_key_enabled=True)
+    else:
+        rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=(
+                aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256")))
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{prefix}-encryption", bucket=bucket.id, rules=[rule], region=region, opts=child)
+    versioning = aws.s3.BucketVersioning(
+        f"{prefix}-versioning", bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        region=region, opts=child)
+    aws.s3.BucketOwnershipControls(
+        f"{prefix}-ownership", bucket=bucket.id,
+        # S3.12: ACLs off; the bucket policy and IAM decide every access.
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        region=region, opts=child)
+    public_access_block = aws.s3.BucketPublicAccessBlock(
+        f"{prefix}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+        ignore_public_acls=True, restrict_public_buckets=True, region=region, opts=child)
+    # Noncurrent-version rules (and Object Lock's retention) mean nothing until versioning is on.
+    after_versioning = pulumi.ResourceOptions(parent=bucket, depends_on=[versioning])
+    aws.s3.BucketLifecycleConfiguration(
+        f"{prefix}-lifecycle", bucket=bucket.id, rules=lifecycle_rules(lifecycle), region=region,
+        opts=after_versioning)
+    if object_lock is not None:
+        mode, days = object_lock
+        aws.s3.BucketObjectLockConfiguration(
+            f"{prefix}-object-lock", bucket=bucket.id, object_lock_enabled="Enabled",
+            rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+                default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(mode=mode, days=days)),
+            region=region, opts=after_versioning)
+    return BucketBaseline(versioning, public_access_block)
 
 
 def lifecycle_rules(config: BucketConfig) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
